@@ -1,0 +1,29 @@
+// Room names: `<notebookId>` for the shared document, `<notebookId>/user/<userId>` for a user's
+// private document. Ids are restricted to a URL-safe alphabet so a room name is unambiguous.
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export type RoomName =
+  | { kind: 'shared'; notebookId: string }
+  | { kind: 'private'; notebookId: string; userId: string };
+
+export function isId(value: unknown): value is string {
+  return typeof value === 'string' && ID.test(value);
+}
+
+export function sharedRoom(notebookId: string): string {
+  return notebookId;
+}
+
+export function privateRoom(notebookId: string, userId: string): string {
+  return `${notebookId}/user/${userId}`;
+}
+
+/** Parses a room name; undefined when it is not one of the two forms. */
+export function parseRoom(name: string): RoomName | undefined {
+  const parts = name.split('/');
+  if (parts.length === 1 && isId(parts[0])) return { kind: 'shared', notebookId: parts[0] };
+  if (parts.length === 3 && parts[1] === 'user' && isId(parts[0]) && isId(parts[2])) {
+    return { kind: 'private', notebookId: parts[0], userId: parts[2] };
+  }
+  return undefined;
+}

@@ -1,0 +1,272 @@
+// The document schema, used by both server and client. See DESIGN.md "Documents — schema".
+//
+// Shared document (room `<notebookId>`): the keys of @jupyter/ydoc's YNotebook, so Jupyter tools
+// can read it — `meta` (nbformat, nbformat_minor, metadata: Y.Map) and `cells` (Y.Array of Y.Map
+// with id, cell_type, source: Y.Text, metadata: Y.Map, execution_count, outputs: Y.Array of Y.Map,
+// attachments) — plus Cohort's `widgets` and `published`.
+//
+// Private document (room `<notebookId>/user/<userId>`): `outputs` (cellId → Y.Array of Y.Map),
+// `executions` (cellId → ExecutionInfo), `kernel` (KernelInfo fields), `widgets`, `stdin`.
+//
+// Outputs are stored as @jupyter/ydoc stores them: one Y.Map per output, a stream's `text` as a
+// Y.Text so streaming appends are small updates.
+import * as Y from 'yjs';
+import type { Cell, CellType, JSONObject, JSONValue, Notebook, Output } from './nbformat.ts';
+import { joinMultiline } from './nbformat.ts';
+
+export const NBFORMAT = 4;
+export const NBFORMAT_MINOR = 5;
+
+export type Scope = 'user' | 'shared';
+export const SCOPES: readonly Scope[] = ['user', 'shared'];
+
+// ---- shared document -------------------------------------------------------------------------
+
+export type YCell = Y.Map<unknown>;
+export type YOutput = Y.Map<unknown>;
+
+export interface PublishedOutput {
+  userId: string;
+  name: string;
+  outputs: Output[];
+  published_at: number;
+}
+
+export function sharedDoc(doc: Y.Doc) {
+  return {
+    meta: doc.getMap<unknown>('meta'),
+    cells: doc.getArray<YCell>('cells'),
+    /** modelId → widget model (see WidgetModel), for shared-scope widgets. */
+    widgets: doc.getMap<Y.Map<unknown>>('widgets'),
+    /** cellId → (userId → PublishedOutput): outputs users chose to publish. */
+    published: doc.getMap<Y.Map<PublishedOutput>>('published'),
+  };
+}
+
+export function cellId(cell: YCell): string {
+  return cell.get('id') as string;
+}
+
+export function cellType(cell: YCell): CellType {
+  return cell.get('cell_type') as CellType;
+}
+
+export function cellSource(cell: YCell): Y.Text {
+  return cell.get('source') as Y.Text;
+}
+
+export function cellMetadata(cell: YCell): Y.Map<unknown> {
+  return cell.get('metadata') as Y.Map<unknown>;
+}
+
+export function cellOutputs(cell: YCell): Y.Array<YOutput> | undefined {
+  return cell.get('outputs') as Y.Array<YOutput> | undefined;
+}
+
+/** A code cell's scope: `metadata.cohort.scope`, `user` when absent or unknown. */
+export function cellScope(cell: YCell): Scope {
+  const cohort = cellMetadata(cell)?.get('cohort') as { scope?: unknown } | undefined;
+  return cohort?.scope === 'shared' ? 'shared' : 'user';
+}
+
+export function setCellScope(cell: YCell, scope: Scope): void {
+  const metadata = cellMetadata(cell);
+  const cohort = (metadata.get('cohort') as JSONObject | undefined) ?? {};
+  metadata.set('cohort', { ...cohort, scope });
+}
+
+export function findCell(doc: Y.Doc, id: string): { cell: YCell; index: number } | undefined {
+  const cells = sharedDoc(doc).cells;
+  for (let index = 0; index < cells.length; index++) {
+    const cell = cells.get(index);
+    if (cellId(cell) === id) return { cell, index };
+  }
+  return undefined;
+}
+
+export function newCellId(): string {
+  // nbformat 4.5 cell ids: 1-64 chars of [a-zA-Z0-9-_]; a UUID without dashes is what Jupyter uses.
+  return globalThis.crypto.randomUUID().replace(/-/g, '').slice(0, 16);
+}
+
+/** Builds the Y.Map of one cell, as @jupyter/ydoc's createCell does. */
+export function createCellMap(cell: Partial<Cell> & { cell_type: CellType }): YCell {
+  const ymap = new Y.Map<unknown>();
+  const source = new Y.Text();
+  source.insert(0, joinMultiline(cell.source));
+  const metadata = new Y.Map<unknown>();
+  for (const [key, value] of Object.entries(cell.metadata ?? {})) metadata.set(key, value);
+  ymap.set('source', source);
+  ymap.set('metadata', metadata);
+  ymap.set('cell_type', cell.cell_type);
+  ymap.set('id', cell.id ?? newCellId());
+  if (cell.cell_type === 'code') {
+    const outputs = new Y.Array<YOutput>();
+    outputs.insert(0, ('outputs' in cell && cell.outputs ? cell.outputs : []).map(outputToYMap));
+    ymap.set('outputs', outputs);
+    ymap.set('execution_count', 'execution_count' in cell ? cell.execution_count ?? null : null);
+  } else if ('attachments' in cell && cell.attachments) {
+    ymap.set('attachments', cell.attachments);
+  }
+  return ymap;
+}
+
+export function outputToYMap(output: Output): YOutput {
+  const ymap = new Y.Map<unknown>();
+  for (const [key, value] of Object.entries(output)) {
+    if (output.output_type === 'stream' && key === 'text') {
+      ymap.set('text', new Y.Text(joinMultiline(value as string | string[])));
+    } else {
+      ymap.set(key, value);
+    }
+  }
+  return ymap;
+}
+
+export function outputFromYMap(ymap: YOutput): Output {
+  const json = ymap.toJSON() as Output; // Y.Text.toJSON() gives its string
+  return json;
+}
+
+export function outputsToJSON(outputs: Y.Array<YOutput> | undefined): Output[] {
+  return outputs ? outputs.map(outputFromYMap) : [];
+}
+
+export function cellToJSON(cell: YCell, outputs?: Output[]): Cell {
+  const type = cellType(cell);
+  const base = {
+    id: cellId(cell),
+    source: cellSource(cell).toString(),
+    metadata: (cellMetadata(cell)?.toJSON() ?? {}) as JSONObject,
+  };
+  if (type === 'code') {
+    return {
+      ...base,
+      cell_type: 'code',
+      execution_count: (cell.get('execution_count') as number | null | undefined) ?? null,
+      outputs: outputs ?? outputsToJSON(cellOutputs(cell)),
+    };
+  }
+  const attachments = cell.get('attachments') as JSONObject | undefined;
+  return { ...base, cell_type: type, ...(attachments ? { attachments } : {}) };
+}
+
+/** Fills an empty document from an nbformat 4 notebook. */
+export function initSharedDoc(doc: Y.Doc, notebook: Notebook): void {
+  const { meta, cells } = sharedDoc(doc);
+  doc.transact(() => {
+    meta.set('nbformat', NBFORMAT);
+    meta.set('nbformat_minor', NBFORMAT_MINOR);
+    const metadata = new Y.Map<unknown>();
+    for (const [key, value] of Object.entries(notebook.metadata ?? {})) metadata.set(key, value);
+    meta.set('metadata', metadata);
+    cells.insert(0, notebook.cells.map((cell) => createCellMap(cell)));
+  });
+}
+
+export function notebookMetadata(doc: Y.Doc): JSONObject {
+  const metadata = sharedDoc(doc).meta.get('metadata');
+  return metadata instanceof Y.Map ? (metadata.toJSON() as JSONObject) : ((metadata as JSONObject) ?? {});
+}
+
+/**
+ * The shared document as nbformat 4.5. `outputsFor` picks a code cell's outputs (e.g. the caller's
+ * own outputs for user-scope cells); by default the shared document's.
+ */
+export function sharedDocToNotebook(
+  doc: Y.Doc,
+  outputsFor?: (cell: YCell) => { outputs: Output[]; execution_count: number | null } | undefined,
+): Notebook {
+  const cells = sharedDoc(doc).cells.map((cell) => {
+    const json = cellToJSON(cell);
+    if (json.cell_type === 'code' && outputsFor) {
+      const picked = outputsFor(cell);
+      if (picked) return { ...json, outputs: picked.outputs, execution_count: picked.execution_count };
+    }
+    return json;
+  });
+  return { nbformat: 4, nbformat_minor: NBFORMAT_MINOR, metadata: notebookMetadata(doc), cells };
+}
+
+/** The shared document as @jupyter/ydoc's `meta` + `cells` keys describe it, without outputs kept. */
+export function emptyNotebook(): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: NBFORMAT_MINOR,
+    metadata: {
+      kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' },
+      language_info: { name: 'python' },
+    },
+    cells: [{ cell_type: 'code', id: newCellId(), source: '', metadata: {}, execution_count: null, outputs: [] }],
+  };
+}
+
+// ---- private document ------------------------------------------------------------------------
+
+export type ExecutionStatus = 'queued' | 'running' | 'ok' | 'error' | 'aborted';
+
+export interface ExecutionInfo {
+  status: ExecutionStatus;
+  execution_count: number | null;
+  queued_at: number;
+  started_at?: number;
+  finished_at?: number;
+  /** Why a run failed when the kernel did not say (dead kernel, start failure). */
+  message?: string;
+}
+
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead' | 'culled';
+
+export interface StdinRequest {
+  prompt: string;
+  password: boolean;
+  cell_id: string;
+  /** Identifies the request being answered, so a stale answer is refused. */
+  request_id: string;
+}
+
+export function privateDoc(doc: Y.Doc) {
+  return {
+    /** cellId → that user's outputs of the cell. */
+    outputs: doc.getMap<Y.Array<YOutput>>('outputs'),
+    /** cellId → ExecutionInfo (replaced whole on each change). */
+    executions: doc.getMap<ExecutionInfo>('executions'),
+    /** `status` (KernelStatus), `name` (kernelspec), `message`. */
+    kernel: doc.getMap<unknown>('kernel'),
+    /** modelId → widget model of that user's kernel. */
+    widgets: doc.getMap<Y.Map<unknown>>('widgets'),
+    /** `request` → StdinRequest while the kernel waits for input(). */
+    stdin: doc.getMap<StdinRequest>('stdin'),
+  };
+}
+
+// ---- widgets ---------------------------------------------------------------------------------
+
+/**
+ * A widget model: a Y.Map with `model_name`, `model_module`, `model_module_version`, and `state`:
+ * a Y.Map with one entry per trait (JSON values; binary buffers as Uint8Array), so two traits
+ * changed at once by different writers both survive.
+ */
+export interface WidgetModelSpec {
+  model_name: string;
+  model_module: string;
+  model_module_version: string;
+  state: Record<string, unknown>;
+}
+
+export function createWidgetModel(spec: WidgetModelSpec): Y.Map<unknown> {
+  const model = new Y.Map<unknown>();
+  model.set('model_name', spec.model_name);
+  model.set('model_module', spec.model_module);
+  model.set('model_module_version', spec.model_module_version);
+  const state = new Y.Map<unknown>();
+  for (const [key, value] of Object.entries(spec.state)) state.set(key, value);
+  model.set('state', state);
+  return model;
+}
+
+export function widgetState(model: Y.Map<unknown>): Y.Map<unknown> {
+  return model.get('state') as Y.Map<unknown>;
+}
+
+export type { JSONValue };
