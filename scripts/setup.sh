@@ -7,9 +7,9 @@ set -Eeuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# shellcheck source=setup/lib.sh
+# shellcheck source-path=SCRIPTDIR source=setup/lib.sh
 source "$ROOT/scripts/setup/lib.sh"
-# shellcheck source=setup/trixie.sh
+# shellcheck source-path=SCRIPTDIR source=setup/trixie.sh
 source "$ROOT/scripts/setup/trixie.sh"
 trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 
@@ -42,13 +42,27 @@ npm_deps() {
     note "no package-lock.json; running npm install"
     npm install --no-audit --no-fund || die "npm install failed"
   fi
-  # npm 11 only warns when an install script (native build) fails, so load the native modules to be sure.
-  local mod
-  for mod in zeromq classic-level; do
-    node -e "import('$mod').catch((e) => { console.error(e.message); process.exit(1); })" ||
-      die "the native module '$mod' does not load; try 'rm -rf node_modules && npm run setup'"
-  done
-  ok "npm deps (zeromq and classic-level load)"
+  # npm 11 does not run install scripts it was not told to allow, and only warns about it; the
+  # native modules must then load from their shipped prebuilds. Load them to be sure (esbuild is
+  # what tsx runs every .ts file through, so it is exercised with a real transform).
+  local failures
+  # shellcheck disable=SC2016 # the ${...} belong to the JavaScript template literal
+  failures="$(node --input-type=module -e '
+    const failed = [];
+    for (const name of ["zeromq", "classic-level", "esbuild"]) {
+      try {
+        const mod = await import(name);
+        if (name === "esbuild") mod.transformSync("let a: number = 1", { loader: "ts" });
+      } catch (error) {
+        failed.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    console.log(failed.join("\n"));
+  ')" || die "node could not run the native module check"
+  [ -z "$failures" ] ||
+    die "native modules do not load (try 'rm -rf node_modules && npm run setup'):
+$failures"
+  ok "npm deps (zeromq, classic-level and esbuild load)"
 }
 
 debian_packages() {
@@ -151,7 +165,7 @@ verify_python() {
   versions="$(PYTHONPATH="$KERNEL_PYTHONPATH" "$KERNEL_PYTHON" -c '
 import ipykernel, ipywidgets, comm
 print(f"ipykernel {ipykernel.__version__}, ipywidgets {ipywidgets.__version__}, comm {comm.__version__}")
-')" || die "$KERNEL_PYTHON cannot import ipykernel, ipywidgets and comm with PYTHONPATH='$KERNEL_PYTHONPATH'"
+')" || die "$KERNEL_PYTHON cannot import ipykernel, ipywidgets and comm with PYTHONPATH='$KERNEL_PYTHONPATH'${KERNEL_PYTHONPATH:+ (delete .python and run setup again to rebuild it)}"
   case "$versions" in
     *"ipywidgets 8."*) ;;
     *) die "the kernel environment has $versions; Cohort needs ipywidgets 8" ;;

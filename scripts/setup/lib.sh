@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/setup.sh. Sourced, never run.
 
 # The step name is kept so the ERR trap can say which step failed, not just which line.

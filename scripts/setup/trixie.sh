@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Pure-Python Jupyter packages from Debian 13 (trixie) for a Debian 12 machine. Sourced by setup.sh.
 #
 # Why: Debian 12 ships ipywidgets 6 and ipykernel 6.17, but the client renders widgets with the
