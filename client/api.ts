@@ -1,0 +1,132 @@
+// The REST client: one place that knows the server's paths and its error shape
+// (`{ error: { code, message } }`), so views only ever show `message`.
+import type { Role } from '../shared/roles.ts';
+import type { Notebook } from '../shared/nbformat.ts';
+import type { KernelStatus } from '../shared/schema.ts';
+
+export interface Me {
+  id: string;
+  name: string;
+  admin: boolean;
+}
+
+export interface NotebookSummary {
+  id: string;
+  name: string;
+  owner: string;
+  role: Role;
+  created_at: string | number;
+  updated_at: string | number;
+}
+
+export interface Member {
+  userId: string;
+  name: string;
+  role: Role;
+}
+
+export interface NotebookDetails extends NotebookSummary {
+  members: Member[];
+}
+
+export interface KernelInfo {
+  status: KernelStatus;
+  [key: string]: unknown;
+}
+
+export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html';
+export type ExportOutputs = 'mine' | 'shared' | 'none';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return false;
+  const error = (body as { error: unknown }).error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string' &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, 'network', `Cannot reach the server (${(error as Error).message})`);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  if (text) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (!response.ok) throw new ApiError(response.status, 'http', `${response.status} ${response.statusText}`);
+      throw new ApiError(response.status, 'bad_response', `Unexpected response from ${method} ${path}`);
+    }
+  }
+  if (!response.ok) {
+    if (isErrorBody(parsed)) throw new ApiError(response.status, parsed.error.code, parsed.error.message);
+    throw new ApiError(response.status, 'http', `${response.status} ${response.statusText}`);
+  }
+  return parsed as T;
+}
+
+const nb = (id: string) => `/api/notebooks/${encodeURIComponent(id)}`;
+
+export const api = {
+  me: () => request<Me>('GET', '/api/me'),
+  login: (token: string) => request<unknown>('POST', '/api/login', { token }),
+  logout: () => request<unknown>('POST', '/api/logout'),
+
+  listNotebooks: async () => (await request<{ notebooks: NotebookSummary[] }>('GET', '/api/notebooks')).notebooks,
+  createNotebook: (name: string, notebook?: Notebook) =>
+    request<NotebookSummary>('POST', '/api/notebooks', notebook ? { name, notebook } : { name }),
+  notebook: (id: string) => request<NotebookDetails>('GET', nb(id)),
+  renameNotebook: (id: string, name: string) => request<NotebookSummary>('PATCH', nb(id), { name }),
+  deleteNotebook: (id: string) => request<void>('DELETE', nb(id)),
+  setMember: (id: string, userIdOrName: string, role: Role) =>
+    request<unknown>('PUT', `${nb(id)}/members/${encodeURIComponent(userIdOrName)}`, { role }),
+  removeMember: (id: string, userId: string) =>
+    request<unknown>('DELETE', `${nb(id)}/members/${encodeURIComponent(userId)}`),
+  exportUrl: (id: string, format: ExportFormat, outputs: ExportOutputs) =>
+    `${nb(id)}/export?format=${format}&outputs=${outputs}`,
+
+  execute: (id: string, cellIds: string[]) => request<unknown>('POST', `${nb(id)}/execute`, { cellIds }),
+  kernel: (id: string, shared = false) => request<KernelInfo>('GET', `${nb(id)}/kernel${shared ? '?scope=shared' : ''}`),
+  interrupt: (id: string, shared = false) =>
+    request<unknown>('POST', `${nb(id)}/kernel/interrupt${shared ? '?scope=shared' : ''}`),
+  restart: (id: string, shared = false) =>
+    request<unknown>('POST', `${nb(id)}/kernel/restart${shared ? '?scope=shared' : ''}`),
+  shutdown: (id: string, shared = false) =>
+    request<unknown>('DELETE', `${nb(id)}/kernel${shared ? '?scope=shared' : ''}`),
+  answerStdin: (id: string, value: string) => request<unknown>('POST', `${nb(id)}/stdin`, { value }),
+  publish: (id: string, cellId: string) =>
+    request<unknown>('POST', `${nb(id)}/cells/${encodeURIComponent(cellId)}/publish`),
+  widgetMessage: (id: string, modelId: string, content: unknown) =>
+    request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
+};
+
+export type Api = typeof api;
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,117 @@
+// An open notebook: connects the shared and my private document, then lays out toolbar, presence,
+// cells. Everything is torn down on dispose (route change), including the WebSocket connections.
+import { api, errorMessage, type Me } from '../api.ts';
+import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { can } from '../../shared/roles.ts';
+import type { Scope } from '../../shared/schema.ts';
+import { h, notify } from '../dom.ts';
+import { connectDoc, type DocConnection } from '../sync/connection.ts';
+import { presenceBar } from '../presence/presenceBar.ts';
+import { userColor } from '../presence/userColor.ts';
+import { createWidgetScopes, type WidgetScopes } from '../widgets/scopes.ts';
+import { createCellList, type CellList } from './cellList.ts';
+import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
+import type { NotebookSession } from './session.ts';
+
+export interface NotebookHandle {
+  dispose(): void;
+}
+
+export interface OpenOptions {
+  me: Me;
+  notebookId: string;
+  crumb: HTMLElement;
+}
+
+export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHandle {
+  const disposers: (() => void)[] = [];
+  let disposed = false;
+  const page = h('section', { class: 'notebook-page' }, h('p', { class: 'loading' }, 'Opening notebook…'));
+  app.replaceChildren(page);
+
+  const start = async () => {
+    const details = await api.notebook(options.notebookId);
+    if (disposed) return;
+    document.title = `${details.name} — Cohort`;
+    options.crumb.replaceChildren(
+      h('span', { class: 'nb-name' }, details.name),
+      h('span', { class: `role role-${details.role}`, title: 'Your role' }, details.role),
+    );
+
+    const shared: DocConnection = connectDoc(sharedRoom(details.id));
+    const mine: DocConnection = connectDoc(privateRoom(details.id, options.me.id));
+    disposers.push(() => shared.destroy(), () => mine.destroy());
+    const awareness = shared.provider.awareness;
+    awareness.setLocalStateField('user', { id: options.me.id, name: options.me.name, ...userColor(options.me.id) });
+
+    let widgets: WidgetScopes | undefined;
+    const session: NotebookSession = {
+      me: options.me,
+      notebookId: details.id,
+      role: details.role,
+      shared,
+      private: mine,
+      awareness,
+      widgetRenderer: (scope: Scope) => (modelId, host) => {
+        if (!widgets) throw new Error('widget manager used before the notebook opened');
+        widgets.render(scope, modelId, host);
+      },
+      run(cellIds) {
+        api.execute(details.id, cellIds).catch((error: unknown) => notify(`Could not run: ${errorMessage(error)}`));
+      },
+    };
+    widgets = createWidgetScopes(session);
+    disposers.push(() => widgets?.dispose());
+
+    // Render only after the first sync, so an empty document is not mistaken for an empty notebook.
+    const waiting = h('p', { class: 'loading' }, 'Connecting…');
+    page.replaceChildren(waiting);
+    const refused = new Promise<string>((resolve) => {
+      const check = () => {
+        const why = shared.state === 'refused' ? shared.refusal : undefined;
+        if (why) resolve(why);
+      };
+      disposers.push(shared.onChange(check));
+    });
+    const outcome = await Promise.race([shared.synced.then(() => undefined), refused]);
+    if (disposed) return;
+    if (outcome) {
+      page.replaceChildren(h('div', { class: 'card refused' }, h('h2', {}, 'Cannot open this notebook'), h('p', {}, outcome), h('a', { href: '#/' }, 'Back to the list')));
+      return;
+    }
+
+    const list: CellList = createCellList(session);
+    disposers.push(() => list.dispose());
+    const kernel = kernelIndicator(mine.doc);
+    const presence = presenceBar(awareness, options.me.id);
+    const connection = connectionIndicator(shared, mine, (why) => {
+      list.setReadOnly(true);
+      notify(why);
+    });
+    disposers.push(kernel.dispose, presence.dispose, connection.dispose);
+    const readOnlyNote = can.editShared(details.role)
+      ? null
+      : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
+    page.replaceChildren(
+      h('div', { class: 'notebook-header' }, notebookToolbar(session, list), h('span', { class: 'spacer' }), readOnlyNote, kernel.element, connection.element, presence.element),
+      list.element,
+    );
+  };
+  start().catch((error: unknown) => {
+    if (disposed) return;
+    page.replaceChildren(h('div', { class: 'card refused' }, h('h2', {}, 'Cannot open this notebook'), h('p', {}, errorMessage(error)), h('a', { href: '#/' }, 'Back to the list')));
+  });
+
+  return {
+    dispose() {
+      disposed = true;
+      for (const dispose of disposers.splice(0).reverse()) {
+        try {
+          dispose();
+        } catch (error) {
+          console.error('Closing the notebook view failed', error);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Who else is here: one chip per person in the shared document's awareness (several tabs of one
+// person show once).
+import type { Awareness } from 'y-protocols/awareness';
+import { h } from '../dom.ts';
+
+export interface AwarenessUser {
+  id: string;
+  name: string;
+  color: string;
+  colorLight: string;
+}
+
+export function isAwarenessUser(value: unknown): value is AwarenessUser {
+  if (typeof value !== 'object' || value === null) return false;
+  const user = value as Record<string, unknown>;
+  return typeof user['id'] === 'string' && typeof user['name'] === 'string' && typeof user['color'] === 'string';
+}
+
+export function presenceBar(awareness: Awareness, selfId: string): { element: HTMLElement; dispose(): void } {
+  const element = h('div', { class: 'presence', 'aria-label': 'People here' });
+  const render = () => {
+    const people = new Map<string, AwarenessUser>();
+    for (const state of awareness.getStates().values()) {
+      const user = (state as { user?: unknown }).user;
+      if (isAwarenessUser(user)) people.set(user.id, user);
+    }
+    const sorted = [...people.values()].sort((a, b) => (a.id === selfId ? -1 : b.id === selfId ? 1 : a.name.localeCompare(b.name)));
+    element.replaceChildren(
+      ...sorted.map((user) =>
+        h(
+          'span',
+          { class: 'person', title: user.id === selfId ? `${user.name} (you)` : user.name, style: `--person:${user.color}` },
+          user.name.slice(0, 1).toUpperCase(),
+          h('span', { class: 'person-name' }, user.id === selfId ? `${user.name} (you)` : user.name),
+        ),
+      ),
+    );
+  };
+  awareness.on('change', render);
+  render();
+  return { element, dispose: () => awareness.off('change', render) };
+}

@@ -1,0 +1,98 @@
+// One y-websocket connection per document, with its state reported in words. Refusals
+// (4401/4403/4404/4410...) stop reconnecting: retrying cannot fix them and would only loop.
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import { closeReason } from '../../shared/closeCodes.ts';
+
+export type ConnectionState = 'connecting' | 'connected' | 'synced' | 'offline' | 'refused';
+
+export interface DocConnection {
+  readonly doc: Y.Doc;
+  readonly provider: WebsocketProvider;
+  readonly state: ConnectionState;
+  /** Why the server refused us, when state is `refused`. */
+  readonly refusal: string | undefined;
+  /** Resolves on the first completed sync. */
+  readonly synced: Promise<void>;
+  onChange(listener: () => void): () => void;
+  destroy(): void;
+}
+
+export function syncUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
+}
+
+const REFUSALS: Record<number, string> = {
+  4401: 'You are not signed in (or your session ended). Sign in again.',
+  4403: 'You are not allowed to open this document.',
+  4404: 'This notebook does not exist (it may have been deleted).',
+  4410: 'Your access to this notebook was revoked.',
+  4400: 'The server rejected a malformed message.',
+  4413: 'A change was too large for the server.',
+};
+
+export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } = {}): DocConnection {
+  const doc = options.doc ?? new Y.Doc();
+  const provider = new WebsocketProvider(options.url ?? syncUrl(), room, doc, {
+    // Each tab must hold its own server connection: the server grants rights per connection.
+    disableBc: true,
+    shouldReconnect: (event) => !(event.code >= 4400 && event.code < 4500),
+  });
+  const listeners = new Set<() => void>();
+  let state: ConnectionState = 'connecting';
+  let refusal: string | undefined;
+  const set = (next: ConnectionState) => {
+    if (state === next) return;
+    state = next;
+    for (const listener of listeners) listener();
+  };
+
+  let resolveSynced: () => void = () => undefined;
+  const synced = new Promise<void>((resolve) => (resolveSynced = resolve));
+
+  provider.on('status', ({ status }) => {
+    if (state === 'refused') return;
+    if (status === 'connected') set(provider.synced ? 'synced' : 'connected');
+    else if (status === 'connecting') set(state === 'offline' ? 'offline' : 'connecting');
+    else set('offline');
+  });
+  provider.on('sync', (isSynced: boolean) => {
+    if (isSynced) {
+      resolveSynced();
+      if (state !== 'refused') set('synced');
+    }
+  });
+  provider.on('connection-close', (event) => {
+    if (!event) return;
+    const code = event.code;
+    if (code >= 4400 && code < 4500) {
+      // y-websocket already stopped; say so explicitly so no later connect() loops.
+      provider.shouldConnect = false;
+      refusal = REFUSALS[code] ?? `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`;
+      set('refused');
+    } else if (state !== 'refused') {
+      set('offline');
+    }
+  });
+
+  return {
+    doc,
+    provider,
+    get state() {
+      return state;
+    },
+    get refusal() {
+      return refusal;
+    },
+    synced,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    destroy() {
+      listeners.clear();
+      provider.destroy();
+      doc.destroy();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// An ipywidgets 8 manager whose models live in a Yjs map (one per scope: my private document's
+// `widgets` or the shared document's). Models are created from the document, never from a kernel
+// comm; each gets a YjsComm. See /work/shared/notes/widgets-in-the-browser.md for the gotchas.
+import type * as Y from 'yjs';
+import { ManagerBase } from '@jupyter-widgets/base-manager';
+import * as base from '@jupyter-widgets/base';
+import * as controls from '@jupyter-widgets/controls';
+import * as output from '@jupyter-widgets/output';
+import { Widget } from '@lumino/widgets';
+import { MessageLoop } from '@lumino/messaging';
+import '@jupyter-widgets/base/css/index.css';
+import '@jupyter-widgets/controls/css/widgets.css';
+import type { Output } from '../../shared/nbformat.ts';
+import { widgetState } from '../../shared/schema.ts';
+import { renderOutput } from '../outputs/renderOutput.ts';
+import { YjsComm, stateForWidget, type CommContext } from './comm.ts';
+import { CohortOutputView, type OutputRenderer } from './outputView.ts';
+
+type WidgetClass = typeof base.WidgetModel | typeof base.WidgetView;
+
+const MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  '@jupyter-widgets/base': base,
+  '@jupyter-widgets/controls': controls,
+  '@jupyter-widgets/output': { ...output, OutputView: CohortOutputView },
+};
+
+export const MISSING_MODEL_TEXT = 'Widget not available — its kernel may have restarted; run the cell again.';
+
+function placeholder(text: string): HTMLElement {
+  const span = document.createElement('span');
+  span.className = 'widget-placeholder';
+  span.textContent = text;
+  return span;
+}
+
+/** Widget.attach needs a host in the document; outputs are built before they are inserted. */
+function attach(widget: Widget, host: HTMLElement): void {
+  if (host.isConnected) {
+    Widget.attach(widget, host);
+    return;
+  }
+  MessageLoop.sendMessage(widget, Widget.Msg.BeforeAttach);
+  host.append(widget.node);
+  MessageLoop.sendMessage(widget, Widget.Msg.AfterAttach);
+}
+
+export interface YjsWidgetManagerOptions extends CommContext {
+  /** modelId → model (shared or private document's `widgets`). */
+  widgets: Y.Map<Y.Map<unknown>>;
+}
+
+export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
+  private readonly comms = new Map<string, { comm: YjsComm; model: Y.Map<unknown> }>();
+  private readonly waiting = new Map<string, Set<HTMLElement>>();
+  private readonly observer: (event: Y.YMapEvent<Y.Map<unknown>>) => void;
+
+  constructor(private readonly options: YjsWidgetManagerOptions) {
+    super();
+    this.observer = (event) => {
+      for (const key of event.keysChanged) this.sync(key);
+    };
+    options.widgets.observe(this.observer);
+    for (const key of options.widgets.keys()) this.sync(key);
+  }
+
+  /** Brings one model in line with the document: created, replaced, or closed. */
+  private sync(modelId: string): void {
+    const ymodel = this.options.widgets.get(modelId);
+    const known = this.comms.get(modelId);
+    if (known && known.model === ymodel) return;
+    if (known) {
+      this.comms.delete(modelId);
+      known.comm.closeFromRemote();
+    }
+    if (!ymodel) return;
+    const comm = new YjsComm(modelId, ymodel, this.options);
+    this.comms.set(modelId, { comm, model: ymodel });
+    // new_model with our comm (gotcha 2) and never new_widget, which would echo the full state (gotcha 3).
+    this.new_model(
+      {
+        model_id: modelId,
+        model_name: String(ymodel.get('model_name')),
+        model_module: String(ymodel.get('model_module')),
+        model_module_version: String(ymodel.get('model_module_version') ?? ''),
+        comm,
+      },
+      stateForWidget(widgetState(ymodel)),
+    ).catch((error: unknown) => this.options.reportError(`creating widget model ${modelId}`, error));
+    const hosts = this.waiting.get(modelId);
+    this.waiting.delete(modelId);
+    for (const host of hosts ?? []) if (host.isConnected) this.renderView(modelId, host);
+  }
+
+  /** Renders a view of the model into `host`, or a placeholder while it does not exist. */
+  renderView(modelId: string, host: HTMLElement): void {
+    if (!this.comms.has(modelId)) {
+      host.replaceChildren(placeholder(MISSING_MODEL_TEXT));
+      const hosts = this.waiting.get(modelId) ?? new Set<HTMLElement>();
+      hosts.add(host);
+      this.waiting.set(modelId, hosts);
+      return;
+    }
+    host.replaceChildren(placeholder('Loading widget…'));
+    const show = async () => {
+      const model = await this.get_model(modelId);
+      const view = await this.create_view(model);
+      host.replaceChildren();
+      attach(view.luminoWidget, host);
+      model.once('comm:close', () => {
+        host.replaceChildren(placeholder(MISSING_MODEL_TEXT));
+        const hosts = this.waiting.get(modelId) ?? new Set<HTMLElement>();
+        hosts.add(host);
+        this.waiting.set(modelId, hosts);
+      });
+    };
+    show().catch((error: unknown) => {
+      host.replaceChildren(placeholder(`Widget cannot be shown: ${error instanceof Error ? error.message : String(error)}`));
+      this.options.reportError(`rendering widget ${modelId}`, error);
+    });
+  }
+
+  renderOutput(value: Output): HTMLElement {
+    return renderOutput(value, (modelId, host) => this.renderView(modelId, host));
+  }
+
+  protected async loadClass(className: string, moduleName: string, _moduleVersion: string): Promise<WidgetClass> {
+    const found = MODULES[moduleName]?.[className];
+    if (typeof found !== 'function') {
+      throw new Error(`Widget class ${className} from ${moduleName} is not available in Cohort`);
+    }
+    return found as WidgetClass;
+  }
+
+  protected async _create_comm(): Promise<YjsComm> {
+    // Widgets are created by kernels only; the page never opens a comm of its own.
+    throw new Error('Cohort pages cannot create widgets; run code in a kernel instead');
+  }
+
+  protected async _get_comm_info(): Promise<Record<string, never>> {
+    return {};
+  }
+
+  dispose(): void {
+    this.options.widgets.unobserve(this.observer);
+    for (const { comm } of this.comms.values()) comm.dispose();
+    this.comms.clear();
+    this.waiting.clear();
+  }
+}
