@@ -1,0 +1,81 @@
+// Users, their tokens and browser sessions. Only hashes of tokens and session ids are stored.
+import type { Logger } from '../log.ts';
+import type { MetaStore, UserRecord } from '../store/types.ts';
+import { hashSecret, newId, newSecret } from './tokens.ts';
+
+export const SESSION_COOKIE = 'cohort_session';
+const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+const USER_NAME = /^[\p{L}\p{N} ._-]{1,64}$/u;
+
+export class UserError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Users {
+  constructor(
+    private readonly meta: MetaStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates a user; the token is returned once and only its hash is kept. */
+  async create(name: string, options: { admin?: boolean; token?: string } = {}): Promise<{ user: UserRecord; token: string }> {
+    if (typeof name !== 'string' || !USER_NAME.test(name)) {
+      throw new UserError(400, 'invalid_name', 'a user name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+    }
+    if (await this.meta.getUserByName(name)) throw new UserError(409, 'name_taken', `a user named "${name}" exists`);
+    const user: UserRecord = { id: newId(), name, admin: options.admin ?? false, created_at: Date.now() };
+    const token = options.token ?? newSecret();
+    await this.meta.putUser(user);
+    await this.meta.putTokenHash(hashSecret(token), user.id);
+    this.log.info({ user: user.id, name }, 'user created');
+    return { user, token };
+  }
+
+  /** On a fresh data dir: the `admin` user, with the given token or a random one. */
+  async ensureAdmin(token?: string): Promise<{ user: UserRecord; token?: string }> {
+    const existing = await this.meta.getUserByName('admin');
+    if (existing) {
+      if (token && (await this.meta.userIdForTokenHash(hashSecret(token))) !== existing.id) {
+        await this.meta.putTokenHash(hashSecret(token), existing.id);
+      }
+      return { user: existing, token };
+    }
+    return this.create('admin', { admin: true, token });
+  }
+
+  async byToken(token: string): Promise<UserRecord | undefined> {
+    const id = await this.meta.userIdForTokenHash(hashSecret(token));
+    return id === undefined ? undefined : this.meta.getUser(id);
+  }
+
+  byId(id: string): Promise<UserRecord | undefined> {
+    return this.meta.getUser(id);
+  }
+
+  async startSession(userId: string): Promise<{ sessionId: string; maxAgeMs: number }> {
+    const sessionId = newSecret();
+    await this.meta.putSession(hashSecret(sessionId), { userId, expires_at: Date.now() + SESSION_TTL_MS });
+    return { sessionId, maxAgeMs: SESSION_TTL_MS };
+  }
+
+  async bySession(sessionId: string): Promise<UserRecord | undefined> {
+    const hash = hashSecret(sessionId);
+    const session = await this.meta.getSession(hash);
+    if (!session) return undefined;
+    if (session.expires_at < Date.now()) {
+      await this.meta.deleteSession(hash);
+      return undefined;
+    }
+    return this.meta.getUser(session.userId);
+  }
+
+  endSession(sessionId: string): Promise<void> {
+    return this.meta.deleteSession(hashSecret(sessionId));
+  }
+}

@@ -1,0 +1,114 @@
+// Every option with its default. Precedence: command-line flag > environment variable > default.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Token for the `admin` user created on a fresh data dir; random when unset. */
+  adminToken?: string;
+  /** Extra allowed `Origin`s for cookie-authenticated requests and WebSocket upgrades. */
+  allowedOrigins: string[];
+  /** Largest accepted WebSocket message, bytes. */
+  maxMessageBytes: number;
+  /** Largest accepted JSON request body (an imported notebook), bytes. */
+  maxBodyBytes: number;
+  /** Updates kept in a document's log before they are merged into one. */
+  compactAfter: number;
+  /** Refused writes tolerated from a read-only connection before it is closed. */
+  maxRefusedWrites: number;
+  logLevel: string;
+  /** Folders searched first for kernelspecs (`<dir>/kernels/<name>/kernel.json`), like JUPYTER_PATH. */
+  kernelSpecDirs: string[];
+  defaultKernel: string;
+  /** Pre-started kernels of the default kernelspec. */
+  poolSize: number;
+  maxKernels: number;
+  maxKernelsPerUser: number;
+  /** Idle kernels are stopped after this long; 0 disables culling. */
+  cullIdleMs: number;
+  kernelStartTimeoutMs: number;
+  /** Text kept per cell's outputs before the rest is replaced by a truncation marker. */
+  maxOutputBytes: number;
+  /** Directory with the built client (index.html); served at `/` when present. */
+  clientDir: string;
+}
+
+const here = new URL('.', import.meta.url).pathname;
+export const projectRoot = resolve(here, '..');
+
+export function defaultConfig(): Config {
+  return {
+    host: '127.0.0.1',
+    port: 8888,
+    dataDir: resolve('data'),
+    allowedOrigins: [],
+    maxMessageBytes: 16 * 1024 * 1024,
+    maxBodyBytes: 32 * 1024 * 1024,
+    compactAfter: 500,
+    maxRefusedWrites: 3,
+    logLevel: 'info',
+    kernelSpecDirs: [resolve(projectRoot, '.jupyter')],
+    defaultKernel: 'python3',
+    poolSize: 2,
+    maxKernels: 64,
+    maxKernelsPerUser: 4,
+    cullIdleMs: 60 * 60 * 1000,
+    kernelStartTimeoutMs: 30_000,
+    maxOutputBytes: 1024 * 1024,
+    clientDir: resolve(projectRoot, 'dist/client'),
+  };
+}
+
+const int = (name: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
+
+/** Flags and their environment variables; `kind` says how the string is read. */
+const OPTIONS = {
+  host: { env: 'COHORT_HOST', kind: 'string' },
+  port: { env: 'COHORT_PORT', kind: 'int' },
+  'data-dir': { env: 'COHORT_DATA_DIR', kind: 'path', key: 'dataDir' },
+  'admin-token': { env: 'COHORT_ADMIN_TOKEN', kind: 'string', key: 'adminToken' },
+  'allowed-origins': { env: 'COHORT_ALLOWED_ORIGINS', kind: 'list', key: 'allowedOrigins' },
+  'max-message-bytes': { env: 'COHORT_MAX_MESSAGE_BYTES', kind: 'int', key: 'maxMessageBytes' },
+  'max-body-bytes': { env: 'COHORT_MAX_BODY_BYTES', kind: 'int', key: 'maxBodyBytes' },
+  'compact-after': { env: 'COHORT_COMPACT_AFTER', kind: 'int', key: 'compactAfter' },
+  'log-level': { env: 'COHORT_LOG_LEVEL', kind: 'string', key: 'logLevel' },
+  'kernelspec-dirs': { env: 'COHORT_KERNELSPEC_DIRS', kind: 'list', key: 'kernelSpecDirs' },
+  'default-kernel': { env: 'COHORT_DEFAULT_KERNEL', kind: 'string', key: 'defaultKernel' },
+  'pool-size': { env: 'COHORT_POOL_SIZE', kind: 'int', key: 'poolSize' },
+  'max-kernels': { env: 'COHORT_MAX_KERNELS', kind: 'int', key: 'maxKernels' },
+  'max-kernels-per-user': { env: 'COHORT_MAX_KERNELS_PER_USER', kind: 'int', key: 'maxKernelsPerUser' },
+  'cull-idle-seconds': { env: 'COHORT_CULL_IDLE_SECONDS', kind: 'seconds', key: 'cullIdleMs' },
+  'kernel-start-timeout-seconds': { env: 'COHORT_KERNEL_START_TIMEOUT_SECONDS', kind: 'seconds', key: 'kernelStartTimeoutMs' },
+  'max-output-bytes': { env: 'COHORT_MAX_OUTPUT_BYTES', kind: 'int', key: 'maxOutputBytes' },
+} as const;
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
+  const config = defaultConfig();
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(Object.keys(OPTIONS).map((flag) => [flag, { type: 'string' as const }])),
+    strict: true,
+  });
+  for (const [flag, option] of Object.entries(OPTIONS)) {
+    const raw = (values as Record<string, string | undefined>)[flag] ?? env[option.env];
+    if (raw === undefined || raw === '') continue;
+    const key = 'key' in option ? option.key : flag;
+    switch (option.kind) {
+      case 'string': Object.assign(config, { [key]: raw }); break;
+      case 'int': Object.assign(config, { [key]: int(`--${flag}`, raw) }); break;
+      case 'seconds': Object.assign(config, { [key]: int(`--${flag}`, raw) * 1000 }); break;
+      case 'path': Object.assign(config, { [key]: resolve(raw) }); break;
+      case 'list': Object.assign(config, { [key]: raw.split(',').map((s) => s.trim()).filter(Boolean) }); break;
+    }
+  }
+  // Extra kernelspec folders come before the project's own `.jupyter` (written by the set-up).
+  const projectSpecs = resolve(projectRoot, '.jupyter');
+  config.kernelSpecDirs = [...config.kernelSpecDirs.map((d) => resolve(d)).filter((d) => d !== projectSpecs), projectSpecs];
+  return config;
+}

@@ -1,0 +1,46 @@
+// `npm start`: read the configuration, start Cohort, print the login URL, stop cleanly on signals.
+import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startCohort } from './server.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`cohort: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  const server = await startCohort(config, log);
+  if (server.adminToken) {
+    const login = `${server.url}/login?token=${server.adminToken}`;
+    log.info({ login }, 'open this URL to sign in as admin');
+    console.log(`\n    Cohort is running. Sign in as admin:\n\n        ${login}\n`);
+  } else {
+    console.log(`\n    Cohort is running at ${server.url} (admin exists; start with --admin-token to set its token).\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error('cohort failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+// The composition root as a function: builds every part from a Config, so `main.ts` and the tests
+// start the very same server (tests on port 0 with a temp data dir).
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Users } from './auth/users.ts';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './log.ts';
+import { Notebooks } from './notebooks/service.ts';
+import { openLevelStore } from './store/level.ts';
+import type { Store } from './store/types.ts';
+import { Rooms } from './sync/rooms.ts';
+import { SyncServer } from './sync/server.ts';
+
+export interface CohortServer {
+  readonly url: string;
+  readonly port: number;
+  /** The admin's token when it was created (or given) in this run; only its hash is stored. */
+  readonly adminToken?: string;
+  readonly store: Store;
+  readonly users: Users;
+  readonly notebooks: Notebooks;
+  readonly rooms: Rooms;
+  close(): Promise<void>;
+}
+
+export async function startCohort(config: Config, log: Logger): Promise<CohortServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log });
+  const users = new Users(store.meta, log);
+  const admin = await users.ensureAdmin(config.adminToken);
+  const notebooks = new Notebooks(store, log);
+  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log);
+  const sync = new SyncServer({
+    rooms,
+    users,
+    notebooks,
+    log,
+    maxMessageBytes: config.maxMessageBytes,
+    allowedOrigins: config.allowedOrigins,
+  });
+  const app = createApp({
+    users,
+    meta: store.meta,
+    notebooks,
+    rooms,
+    log,
+    maxBodyBytes: config.maxBodyBytes,
+    allowedOrigins: config.allowedOrigins,
+    clientDir: config.clientDir,
+  });
+
+  const http = createServer(app);
+  http.on('upgrade', (req, socket, head) => {
+    if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, dataDir: config.dataDir }, 'cohort listening');
+
+  let closing: Promise<void> | undefined;
+  const doClose = async () => {
+    log.info('shutting down');
+    const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+    sync.close();
+    await rooms.dispose();
+    http.closeAllConnections();
+    await httpClosed;
+    await store.close();
+    log.info('stopped');
+  };
+
+  return {
+    url,
+    port,
+    adminToken: admin.token,
+    store,
+    users,
+    notebooks,
+    rooms,
+    close: () => (closing ??= doClose()),
+  };
+}

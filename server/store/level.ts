@@ -1,0 +1,207 @@
+// LevelDB store: one update log per document plus metadata sublevels.
+//
+// Hand-written rather than y-leveldb: y-leveldb pins an old `level`, serializes every document
+// through one global queue, and swallows write errors. Here each document has its own ordered log,
+// writes fail loudly to the room that asked, and compaction is a single atomic batch.
+import type { AbstractSublevel } from 'abstract-level';
+import { Level } from 'level';
+import * as Y from 'yjs';
+import type { Role } from '../../shared/roles.ts';
+import { isRole } from '../../shared/roles.ts';
+import type { Logger } from '../log.ts';
+import type { DocumentLog, MetaStore, NotebookRecord, SessionRecord, Store, UserRecord } from './types.ts';
+
+// `level` builds on abstract-level; its sublevel type is the one level's own methods return.
+type Sub<V> = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, V>;
+
+const SEP = '!'; // never in a room name (see shared/rooms.ts), sorts before '/' and the id alphabet
+const END = '~'; // sorts after every hex digit
+
+const seqKey = (doc: string, seq: number) => `${doc}${SEP}${seq.toString(16).padStart(13, '0')}`;
+
+interface LogState {
+  nextSeq: number;
+  count: number;
+}
+
+class LevelDocumentLog implements DocumentLog {
+  private readonly state = new Map<string, Promise<LogState>>();
+  private readonly compacting = new Set<string>();
+
+  constructor(
+    private readonly updates: Sub<Uint8Array>,
+    private readonly compactAfter: number,
+    private readonly log: Logger,
+  ) {}
+
+  private range(doc: string) {
+    return { gt: `${doc}${SEP}`, lt: `${doc}${SEP}${END}` };
+  }
+
+  private stateOf(doc: string): Promise<LogState> {
+    let state = this.state.get(doc);
+    if (!state) {
+      state = (async () => {
+        let count = 0;
+        let last = -1;
+        for await (const key of this.updates.keys(this.range(doc))) {
+          count++;
+          last = parseInt(key.slice(doc.length + 1), 16);
+        }
+        return { nextSeq: last + 1, count };
+      })();
+      this.state.set(doc, state);
+    }
+    return state;
+  }
+
+  async load(doc: string): Promise<Uint8Array | null> {
+    const values = await this.updates.values(this.range(doc)).all();
+    await this.stateOf(doc);
+    if (values.length === 0) return null;
+    return values.length === 1 ? values[0]! : Y.mergeUpdates(values);
+  }
+
+  async append(doc: string, update: Uint8Array): Promise<void> {
+    const state = await this.stateOf(doc);
+    const seq = state.nextSeq++;
+    state.count++;
+    await this.updates.put(seqKey(doc, seq), update);
+    if (state.count >= this.compactAfter && !this.compacting.has(doc)) {
+      this.compacting.add(doc);
+      this.compact(doc, seq)
+        .catch((err: unknown) => this.log.error({ err, doc }, 'compaction failed; the log is kept as it was'))
+        .finally(() => this.compacting.delete(doc));
+    }
+  }
+
+  /** Merges every update up to `upTo` into one, replacing them in one atomic batch. */
+  private async compact(doc: string, upTo: number): Promise<void> {
+    const entries = await this.updates.iterator({ gt: `${doc}${SEP}`, lte: seqKey(doc, upTo) }).all();
+    if (entries.length < 2) return;
+    const merged = Y.mergeUpdates(entries.map(([, value]) => value));
+    const ops = entries.map(([key]) => ({ type: 'del' as const, key }));
+    await this.updates.batch([...ops, { type: 'put', key: seqKey(doc, upTo), value: merged }]);
+    const state = await this.stateOf(doc);
+    state.count -= entries.length - 1;
+    this.log.debug({ doc, merged: entries.length, bytes: merged.byteLength }, 'document log compacted');
+  }
+
+  async logLength(doc: string): Promise<number> {
+    return (await this.stateOf(doc)).count;
+  }
+
+  async remove(doc: string): Promise<void> {
+    await this.updates.clear(this.range(doc));
+    this.state.delete(doc);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const docs = new Set<string>();
+    for await (const key of this.updates.keys({ gte: prefix, lt: `${prefix}${END}` })) {
+      docs.add(key.slice(0, key.lastIndexOf(SEP)));
+    }
+    return [...docs];
+  }
+}
+
+class LevelMetaStore implements MetaStore {
+  constructor(
+    private readonly users: Sub<UserRecord>,
+    private readonly usernames: Sub<string>,
+    private readonly tokens: Sub<string>,
+    private readonly sessions: Sub<SessionRecord>,
+    private readonly notebooks: Sub<NotebookRecord>,
+    private readonly members: Sub<string>,
+    private readonly memberships: Sub<string>,
+  ) {}
+
+  async putUser(user: UserRecord) {
+    await this.users.put(user.id, user);
+    await this.usernames.put(user.name, user.id);
+  }
+  getUser(id: string) {
+    return this.users.get(id);
+  }
+  async getUserByName(name: string) {
+    const id = await this.usernames.get(name);
+    return id === undefined ? undefined : this.users.get(id);
+  }
+  listUsers() {
+    return this.users.values().all();
+  }
+  async countUsers() {
+    return (await this.users.keys().all()).length;
+  }
+  putTokenHash(hash: string, userId: string) {
+    return this.tokens.put(hash, userId);
+  }
+  userIdForTokenHash(hash: string) {
+    return this.tokens.get(hash);
+  }
+  putSession(hash: string, session: SessionRecord) {
+    return this.sessions.put(hash, session);
+  }
+  getSession(hash: string) {
+    return this.sessions.get(hash);
+  }
+  deleteSession(hash: string) {
+    return this.sessions.del(hash);
+  }
+
+  putNotebook(notebook: NotebookRecord) {
+    return this.notebooks.put(notebook.id, notebook);
+  }
+  getNotebook(id: string) {
+    return this.notebooks.get(id);
+  }
+  listNotebooks() {
+    return this.notebooks.values().all();
+  }
+  async deleteNotebook(id: string) {
+    for (const { userId } of await this.listMembers(id)) await this.removeMember(id, userId);
+    await this.notebooks.del(id);
+  }
+
+  async setMember(notebookId: string, userId: string, role: Role) {
+    await this.members.put(`${notebookId}${SEP}${userId}`, role);
+    await this.memberships.put(`${userId}${SEP}${notebookId}`, role);
+  }
+  async removeMember(notebookId: string, userId: string) {
+    await this.members.del(`${notebookId}${SEP}${userId}`);
+    await this.memberships.del(`${userId}${SEP}${notebookId}`);
+  }
+  async getRole(notebookId: string, userId: string) {
+    const role = await this.members.get(`${notebookId}${SEP}${userId}`);
+    return isRole(role) ? role : undefined;
+  }
+  async listMembers(notebookId: string) {
+    const rows = await this.members.iterator({ gt: `${notebookId}${SEP}`, lt: `${notebookId}${SEP}${END}` }).all();
+    return rows.flatMap(([key, role]) => (isRole(role) ? [{ userId: key.slice(notebookId.length + 1), role }] : []));
+  }
+  async notebooksOf(userId: string) {
+    const rows = await this.memberships.iterator({ gt: `${userId}${SEP}`, lt: `${userId}${SEP}${END}` }).all();
+    return rows.flatMap(([key, role]) => (isRole(role) ? [{ notebookId: key.slice(userId.length + 1), role }] : []));
+  }
+}
+
+export async function openLevelStore(path: string, options: { compactAfter: number; log: Logger }): Promise<Store> {
+  const db = new Level<string, string>(path, { valueEncoding: 'utf8' });
+  await db.open();
+  const json = <V>(name: string): Sub<V> => db.sublevel<string, V>(name, { valueEncoding: 'json' });
+  const text = (name: string): Sub<string> => db.sublevel<string, string>(name, { valueEncoding: 'utf8' });
+  const updates: Sub<Uint8Array> = db.sublevel<string, Uint8Array>('updates', { valueEncoding: 'view' });
+  return {
+    docs: new LevelDocumentLog(updates, options.compactAfter, options.log),
+    meta: new LevelMetaStore(
+      json<UserRecord>('users'),
+      text('usernames'),
+      text('tokens'),
+      json<SessionRecord>('sessions'),
+      json<NotebookRecord>('notebooks'),
+      text('members'),
+      text('memberships'),
+    ),
+    close: () => db.close(),
+  };
+}

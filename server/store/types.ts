@@ -1,0 +1,68 @@
+// What the rest of the server needs from storage. LevelStore implements it on LevelDB.
+import type { Role } from '../../shared/roles.ts';
+
+export interface UserRecord {
+  id: string;
+  name: string;
+  admin: boolean;
+  created_at: number;
+}
+
+export interface NotebookRecord {
+  id: string;
+  name: string;
+  owner: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionRecord {
+  userId: string;
+  expires_at: number;
+}
+
+/** An append-only log of Yjs updates per document (room name), merged when it grows. */
+export interface DocumentLog {
+  /** All stored updates of a document, merged; null when nothing was ever stored. */
+  load(doc: string): Promise<Uint8Array | null>;
+  /** Resolves once the update is durably written (in order, per document). */
+  append(doc: string, update: Uint8Array): Promise<void>;
+  /** Number of updates in the log since the last compaction. */
+  logLength(doc: string): Promise<number>;
+  /** Deletes a document and its log. */
+  remove(doc: string): Promise<void>;
+  /** Every stored document whose name starts with `prefix`. */
+  list(prefix: string): Promise<string[]>;
+}
+
+export interface MetaStore {
+  putUser(user: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  getUserByName(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  countUsers(): Promise<number>;
+  /** Stores only the hash. */
+  putTokenHash(hash: string, userId: string): Promise<void>;
+  userIdForTokenHash(hash: string): Promise<string | undefined>;
+  putSession(hash: string, session: SessionRecord): Promise<void>;
+  getSession(hash: string): Promise<SessionRecord | undefined>;
+  deleteSession(hash: string): Promise<void>;
+
+  putNotebook(notebook: NotebookRecord): Promise<void>;
+  getNotebook(id: string): Promise<NotebookRecord | undefined>;
+  listNotebooks(): Promise<NotebookRecord[]>;
+  deleteNotebook(id: string): Promise<void>;
+
+  setMember(notebookId: string, userId: string, role: Role): Promise<void>;
+  removeMember(notebookId: string, userId: string): Promise<void>;
+  getRole(notebookId: string, userId: string): Promise<Role | undefined>;
+  listMembers(notebookId: string): Promise<Array<{ userId: string; role: Role }>>;
+  /** Notebook ids the user is a member of, with the role. */
+  notebooksOf(userId: string): Promise<Array<{ notebookId: string; role: Role }>>;
+}
+
+export interface Store {
+  docs: DocumentLog;
+  meta: MetaStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,91 @@
+// The y-websocket wire protocol: a varuint message type, then the payload.
+// Sync payloads are y-protocols sync messages (step 1: state vector; step 2 and update: a Yjs update).
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+
+export const MessageType = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3 } as const;
+export const SyncType = {
+  Step1: syncProtocol.messageYjsSyncStep1,
+  Step2: syncProtocol.messageYjsSyncStep2,
+  Update: syncProtocol.messageYjsUpdate,
+} as const;
+
+export class ProtocolError extends Error {}
+
+export type ClientMessage =
+  | { type: 'sync-step1'; stateVector: Uint8Array }
+  | { type: 'sync-update'; update: Uint8Array; step: 'step2' | 'update' }
+  | { type: 'awareness'; update: Uint8Array }
+  | { type: 'query-awareness' }
+  | { type: 'auth' };
+
+/** Decodes one whole client message; anything else (trailing bytes, unknown types) is a ProtocolError. */
+export function decodeClientMessage(data: Uint8Array): ClientMessage {
+  try {
+    const decoder = decoding.createDecoder(data);
+    const type = decoding.readVarUint(decoder);
+    let message: ClientMessage;
+    switch (type) {
+      case MessageType.Sync: {
+        const syncType = decoding.readVarUint(decoder);
+        const payload = decoding.readVarUint8Array(decoder);
+        if (syncType === SyncType.Step1) message = { type: 'sync-step1', stateVector: payload };
+        else if (syncType === SyncType.Step2) message = { type: 'sync-update', update: payload, step: 'step2' };
+        else if (syncType === SyncType.Update) message = { type: 'sync-update', update: payload, step: 'update' };
+        else throw new ProtocolError(`unknown sync message type ${syncType}`);
+        break;
+      }
+      case MessageType.Awareness:
+        message = { type: 'awareness', update: decoding.readVarUint8Array(decoder) };
+        break;
+      case MessageType.QueryAwareness:
+        message = { type: 'query-awareness' };
+        break;
+      case MessageType.Auth:
+        message = { type: 'auth' };
+        return message; // y-protocols auth messages carry a reason string we do not use
+      default:
+        throw new ProtocolError(`unknown message type ${type}`);
+    }
+    if (decoding.hasContent(decoder)) throw new ProtocolError('trailing bytes after message');
+    return message;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new ProtocolError(`undecodable message: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function message(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+export const encodeSyncStep1 = (stateVector: Uint8Array) =>
+  message((e) => {
+    encoding.writeVarUint(e, MessageType.Sync);
+    encoding.writeVarUint(e, SyncType.Step1);
+    encoding.writeVarUint8Array(e, stateVector);
+  });
+
+export const encodeSyncStep2 = (update: Uint8Array) =>
+  message((e) => {
+    encoding.writeVarUint(e, MessageType.Sync);
+    encoding.writeVarUint(e, SyncType.Step2);
+    encoding.writeVarUint8Array(e, update);
+  });
+
+export const encodeUpdate = (update: Uint8Array) =>
+  message((e) => {
+    encoding.writeVarUint(e, MessageType.Sync);
+    encoding.writeVarUint(e, SyncType.Update);
+    encoding.writeVarUint8Array(e, update);
+  });
+
+export const encodeAwareness = (awareness: awarenessProtocol.Awareness, clients: number[]) =>
+  message((e) => {
+    encoding.writeVarUint(e, MessageType.Awareness);
+    encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
+  });

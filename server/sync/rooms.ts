@@ -1,0 +1,113 @@
+// The registry of rooms in memory: created on first use, unloaded after the last user leaves and
+// only once their state is stored.
+import type { Logger } from '../log.ts';
+import type { DocumentLog } from '../store/types.ts';
+import type { RoomOptions } from './room.ts';
+import { Room } from './room.ts';
+
+export interface RoomLease {
+  readonly room: Room;
+  release(): void;
+}
+
+export class Rooms {
+  private readonly rooms = new Map<string, Promise<Room>>();
+  private disposing: Promise<void> | undefined;
+
+  constructor(
+    private readonly docs: DocumentLog,
+    private readonly options: RoomOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** The loaded room, creating it if needed. Pair with `release` through a lease or a connection. */
+  private open(name: string): Promise<Room> {
+    let room = this.rooms.get(name);
+    if (!room) {
+      const created = new Room(name, this.docs, this.options, this.log);
+      room = created.load().then(
+        () => created,
+        (err: unknown) => {
+          this.rooms.delete(name);
+          created.destroy();
+          throw err;
+        },
+      );
+      this.rooms.set(name, room);
+    }
+    return room;
+  }
+
+  /** Server-side use of a document (execution writing outputs). Release when done. */
+  async acquire(name: string): Promise<RoomLease> {
+    if (this.disposing) throw new Error('server is shutting down');
+    const room = await this.open(name);
+    room.leases++;
+    let released = false;
+    return {
+      room,
+      release: () => {
+        if (released) return;
+        released = true;
+        room.leases--;
+        this.maybeUnload(room);
+      },
+    };
+  }
+
+  /** Adds a connection to its room (loading it), or throws if the room cannot be loaded. */
+  async connect(name: string, join: (room: Room) => void): Promise<Room> {
+    if (this.disposing) throw new Error('server is shutting down');
+    const room = await this.open(name);
+    join(room);
+    return room;
+  }
+
+  /** Call after a connection left its room. */
+  left(room: Room): void {
+    this.maybeUnload(room);
+  }
+
+  /** The loaded room of that name, if any — without loading it. */
+  async loaded(name: string): Promise<Room | undefined> {
+    return this.rooms.get(name);
+  }
+
+  /** Loaded rooms whose name is `notebookId` or starts with `notebookId/`. */
+  async roomsOf(notebookId: string): Promise<Room[]> {
+    const names = [...this.rooms.keys()].filter((n) => n === notebookId || n.startsWith(`${notebookId}/`));
+    const rooms = await Promise.allSettled(names.map((n) => this.rooms.get(n)!));
+    return rooms.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  }
+
+  private maybeUnload(room: Room): void {
+    if (room.inUse) return;
+    void room.flushed().then(() => {
+      // Someone may have joined while the last updates were being stored.
+      if (room.inUse || this.rooms.get(room.name) === undefined) return;
+      this.rooms.delete(room.name);
+      room.destroy();
+      this.log.debug({ room: room.name }, 'room unloaded');
+    });
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /** Closes every connection, waits until every room is stored, then unloads them. */
+  dispose(): Promise<void> {
+    return (this.disposing ??= this.doDispose());
+  }
+
+  private async doDispose(): Promise<void> {
+    const rooms = await Promise.allSettled([...this.rooms.values()]);
+    for (const r of rooms) {
+      if (r.status !== 'fulfilled') continue;
+      r.value.closeAll(1001, 'server shutting down');
+      await r.value.flushed();
+      r.value.destroy();
+    }
+    this.rooms.clear();
+  }
+}

@@ -1,0 +1,151 @@
+// WebSocket endpoint `/sync/<room>`: authenticate, authorize, then hand the socket to its room.
+// Failures complete the upgrade and close with a named code, so clients learn why.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../../shared/closeCodes.ts';
+import { identify, originAllowed } from '../auth/identify.ts';
+import type { Users } from '../auth/users.ts';
+import type { Logger } from '../log.ts';
+import type { Notebooks } from '../notebooks/service.ts';
+import { authorizeRoom } from './authorize.ts';
+import type { Connection, Room } from './room.ts';
+import type { Rooms } from './rooms.ts';
+
+export const SYNC_PATH = '/sync/';
+const PING_INTERVAL_MS = 30_000;
+
+export interface SyncServerDeps {
+  rooms: Rooms;
+  users: Users;
+  notebooks: Notebooks;
+  log: Logger;
+  maxMessageBytes: number;
+  allowedOrigins: readonly string[];
+}
+
+export class SyncServer {
+  private readonly wss: WebSocketServer;
+  /** Open connections, and whether each answered the last ping. */
+  private readonly live = new Map<Connection, { room: Room; pong: boolean }>();
+  private readonly pinger: NodeJS.Timeout;
+
+  constructor(private readonly deps: SyncServerDeps) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
+    this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS).unref();
+    deps.notebooks.on('access-changed', (id) => void this.recheck(id));
+    deps.notebooks.on('deleted', (id) => void this.closeNotebook(id, CloseCode.NotFound, 'notebook deleted'));
+  }
+
+  /** For `server.on('upgrade')`; returns false when the path is not ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (!path.startsWith(SYNC_PATH)) return false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.accept(ws, req, path.slice(SYNC_PATH.length));
+    });
+    return true;
+  }
+
+  private async accept(ws: WebSocket, req: IncomingMessage, rawName: string): Promise<void> {
+    const { log } = this.deps;
+    // Messages may arrive while we authenticate; keep them in order for the room.
+    const early: Uint8Array[] = [];
+    const buffer = (data: Buffer) => early.push(new Uint8Array(data));
+    ws.on('message', buffer);
+    ws.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName);
+    } catch {
+      ws.close(CloseCode.NotFound, 'bad room name');
+      return;
+    }
+    if (!originAllowed(req, this.deps.allowedOrigins)) {
+      log.warn({ room: name, origin: req.headers.origin }, 'websocket refused: foreign origin');
+      ws.close(CloseCode.Forbidden, 'origin not allowed');
+      return;
+    }
+    const identity = await identify(req, this.deps.users);
+    if (!identity) {
+      ws.close(CloseCode.Unauthorized, 'unauthorized');
+      return;
+    }
+    const access = await authorizeRoom(this.deps.notebooks, identity.user, name);
+    if (!access.ok) {
+      log.info({ room: name, user: identity.user.id, code: access.code }, `websocket refused: ${access.reason}`);
+      ws.close(access.code, access.reason);
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    const conn: Connection = {
+      socket: ws,
+      userId: identity.user.id,
+      write: access.write,
+      refusedWrites: 0,
+      awarenessIds: new Set(),
+    };
+    let room: Room;
+    try {
+      room = await this.deps.rooms.connect(name, (r) => r.join(conn));
+    } catch (err) {
+      log.error({ err, room: name }, 'room could not be loaded');
+      ws.close(1011, 'room could not be loaded');
+      return;
+    }
+    const state = { room, pong: true };
+    this.live.set(conn, state);
+    ws.off('message', buffer);
+    ws.on('pong', () => (state.pong = true));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        log.warn({ room: name, user: conn.userId }, 'text frame on the sync protocol; closing connection');
+        ws.close(CloseCode.MalformedMessage, 'binary frames only');
+        return;
+      }
+      room.receive(conn, new Uint8Array(data));
+    });
+    ws.on('close', () => {
+      this.live.delete(conn);
+      room.leave(conn);
+      this.deps.rooms.left(room);
+    });
+    for (const data of early) room.receive(conn, data);
+    log.debug({ room: name, user: conn.userId, write: conn.write }, 'client joined');
+  }
+
+  private ping(): void {
+    for (const [conn, state] of this.live) {
+      if (!state.pong) {
+        conn.socket.terminate();
+        continue;
+      }
+      state.pong = false;
+      conn.socket.ping();
+    }
+  }
+
+  /** Roles changed: close connections that lost access, update the write flag of the others. */
+  private async recheck(notebookId: string): Promise<void> {
+    for (const room of await this.deps.rooms.roomsOf(notebookId)) {
+      for (const conn of room.connections) {
+        const user = await this.deps.users.byId(conn.userId);
+        const access = user ? await authorizeRoom(this.deps.notebooks, user, room.name) : undefined;
+        if (!access?.ok) conn.socket.close(CloseCode.Revoked, 'access revoked');
+        else conn.write = access.write;
+      }
+    }
+  }
+
+  async closeNotebook(notebookId: string, code: number, reason: string): Promise<void> {
+    for (const room of await this.deps.rooms.roomsOf(notebookId)) room.closeAll(code, reason);
+  }
+
+  /** Closes the endpoint; rooms are flushed by `Rooms.dispose`. */
+  close(): void {
+    clearInterval(this.pinger);
+    for (const conn of this.live.keys()) conn.socket.close(1001, 'server shutting down');
+    this.wss.close();
+  }
+}

@@ -1,0 +1,108 @@
+// Starts the real Cohort server for a test: port 0, a temp data dir, a real LevelDB.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../server/config.ts';
+import { defaultConfig, projectRoot } from '../../server/config.ts';
+import { createLogger } from '../../server/log.ts';
+import type { CohortServer } from '../../server/server.ts';
+import { startCohort } from '../../server/server.ts';
+import { eventually } from './eventually.ts';
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  port: number;
+  dataDir: string;
+  adminToken: string;
+  server: CohortServer;
+  createUser(name: string): Promise<{ id: string; token: string }>;
+  api: (token: string) => Api;
+  close(): Promise<void>;
+}
+
+export type Api = <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+export function tempDir(prefix = 'cohort-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...defaultConfig(),
+    port: 0,
+    dataDir: overrides.dataDir ?? tempDir(),
+    adminToken: 'admin-test-token',
+    poolSize: 0,
+    logLevel: process.env.COHORT_TEST_LOG ?? 'silent',
+    ...overrides,
+  };
+}
+
+export function apiClient(url: string, token: string): Api {
+  return async (method, path, body) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (exports): keep the text
+    }
+    return { status: res.status, body: parsed as never };
+  };
+}
+
+export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+  const config = testConfig(overrides);
+  const ownsDir = overrides.dataDir === undefined;
+  const server = await startCohort(config, createLogger(config.logLevel));
+  const adminToken = config.adminToken!;
+  const url = server.url;
+  const admin = apiClient(url, adminToken);
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws') + '/sync',
+    port: server.port,
+    dataDir: config.dataDir,
+    adminToken,
+    server,
+    api: (token) => apiClient(url, token),
+    async createUser(name) {
+      const res = await admin<{ id: string; token: string }>('POST', '/api/users', { name });
+      if (res.status !== 201) throw new Error(`creating user ${name} failed: ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    async close() {
+      await server.close();
+      if (ownsDir) rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The server as its own process (`npm start`'s entry), for crash and signal tests. */
+export async function spawnServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
+      '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
+    timeoutMs: 20_000,
+    message: 'server process did not print its URL',
+  });
+  return { child, url, output: () => out };
+}
