@@ -1,0 +1,35 @@
+// Public surface of the kernels layer; the rest of the server imports from here.
+export { ConnectionClosedError, KernelLimitError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
+export type { KernelLimitScope } from './errors.ts';
+export type { Logger } from './logger.ts';
+export { silentLogger } from './logger.ts';
+export { TypedEmitter } from './emitter.ts';
+export { CHANNELS, PROTOCOL_VERSION, createMessage, isMessageType, parentMsgId } from './messages.ts';
+export type {
+  Channel,
+  ContentOf,
+  ExecutionState,
+  JSONObject,
+  JSONValue,
+  KernelMessage,
+  MessageHeader,
+  MimeBundle,
+  MsgContent,
+  MsgType,
+  ReplyOf,
+  RequestChannel,
+  RequestType,
+} from './messages.ts';
+export { decodeMessage, encodeMessage } from './wire.ts';
+export { KernelConnection } from './connection.ts';
+export type { ConnectionEvents, ConnectionInfo, KernelConnectionOptions, RequestOptions } from './connection.ts';
+export type { IopubListener, KernelRequest, StdinListener } from './request.ts';
+export { dataDirs, findKernelSpecs, parseKernelSpec, resolveKernelSpec, scanKernelSpecs } from './kernelspec.ts';
+export type { InterruptMode, KernelSpec, KernelSpecDiscoveryOptions } from './kernelspec.ts';
+export type { KernelTuning, LaunchOptions } from './launcher.ts';
+export { LocalKernel, launchKernel } from './kernel.ts';
+export type { KernelEvents, KernelState } from './kernel.ts';
+export { cleanupOrphans } from './orphans.ts';
+export type { CleanupResult } from './orphans.ts';
+export { KernelManager, createKernelManager, kernelKeyId } from './manager.ts';
+export type { KernelKey, KernelManagerEvents, KernelManagerOptions, ManagedKernel, ManagedKernelStatus, SharedKernelKey, UserKernelKey } from './manager.ts';

@@ -1,0 +1,277 @@
+// KernelManager: one kernel per (notebook, user) plus one shared kernel per notebook, started
+// on first use (from the warm pool when possible), limited, culled when idle, all stopped on dispose.
+import { TypedEmitter } from './emitter.ts';
+import { KernelLimitError, NoSuchKernelError } from './errors.ts';
+import { launchKernel } from './kernel.ts';
+import type { KernelState, LocalKernel } from './kernel.ts';
+import type { KernelSpec } from './kernelspec.ts';
+import type { KernelTuning } from './launcher.ts';
+import type { Logger } from './logger.ts';
+import { KernelPool } from './pool.ts';
+
+/** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
+export type KernelKey = UserKernelKey | SharedKernelKey;
+export interface UserKernelKey {
+  notebookId: string;
+  userId: string;
+  shared?: false;
+}
+export interface SharedKernelKey {
+  notebookId: string;
+  shared: true;
+}
+
+/** A stable string for a key (map key, log field). */
+export function kernelKeyId(key: KernelKey): string {
+  const nb = encodeURIComponent(key.notebookId);
+  return key.shared ? `${nb}/shared` : `${nb}/user/${encodeURIComponent(key.userId)}`;
+}
+
+export type ManagedKernelStatus = KernelState | 'culled';
+
+export interface ManagedKernel {
+  readonly key: KernelKey;
+  readonly keyId: string;
+  readonly kernel: LocalKernel;
+  readonly specName: string;
+  /** True when the kernel was taken from the warm pool rather than started for this key. */
+  readonly fromPool: boolean;
+  readonly startedAt: number;
+  /** Last touch() or kernel status change (ms since epoch). */
+  readonly lastActivity: number;
+}
+
+export interface KernelManagerEvents extends Record<string, unknown[]> {
+  status: [key: KernelKey, status: ManagedKernelStatus];
+  /** The kernel ended on its own (crash, lost heartbeat, failed restart); it is removed next. */
+  dead: [key: KernelKey, reason: string];
+  /** The key has no kernel any more (shutdown, culled, dead, dispose). */
+  removed: [key: KernelKey];
+}
+
+export interface KernelManagerOptions extends KernelTuning {
+  dataDir: string;
+  logger: Logger;
+  resolveSpec: (name: string) => Promise<KernelSpec>;
+  /** Spec of pool kernels and of kernelFor() without a spec name. Default `python3`. */
+  defaultSpecName?: string;
+  /** Pre-started kernels of the default spec. Default 2; 0 disables the pool. */
+  poolSize?: number;
+  /** Kernels assigned to keys at once (pool kernels not counted). Default 50. */
+  maxKernels?: number;
+  /** Private kernels one user may have at once (shared kernels not counted). Default 10. */
+  maxKernelsPerUser?: number;
+  /** An idle kernel untouched this long is shut down. Default 1 h; 0 disables culling. */
+  cullIdleMs?: number;
+  /** How often culling checks. Default cullIdleMs / 4, between 50 ms and 60 s. */
+  cullIntervalMs?: number;
+  /** Working directory of kernel processes. */
+  kernelCwd?: string;
+}
+
+interface Entry extends ManagedKernel {
+  lastActivity: number;
+  lastStatus: ManagedKernelStatus;
+  off: (() => void)[];
+}
+
+export class KernelManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly starting = new Map<string, { key: KernelKey; promise: Promise<ManagedKernel> }>();
+  private readonly events: TypedEmitter<KernelManagerEvents>;
+  private readonly pool: KernelPool;
+  private readonly defaultSpecName: string;
+  private readonly cullTimer: NodeJS.Timeout | undefined;
+  private disposing: Promise<void> | undefined;
+
+  constructor(private readonly options: KernelManagerOptions) {
+    const { logger } = options;
+    this.defaultSpecName = options.defaultSpecName ?? 'python3';
+    this.events = new TypedEmitter((event, error) => logger.error({ err: error, event: String(event) }, 'kernel manager listener threw'));
+    this.pool = new KernelPool({ size: options.poolSize ?? 2, logger, start: () => this.launch(this.defaultSpecName) });
+    this.pool.fill();
+    const cullIdleMs = options.cullIdleMs ?? 3_600_000;
+    if (cullIdleMs > 0) {
+      const interval = options.cullIntervalMs ?? Math.min(60_000, Math.max(50, Math.floor(cullIdleMs / 4)));
+      this.cullTimer = setInterval(() => this.cull(cullIdleMs), interval);
+      this.cullTimer.unref();
+    }
+  }
+
+  on<K extends keyof KernelManagerEvents>(event: K, listener: (...args: KernelManagerEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /**
+   * The kernel of `key`, started on first use (concurrent first calls share one start).
+   * `specName` only matters when a kernel starts; default: the default spec.
+   * Throws KernelLimitError when a limit is reached.
+   */
+  async kernelFor(key: KernelKey, specName?: string): Promise<ManagedKernel> {
+    if (this.disposing) throw new Error('kernel manager is disposed');
+    const id = kernelKeyId(key);
+    const existing = this.entries.get(id);
+    if (existing) {
+      existing.lastActivity = Date.now();
+      return existing;
+    }
+    const pending = this.starting.get(id);
+    if (pending) return pending.promise;
+    this.checkLimits(key);
+    const promise = this.start(key, id, specName ?? this.defaultSpecName).finally(() => this.starting.delete(id));
+    this.starting.set(id, { key, promise });
+    return promise;
+  }
+
+  get(key: KernelKey): ManagedKernel | undefined {
+    return this.entries.get(kernelKeyId(key));
+  }
+
+  list(): ManagedKernel[] {
+    return [...this.entries.values()];
+  }
+
+  /** Marks activity on `key`'s kernel, postponing its culling. */
+  touch(key: KernelKey): void {
+    const entry = this.entries.get(kernelKeyId(key));
+    if (entry) entry.lastActivity = Date.now();
+  }
+
+  async interrupt(key: KernelKey): Promise<void> {
+    const entry = this.require(key);
+    entry.lastActivity = Date.now();
+    await entry.kernel.interrupt();
+  }
+
+  /** Restarts `key`'s kernel; listen to the kernel's `restarted` event to drop its widgets and requests. */
+  async restart(key: KernelKey): Promise<void> {
+    const entry = this.require(key);
+    entry.lastActivity = Date.now();
+    await entry.kernel.restart();
+  }
+
+  /** Stops `key`'s kernel (also one still starting). */
+  async shutdown(key: KernelKey): Promise<void> {
+    const id = kernelKeyId(key);
+    const pending = this.starting.get(id);
+    if (pending) await pending.promise.catch(() => undefined); // a failed start left nothing to stop
+    const entry = this.entries.get(id);
+    if (!entry) throw new NoSuchKernelError(`no kernel for ${id}`);
+    await this.stopEntry(entry, 'dead');
+  }
+
+  /** Pool state, for health reports and tests. */
+  poolInfo(): { size: number; ready: number; pids: number[]; settled: Promise<void> } {
+    return { size: this.pool.size, ready: this.pool.readyCount, pids: this.pool.pids(), settled: this.pool.settled() };
+  }
+
+  /** Stops every kernel, pooled ones included. Idempotent. */
+  dispose(): Promise<void> {
+    return (this.disposing ??= this.doDispose());
+  }
+
+  private async doDispose(): Promise<void> {
+    clearInterval(this.cullTimer);
+    await Promise.all([...this.starting.values()].map((s) => s.promise.catch(() => undefined)));
+    await Promise.all([...this.entries.values()].map((e) => this.stopEntry(e, 'dead')));
+    await this.pool.dispose();
+    this.events.removeAll();
+  }
+
+  private launch(specName: string): Promise<LocalKernel> {
+    const { dataDir, logger, kernelCwd, resolveSpec, ...tuning } = this.options;
+    return resolveSpec(specName).then((spec) =>
+      launchKernel({
+        spec,
+        dataDir,
+        logger,
+        ...(kernelCwd ? { cwd: kernelCwd } : {}),
+        ...pickTuning(tuning),
+      }),
+    );
+  }
+
+  private async start(key: KernelKey, id: string, specName: string): Promise<ManagedKernel> {
+    this.events.emit('status', key, 'starting');
+    const pooled = specName === this.defaultSpecName ? this.pool.take() : undefined;
+    let kernel: LocalKernel;
+    try {
+      kernel = pooled ?? (await this.launch(specName));
+    } catch (error) {
+      this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
+      this.events.emit('status', key, 'dead');
+      throw error;
+    }
+    if (this.disposing) {
+      await kernel.shutdown();
+      throw new Error('kernel manager was disposed while the kernel started');
+    }
+    const now = Date.now();
+    const entry: Entry = { key, keyId: id, kernel, specName, fromPool: pooled !== undefined, startedAt: now, lastActivity: now, lastStatus: kernel.state, off: [] };
+    entry.off = [
+      kernel.on('status', (state) => {
+        entry.lastActivity = Date.now();
+        entry.lastStatus = state;
+        this.events.emit('status', key, state);
+      }),
+      kernel.on('dead', (reason) => {
+        this.events.emit('dead', key, reason);
+        void this.stopEntry(entry, 'dead');
+      }),
+    ];
+    this.entries.set(id, entry);
+    this.options.logger.info({ key: id, kernelId: kernel.id, pid: kernel.pid, fromPool: entry.fromPool }, 'kernel assigned');
+    this.events.emit('status', key, kernel.state);
+    return entry;
+  }
+
+  private async stopEntry(entry: Entry, finalStatus: 'dead' | 'culled'): Promise<void> {
+    if (this.entries.get(entry.keyId) !== entry) return;
+    this.entries.delete(entry.keyId);
+    for (const off of entry.off) off();
+    if (finalStatus === 'culled') this.events.emit('status', entry.key, 'culled');
+    try {
+      await entry.kernel.shutdown();
+    } catch (error) {
+      this.options.logger.error({ err: error, key: entry.keyId, kernelId: entry.kernel.id }, 'kernel shutdown failed');
+    }
+    if (finalStatus === 'dead' && entry.lastStatus !== 'dead') this.events.emit('status', entry.key, 'dead');
+    this.events.emit('removed', entry.key);
+  }
+
+  private cull(idleMs: number): void {
+    const now = Date.now();
+    for (const entry of this.entries.values()) {
+      if (entry.kernel.state !== 'idle' || now - entry.lastActivity < idleMs) continue;
+      this.options.logger.info({ key: entry.keyId, kernelId: entry.kernel.id, idleMs: now - entry.lastActivity }, 'culling idle kernel');
+      void this.stopEntry(entry, 'culled');
+    }
+  }
+
+  private checkLimits(key: KernelKey): void {
+    const maxTotal = this.options.maxKernels ?? 50;
+    const all = [...this.entries.values()].map((e) => e.key).concat([...this.starting.values()].map((s) => s.key));
+    if (all.length >= maxTotal) throw new KernelLimitError('total', maxTotal);
+    if (key.shared) return;
+    const maxPerUser = this.options.maxKernelsPerUser ?? 10;
+    const mine = all.filter((k) => !k.shared && k.userId === key.userId).length;
+    if (mine >= maxPerUser) throw new KernelLimitError('user', maxPerUser);
+  }
+
+  private require(key: KernelKey): Entry {
+    const entry = this.entries.get(kernelKeyId(key));
+    if (!entry) throw new NoSuchKernelError(`no kernel for ${kernelKeyId(key)}`);
+    return entry;
+  }
+}
+
+function pickTuning(options: KernelTuning): KernelTuning {
+  const keys = ['startTimeoutMs', 'startRetryMs', 'heartbeatIntervalMs', 'heartbeatMaxMissed', 'shutdownGraceMs'] as const;
+  const tuning: KernelTuning = {};
+  for (const k of keys) if (options[k] !== undefined) tuning[k] = options[k];
+  return tuning;
+}
+
+export function createKernelManager(options: KernelManagerOptions): KernelManager {
+  return new KernelManager(options);
+}
