@@ -55,6 +55,8 @@ export function createCellList(session: NotebookSession): CellList {
   function runSelected(advance: boolean): void {
     const index = selected;
     runAt(index);
+    // Running a markdown cell means "render it": leave edit mode before moving on.
+    if (order[index]?.type === 'markdown') order[index]?.commandMode();
     if (!advance) {
       select(index, 'command');
       return;

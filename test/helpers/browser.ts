@@ -1,0 +1,72 @@
+// Real Chromium for e2e tests (Debian's /usr/bin/chromium through playwright-core), plus the
+// small helpers every browser test needs: a signed-in page, REST calls with a bearer token,
+// screenshots into test-output/.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export interface SignedInPage {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught errors in the page, so a test can assert there were none. */
+  pageErrors: Error[];
+}
+
+/** A fresh browser context (its own cookie jar) signed in through the printed login URL. */
+export async function signIn(browser: Browser, baseUrl: string, token: string): Promise<SignedInPage> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const pageErrors: Error[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error));
+  await page.goto(`${baseUrl}/login?token=${encodeURIComponent(token)}`);
+  await page.waitForSelector('#whoami .user-name');
+  return { context, page, pageErrors };
+}
+
+/** Calls the REST API as a user; throws with the server's message on an error status. */
+export async function apiCall<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = join(process.cwd(), 'test-output');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Opens a notebook and waits until its cells are on the page. */
+export async function openNotebookPage(page: Page, baseUrl: string, notebookId: string): Promise<void> {
+  await page.goto(`${baseUrl}/#/nb/${notebookId}`);
+  await page.waitForSelector('.notebook-page .cells');
+}
+
+/** The CodeMirror content element of the n-th cell (0-based). */
+export function cellEditor(page: Page, index: number) {
+  return page.locator('.cell').nth(index).locator('.cm-content');
+}
