@@ -8,7 +8,7 @@ import { h, notify } from '../dom.ts';
 import { connectDoc, type DocConnection } from '../sync/connection.ts';
 import { presenceBar } from '../presence/presenceBar.ts';
 import { userColor } from '../presence/userColor.ts';
-import { createWidgetScopes, type WidgetScopes } from '../widgets/scopes.ts';
+import type { WidgetScopes } from '../widgets/scopes.ts';
 import { createCellList, type CellList } from './cellList.ts';
 import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
 import type { NotebookSession } from './session.ts';
@@ -60,6 +60,9 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         api.execute(details.id, cellIds).catch((error: unknown) => notify(`Could not run: ${errorMessage(error)}`));
       },
     };
+    // The ipywidgets front end is most of the bundle; the list page does not need it.
+    const { createWidgetScopes } = await import('../widgets/scopes.ts');
+    if (disposed) return;
     widgets = createWidgetScopes(session);
     disposers.push(() => widgets?.dispose());
 
