@@ -1,0 +1,76 @@
+// Shared pieces of the kernel tests: the real python3 kernelspec, a capturing logger, temp
+// data dirs that are removed afterwards, and output collection for a request.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+
+import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
+import { resolveKernelSpec } from '../../server/kernels/kernelspec.ts';
+import type { Logger } from '../../server/kernels/logger.ts';
+import type { KernelMessage } from '../../server/kernels/messages.ts';
+import type { KernelRequest } from '../../server/kernels/request.ts';
+
+export const REPO_JUPYTER_DIR = resolve(import.meta.dirname, '../../.jupyter');
+
+export interface LogEntry {
+  level: keyof Logger;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+/** A logger that keeps every entry; set KERNEL_TEST_LOG=1 to also print them. */
+export function captureLogger(): Logger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const print = process.env.KERNEL_TEST_LOG === '1';
+  const at = (level: keyof Logger) => (obj: Record<string, unknown>, msg?: string) => {
+    entries.push({ level, obj, msg });
+    if (print) console.error(`[${level}] ${msg ?? ''}`, obj);
+  };
+  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** The python3 kernelspec the server would use (the project's .jupyter first, then the system's). */
+export function python3Spec(logger: Logger): Promise<KernelSpec> {
+  return resolveKernelSpec('python3', { extraDirs: [REPO_JUPYTER_DIR], logger });
+}
+
+/** A fresh temp directory, removed when the test ends. */
+export async function tempDataDir(t: Pick<TestContext, 'after'>, prefix = 'cohort-kernels-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Every iopub message of a request, collected until it is done. */
+export function collectIopub(request: KernelRequest): KernelMessage[] {
+  const seen: KernelMessage[] = [];
+  request.onIopub((msg) => seen.push(msg));
+  return seen;
+}
+
+/** True when no process with that pid exists (signal 0 fails with ESRCH). */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return error instanceof Error && 'code' in error && error.code === 'ESRCH';
+  }
+}
+
+/**
+ * Gone, or a zombie: a killed orphan is reparented to pid 1, which in a container may never reap
+ * it, so it can linger as a zombie although it no longer runs.
+ */
+export function processEnded(pid: number): boolean {
+  if (processGone(pid)) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return true;
+    throw error;
+  }
+}
