@@ -5,6 +5,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Users } from './auth/users.ts';
+import { ExecutionService } from './execution/service.ts';
+import { executionRoutes } from './http/routes/execution.ts';
+import { KernelSpecNotFoundError } from './kernels/errors.ts';
+import type { KernelSpec } from './kernels/kernelspec.ts';
+import { findKernelSpecs } from './kernels/kernelspec.ts';
+import { KernelManager } from './kernels/manager.ts';
+import { cleanupOrphans } from './kernels/orphans.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
@@ -23,6 +30,8 @@ export interface CohortServer {
   readonly users: Users;
   readonly notebooks: Notebooks;
   readonly rooms: Rooms;
+  readonly kernels: KernelManager;
+  readonly execution: ExecutionService;
   close(): Promise<void>;
 }
 
@@ -33,6 +42,20 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log);
   const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log);
+  const orphans = await cleanupOrphans(config.dataDir, log);
+  if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
+  const kernels = new KernelManager({
+    dataDir: config.dataDir,
+    logger: log,
+    resolveSpec: kernelSpecResolver(config, log),
+    defaultSpecName: config.defaultKernel,
+    poolSize: config.poolSize,
+    maxKernels: config.maxKernels,
+    maxKernelsPerUser: config.maxKernelsPerUser,
+    cullIdleMs: config.cullIdleMs,
+    startTimeoutMs: config.kernelStartTimeoutMs,
+  });
+  const execution = new ExecutionService({ rooms, kernels, log, maxOutputBytes: config.maxOutputBytes });
   const sync = new SyncServer({
     rooms,
     users,
@@ -50,6 +73,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     clientDir: config.clientDir,
+    extraRoutes: [executionRoutes(notebooks, execution, rooms)],
   });
 
   const http = createServer(app);
@@ -69,6 +93,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log.info('shutting down');
     const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
     sync.close();
+    await execution.dispose();
+    await kernels.dispose();
     await rooms.dispose();
     http.closeAllConnections();
     await httpClosed;
@@ -84,6 +110,24 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     users,
     notebooks,
     rooms,
+    kernels,
+    execution,
     close: () => (closing ??= doClose()),
+  };
+}
+
+/** Kernelspecs are discovered once (it may run `jupyter kernelspec list`) and again on a miss. */
+function kernelSpecResolver(config: Config, log: Logger): (name: string) => Promise<KernelSpec> {
+  const discover = () => findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log });
+  let specs: Promise<Map<string, KernelSpec>> | undefined;
+  return async (name) => {
+    specs ??= discover();
+    let spec = (await specs).get(name);
+    if (!spec) {
+      specs = discover();
+      spec = (await specs).get(name);
+    }
+    if (!spec) throw new KernelSpecNotFoundError(name);
+    return spec;
   };
 }

@@ -40,6 +40,10 @@ export function sharedDoc(doc: Y.Doc) {
     widgets: doc.getMap<Y.Map<unknown>>('widgets'),
     /** cellId → (userId → PublishedOutput): outputs users chose to publish. */
     published: doc.getMap<Y.Map<PublishedOutput>>('published'),
+    /** Shared-scope runs: cellId → ExecutionInfo, as in the private document. */
+    executions: doc.getMap<ExecutionInfo>('executions'),
+    /** The shared kernel: `status` (KernelStatus), `name`, `message`, as in the private document. */
+    kernel: doc.getMap<unknown>('kernel'),
   };
 }
 
@@ -199,6 +203,15 @@ export function emptyNotebook(): Notebook {
     },
     cells: [{ cell_type: 'code', id: newCellId(), source: '', metadata: {}, execution_count: null, outputs: [] }],
   };
+}
+
+/**
+ * Metadata of the marker output that replaces what a cell printed past the server's output cap:
+ * `{ output_type: 'display_data', data: { 'text/plain': '…' }, metadata: { cohort: { truncated: true } } }`.
+ */
+export function isTruncationMarker(output: { metadata?: unknown }): boolean {
+  const cohort = (output.metadata as { cohort?: { truncated?: unknown } } | undefined)?.cohort;
+  return cohort?.truncated === true;
 }
 
 // ---- private document ------------------------------------------------------------------------

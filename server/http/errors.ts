@@ -13,18 +13,19 @@ export class HttpError extends Error {
 }
 
 /** Errors from other layers that carry their own status and code (AccessError, UserError, ...). */
-interface StatusError {
+interface StatusError extends Error {
   status: number;
-  code: string;
-  message: string;
+  code?: string;
 }
 
 function hasStatus(err: unknown): err is StatusError {
-  return (
-    err instanceof Error &&
-    typeof (err as Partial<StatusError>).status === 'number' &&
-    typeof (err as Partial<StatusError>).code === 'string'
-  );
+  return err instanceof Error && typeof (err as Partial<StatusError>).status === 'number';
+}
+
+/** `KernelLimitError` → `kernel_limit` when an error has a status but no code of its own. */
+function codeOf(err: StatusError): string {
+  if (typeof err.code === 'string') return err.code;
+  return err.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() || 'error';
 }
 
 export function sendError(res: Response, status: number, code: string, message: string): void {
@@ -38,9 +39,9 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (hasStatus(err) && err.status < 600) {
+    if (hasStatus(err) && err.status >= 400 && err.status < 600 && !('type' in err)) {
       if (err.status >= 500) log.error({ err, path: req.path }, err.message);
-      sendError(res, err.status, err.code, err.message);
+      sendError(res, err.status, codeOf(err), err.message);
       return;
     }
     // body-parser's errors: `type` says which.

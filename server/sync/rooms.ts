@@ -38,10 +38,23 @@ export class Rooms {
     return room;
   }
 
+  /**
+   * The loaded room, still registered when this resolves: a room whose unloading completed while
+   * we waited for it is destroyed, so we open a fresh one. Callers must take their reference
+   * (lease or connection) synchronously after this resolves.
+   */
+  private async live(name: string): Promise<Room> {
+    for (;;) {
+      const pending = this.open(name);
+      const room = await pending;
+      if (this.rooms.get(name) === pending) return room;
+    }
+  }
+
   /** Server-side use of a document (execution writing outputs). Release when done. */
   async acquire(name: string): Promise<RoomLease> {
     if (this.disposing) throw new Error('server is shutting down');
-    const room = await this.open(name);
+    const room = await this.live(name);
     room.leases++;
     let released = false;
     return {
@@ -58,7 +71,7 @@ export class Rooms {
   /** Adds a connection to its room (loading it), or throws if the room cannot be loaded. */
   async connect(name: string, join: (room: Room) => void): Promise<Room> {
     if (this.disposing) throw new Error('server is shutting down');
-    const room = await this.open(name);
+    const room = await this.live(name);
     join(room);
     return room;
   }

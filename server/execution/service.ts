@@ -1,0 +1,315 @@
+// Runs cells for users: checks who may run what, picks the kernel (the user's own for user-scope
+// cells, the notebook's shared one for shared-scope cells), queues the runs, answers stdin, and
+// controls kernels. Results are written into documents by each kernel's KernelSession.
+import type { ExecutionInfo, StdinRequest } from '../../shared/schema.ts';
+import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import type { Scope } from '../../shared/schema.ts';
+import { can } from '../../shared/roles.ts';
+import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import type { KernelManager, KernelKey, ManagedKernel } from '../kernels/manager.ts';
+import { kernelKeyId } from '../kernels/manager.ts';
+import type { KernelMessage } from '../kernels/messages.ts';
+import type { Logger } from '../log.ts';
+import type { NotebookSummary } from '../notebooks/service.ts';
+import type { Rooms } from '../sync/rooms.ts';
+import type { ActiveRun, CellRun, SessionHooks } from './session.ts';
+import { KERNEL_ORIGIN, KernelSession } from './session.ts';
+
+export class ExecutionError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunResult {
+  cellId: string;
+  scope: Scope;
+  info: Promise<ExecutionInfo>;
+}
+
+interface PendingInput {
+  session: KernelSession;
+  run: ActiveRun;
+  msg: KernelMessage<'input_request'>;
+  requestId: string;
+}
+
+/** Extension points for the widget bridge (issue: widgets). */
+export interface ExecutionPlugins {
+  hooksFor?(service: ExecutionService): Partial<SessionHooks>;
+  /** A kernel of this session was (re)placed: a new process, nothing of the old one exists. */
+  onKernelReset?(session: KernelSession, reason: 'restarted' | 'culled' | 'dead' | 'stopped'): void;
+  onKernelAttached?(session: KernelSession, managed: ManagedKernel): void;
+}
+
+export interface ExecutionDeps {
+  rooms: Rooms;
+  kernels: KernelManager;
+  log: Logger;
+  maxOutputBytes: number;
+  plugins?: ExecutionPlugins;
+}
+
+export class ExecutionService {
+  private readonly sessions = new Map<string, Promise<KernelSession>>();
+  private readonly inputs = new Map<string, PendingInput>();
+  private readonly hooks: SessionHooks;
+  private disposing: Promise<void> | undefined;
+
+  constructor(private readonly deps: ExecutionDeps) {
+    const extra = deps.plugins?.hooksFor?.(this) ?? {};
+    this.hooks = {
+      ...extra,
+      onInputRequest: (session, run, msg) => this.inputRequested(session, run, msg),
+      onRunEnd: (session, run) => {
+        this.clearInput(session.key.notebookId, run.userId, run.msgId);
+        extra.onRunEnd?.(session, run);
+      },
+    };
+    deps.kernels.on('status', (key, status) => {
+      const session = this.sessions.get(kernelKeyId(key));
+      if (!session) return;
+      void session.then((s) => {
+        s.setKernelStatus(status === 'starting' ? 'starting' : status);
+        if (status === 'culled') this.deps.plugins?.onKernelReset?.(s, 'culled');
+      });
+    });
+    // A session holds its document in memory; let it go once its kernel is gone and nothing waits.
+    deps.kernels.on('removed', (key) => {
+      const id = kernelKeyId(key);
+      void this.sessions.get(id)?.then((s) => {
+        if (s.busy || this.deps.kernels.get(key) || this.sessions.get(id) === undefined) return;
+        this.sessions.delete(id);
+        s.dispose();
+      });
+    });
+    deps.kernels.on('dead', (key, reason) => {
+      void this.sessions.get(kernelKeyId(key))?.then((s) => {
+        s.kernelDied(reason);
+        s.setKernelStatus('dead', { message: reason });
+        this.deps.plugins?.onKernelReset?.(s, 'dead');
+      });
+    });
+  }
+
+  /** The session of a kernel key, holding its target document. */
+  session(key: KernelKey): Promise<KernelSession> {
+    const id = kernelKeyId(key);
+    let session = this.sessions.get(id);
+    if (!session) {
+      const room = key.shared ? sharedRoom(key.notebookId) : privateRoom(key.notebookId, key.userId);
+      session = this.deps.rooms.acquire(room).then(
+        (lease) =>
+          new KernelSession(
+            key,
+            lease,
+            () => this.kernelOf(key),
+            this.hooks,
+            this.deps.maxOutputBytes,
+            this.deps.log.child({ kernel: id }),
+          ),
+      );
+      session.catch(() => this.sessions.delete(id));
+      this.sessions.set(id, session);
+    }
+    return session;
+  }
+
+  existingSession(key: KernelKey): Promise<KernelSession> | undefined {
+    return this.sessions.get(kernelKeyId(key));
+  }
+
+  /** The kernel of a key, started if needed, with the session watching it. */
+  private async kernelOf(key: KernelKey, specName?: string): Promise<ManagedKernel> {
+    const session = await this.session(key);
+    const before = this.deps.kernels.get(key);
+    const spec = specName ?? (await this.specOf(key.notebookId));
+    const managed = await this.deps.kernels.kernelFor(key, spec);
+    if (before !== managed) {
+      session.kernelReplaced();
+      session.watch(managed);
+      managed.kernel.on('restarted', () => {
+        session.abortQueued('the kernel was restarted');
+        this.deps.plugins?.onKernelReset?.(session, 'restarted');
+      });
+      session.setKernelStatus(managed.kernel.state === 'starting' ? 'starting' : managed.kernel.state, {
+        name: managed.specName,
+        message: null,
+      });
+      this.deps.plugins?.onKernelAttached?.(session, managed);
+    }
+    this.deps.kernels.touch(key);
+    return managed;
+  }
+
+  private async specOf(notebookId: string): Promise<string | undefined> {
+    const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
+    try {
+      const kernelspec = notebookMetadata(lease.room.doc).kernelspec as { name?: unknown } | undefined;
+      return typeof kernelspec?.name === 'string' && kernelspec.name !== '' ? kernelspec.name : undefined;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * Runs cells in order, with their sources as they are now. Checks every cell first, so an
+   * unknown id or a forbidden cell runs nothing.
+   */
+  async execute(notebook: NotebookSummary, userId: string, cellIds: unknown): Promise<RunResult[]> {
+    if (this.disposing) throw new ExecutionError(503, 'shutting_down', 'the server is shutting down');
+    if (!Array.isArray(cellIds) || cellIds.length === 0 || !cellIds.every((id) => typeof id === 'string')) {
+      throw new ExecutionError(400, 'invalid_cell_ids', 'cellIds must be a non-empty array of cell ids');
+    }
+    if (!can.runUserCells(notebook.role)) {
+      throw new ExecutionError(403, 'forbidden', `your role (${notebook.role}) may not run cells`);
+    }
+    const lease = await this.deps.rooms.acquire(sharedRoom(notebook.id));
+    const plan: Array<{ cellId: string; scope: Scope; source: string }> = [];
+    try {
+      const cells = new Map(sharedDoc(lease.room.doc).cells.map((cell) => [cellId(cell), cell] as const));
+      for (const id of cellIds as string[]) {
+        const cell = cells.get(id);
+        if (!cell) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
+        if (cellType(cell) !== 'code') continue;
+        const scope = cellScope(cell);
+        if (scope === 'shared' && !can.runSharedCells(notebook.role)) {
+          throw new ExecutionError(403, 'forbidden', `cell "${id}" is shared-scope: only the owner may run it`);
+        }
+        plan.push({ cellId: id, scope, source: cellSource(cell).toString() });
+      }
+    } finally {
+      lease.release();
+    }
+    const results: RunResult[] = [];
+    for (const scope of ['user', 'shared'] as const) {
+      const mine = plan.filter((p) => p.scope === scope);
+      if (mine.length === 0) continue;
+      const key: KernelKey = scope === 'shared' ? { notebookId: notebook.id, shared: true } : { notebookId: notebook.id, userId };
+      await this.checkCanStart(key);
+      const session = await this.session(key);
+      const runs: CellRun[] = mine.map((p) => {
+        let settle!: (info: ExecutionInfo) => void;
+        const info = new Promise<ExecutionInfo>((resolve) => (settle = resolve));
+        results.push({ cellId: p.cellId, scope, info });
+        return { cellId: p.cellId, source: p.source, userId, settle };
+      });
+      session.enqueue(runs);
+    }
+    // Keep the caller's order in the answer.
+    return cellIds.flatMap((id) => results.filter((r) => r.cellId === id).slice(0, 1));
+  }
+
+  /** A limit error should answer the request (429/503), not only fail the run later. */
+  private async checkCanStart(key: KernelKey): Promise<void> {
+    if (this.deps.kernels.get(key)) return;
+    const start = this.kernelOf(key);
+    start.catch(() => undefined);
+    // kernelFor checks limits before its first await; a rejected start is visible after a tick.
+    const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), new Promise((r) => setImmediate(() => r('pending')))]);
+    if (early instanceof Error && 'status' in early && (early.status === 429 || early.status === 503)) throw early;
+  }
+
+  private inputRequested(session: KernelSession, run: ActiveRun, msg: KernelMessage<'input_request'>): void {
+    const requestId = msg.header.msg_id;
+    const request: StdinRequest = {
+      prompt: msg.content.prompt,
+      password: msg.content.password,
+      cell_id: run.cellId,
+      request_id: requestId,
+    };
+    this.inputs.set(`${session.key.notebookId}/${run.userId}`, { session, run, msg, requestId });
+    // The prompt goes to the private document of the user whose run asked, even for shared cells.
+    void this.deps.rooms.acquire(privateRoom(session.key.notebookId, run.userId)).then((lease) => {
+      lease.room.doc.transact(() => privateDoc(lease.room.doc).stdin.set('request', request), KERNEL_ORIGIN);
+      lease.release();
+    });
+  }
+
+  private clearInput(notebookId: string, userId: string, msgId?: string): void {
+    const key = `${notebookId}/${userId}`;
+    const pending = this.inputs.get(key);
+    if (!pending || (msgId && pending.run.msgId !== msgId)) return;
+    this.inputs.delete(key);
+    void this.deps.rooms.acquire(privateRoom(notebookId, userId)).then((lease) => {
+      const stdin = privateDoc(lease.room.doc).stdin;
+      if (stdin.get('request')?.request_id === pending.requestId) {
+        lease.room.doc.transact(() => stdin.delete('request'), KERNEL_ORIGIN);
+      }
+      lease.release();
+    });
+  }
+
+  /** Answers the caller's pending `input()`. Only the user whose run asked may answer. */
+  async answerInput(notebookId: string, userId: string, value: unknown): Promise<void> {
+    if (typeof value !== 'string') throw new ExecutionError(400, 'invalid_value', 'value must be a string');
+    const key = `${notebookId}/${userId}`;
+    const pending = this.inputs.get(key);
+    if (!pending) throw new ExecutionError(409, 'no_input_pending', 'no input() is waiting for you');
+    const managed = this.deps.kernels.get(pending.session.key);
+    if (!managed) throw new ExecutionError(409, 'kernel_gone', 'the kernel that asked for input is gone');
+    this.inputs.delete(key);
+    await managed.kernel.sendStdin({ value }, pending.msg);
+    this.clearInputDoc(notebookId, userId, pending.requestId);
+  }
+
+  private clearInputDoc(notebookId: string, userId: string, requestId: string): void {
+    void this.deps.rooms.acquire(privateRoom(notebookId, userId)).then((lease) => {
+      const stdin = privateDoc(lease.room.doc).stdin;
+      if (stdin.get('request')?.request_id === requestId) lease.room.doc.transact(() => stdin.delete('request'), KERNEL_ORIGIN);
+      lease.release();
+    });
+  }
+
+  keyFor(notebook: NotebookSummary, userId: string, scope: unknown, action: 'read' | 'control'): KernelKey {
+    if (scope === 'shared') {
+      if (action === 'control' && !can.runSharedCells(notebook.role)) {
+        throw new ExecutionError(403, 'forbidden', 'only the owner controls the shared kernel');
+      }
+      return { notebookId: notebook.id, shared: true };
+    }
+    if (scope !== undefined && scope !== 'user') throw new ExecutionError(400, 'invalid_scope', 'scope is user or shared');
+    return { notebookId: notebook.id, userId };
+  }
+
+  kernelInfo(key: KernelKey): { status: string; name?: string; pid?: number; fromPool?: boolean; startedAt?: number } {
+    const managed = this.deps.kernels.get(key);
+    if (!managed) return { status: 'none' };
+    return {
+      status: managed.kernel.state,
+      name: managed.specName,
+      fromPool: managed.fromPool,
+      startedAt: managed.startedAt,
+      pid: managed.kernel.pid,
+    };
+  }
+
+  async interrupt(key: KernelKey): Promise<void> {
+    await this.deps.kernels.interrupt(key);
+  }
+
+  async restart(key: KernelKey): Promise<void> {
+    const session = await this.existingSession(key);
+    session?.setKernelStatus('restarting');
+    await this.deps.kernels.restart(key);
+  }
+
+  async shutdown(key: KernelKey): Promise<void> {
+    await this.deps.kernels.shutdown(key);
+    const session = await this.existingSession(key);
+    if (session) this.deps.plugins?.onKernelReset?.(session, 'stopped');
+  }
+
+  /** Ends every session; kernels are stopped by the manager's dispose. */
+  dispose(): Promise<void> {
+    return (this.disposing ??= (async () => {
+      const sessions = await Promise.allSettled([...this.sessions.values()]);
+      for (const s of sessions) if (s.status === 'fulfilled') s.value.dispose();
+      this.sessions.clear();
+    })());
+  }
+}
