@@ -3,24 +3,27 @@
 import type { LocalKernel } from './kernel.ts';
 import type { Logger } from './logger.ts';
 
-export interface KernelPoolOptions {
+/** What the pool needs of a kernel. */
+export type PoolableKernel = Pick<LocalKernel, 'id' | 'pid' | 'alive' | 'state' | 'on' | 'shutdown'>;
+
+export interface KernelPoolOptions<K extends PoolableKernel> {
   size: number;
-  start: () => Promise<LocalKernel>;
+  start: () => Promise<K>;
   logger: Logger;
   /** Consecutive start failures after which refilling pauses until the next take. Default 3. */
   maxConsecutiveFailures?: number;
 }
 
-export class KernelPool {
-  private readonly ready: LocalKernel[] = [];
+export class KernelPool<K extends PoolableKernel = LocalKernel> {
+  private readonly ready: K[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly discarding = new Set<Promise<void>>();
-  private readonly offDead = new Map<LocalKernel, () => void>();
+  private readonly offDead = new Map<K, () => void>();
   private failures = 0;
   private disposing: Promise<void> | undefined;
   private filledWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: KernelPoolOptions) {}
+  constructor(private readonly options: KernelPoolOptions<K>) {}
 
   get size(): number {
     return this.options.size;
@@ -31,9 +34,9 @@ export class KernelPool {
   }
 
   /** Takes a ready kernel (removing it from the pool) and starts a replacement. */
-  take(): LocalKernel | undefined {
+  take(): K | undefined {
     if (this.disposing) return undefined;
-    let kernel: LocalKernel | undefined;
+    let kernel: K | undefined;
     while ((kernel = this.ready.shift())) {
       this.offDead.get(kernel)?.();
       this.offDead.delete(kernel);
@@ -47,12 +50,16 @@ export class KernelPool {
 
   /** Starts kernels in the background until ready + starting reaches the pool size. */
   fill(): void {
-    if (this.disposing) return;
+    if (this.disposing) {
+      this.notifyIfSettled();
+      return;
+    }
     const maxFailures = this.options.maxConsecutiveFailures ?? 3;
     while (this.ready.length + this.inFlight.size < this.options.size && this.failures < maxFailures) {
       const started: Promise<void> = this.startOne().finally(() => {
         this.inFlight.delete(started);
-        this.notifyIfSettled();
+        // Refill after a failure too; `failures` bounds the retries.
+        this.fill();
       });
       this.inFlight.add(started);
     }
@@ -83,7 +90,7 @@ export class KernelPool {
   }
 
   private async startOne(): Promise<void> {
-    let kernel: LocalKernel;
+    let kernel: K;
     try {
       kernel = await this.options.start();
     } catch (error) {
@@ -110,7 +117,7 @@ export class KernelPool {
     );
   }
 
-  private discard(kernel: LocalKernel): void {
+  private discard(kernel: K): void {
     const done: Promise<void> = kernel
       .shutdown()
       .catch((error: unknown) => this.options.logger.error({ err: error, kernelId: kernel.id }, 'shutting down a discarded pool kernel failed'))
