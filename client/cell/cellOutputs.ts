@@ -87,7 +87,9 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
   cell.observe(onCell);
   const metadata = cell.get('metadata') as Y.Map<unknown>;
   metadata.observe(onMetadata);
-  cellOutputs(cell)?.observe(onShownChange);
+  // Kept: a deleted cell's Y.Map no longer answers get(), but its observers must still go.
+  const savedOutputs = cellOutputs(cell);
+  savedOutputs?.observe(onShownChange);
   publishedMap.observeDeep(onPublished);
   renderLive();
   renderPublished();
@@ -100,7 +102,7 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
       privateOutputs.unobserve(onPrivate);
       cell.unobserve(onCell);
       metadata.unobserve(onMetadata);
-      cellOutputs(cell)?.unobserve(onShownChange);
+      savedOutputs?.unobserve(onShownChange);
       publishedMap.unobserveDeep(onPublished);
     },
   };

@@ -120,8 +120,10 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     const onSource = () => {
       if (!editing) showMarkdown();
     };
-    cellSource(cell).observe(onSource);
-    disposers.push(() => cellSource(cell).unobserve(onSource));
+    // Kept: a deleted cell's Y.Map no longer answers get(), but its observers must still go.
+    const source = cellSource(cell);
+    source.observe(onSource);
+    disposers.push(() => source.unobserve(onSource));
     showMarkdown();
   }
 

@@ -73,7 +73,7 @@ export function notebookToolbar(session: NotebookSession, list: CellList): HTMLE
     'div',
     { class: 'toolbar' },
     runnable && button('▶ Run', 'Run the selected cell and select the next (Shift-Enter)', () => list.runSelected(true), 'run-selected'),
-    runnable && button('⏩ Run all', 'Run every cell you may run', () => list.runAll(), 'run-all'),
+    runnable && button('▶▶ Run all', 'Run every cell you may run', () => list.runAll(), 'run-all'),
     runnable && kernelAction('■ Interrupt', 'Interrupt your kernel', (shared) => api.interrupt(id, shared), 'interrupt'),
     runnable && kernelAction('↻ Restart', 'Restart your kernel (its variables and widgets are lost)', (shared) => api.restart(id, shared), 'restart'),
     owner && button('Shared kernel ■', 'Interrupt the shared kernel', () => attempt(() => api.interrupt(id, true), 'Interrupt failed'), 'interrupt-shared'),

@@ -2,7 +2,7 @@
 // structural edits with Jupyter's command-mode keys, and read-only editors for runners.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cellEditor, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
+import { cellEditor, cellText, openNotebookPage, screenshot, signIn, waitForCellText, type SignedInPage } from '../helpers/browser.ts';
 import { startE2E, type E2E } from './fixture.ts';
 
 let e2e: E2E;
@@ -26,11 +26,7 @@ test('typing in one browser shows up in the other, with the remote cursor labell
 
     await cellEditor(alice.page, 0).click();
     await alice.page.keyboard.type("greeting = 'hello from admin'");
-    await bobPage.page.waitForFunction(
-      () => document.querySelector('.cell .cm-content')?.textContent?.includes("greeting = 'hello from admin'"),
-      undefined,
-      { timeout: 10_000 },
-    );
+    await waitForCellText(bobPage.page, 0, (text) => text === "greeting = 'hello from admin'");
     const label = bobPage.page.locator('.cell .cm-ySelectionInfo');
     await label.first().waitFor({ timeout: 10_000 });
     assert.equal((await label.first().textContent())?.trim(), 'admin');
@@ -39,7 +35,7 @@ test('typing in one browser shows up in the other, with the remote cursor labell
     await cellEditor(bobPage.page, 0).click();
     await bobPage.page.keyboard.press('End');
     await bobPage.page.keyboard.type('  # bob was here');
-    await alice.page.waitForFunction(() => document.querySelector('.cell .cm-content')?.textContent?.includes('# bob was here'), undefined, { timeout: 10_000 });
+    await waitForCellText(alice.page, 0, (text) => text === "greeting = 'hello from admin'  # bob was here");
 
     // Presence shows both people.
     await alice.page.waitForFunction(() => document.querySelectorAll('.presence .person').length === 2, undefined, { timeout: 10_000 });
@@ -103,14 +99,15 @@ test('a runner gets a read-only editor and cannot change the notebook', async ()
     await cellEditor(alice.page, 0).click();
     await alice.page.keyboard.type('x = 1');
     await openNotebookPage(runner.page, e2e.url, nb.id);
-    await runner.page.waitForFunction(() => document.querySelector('.cell .cm-content')?.textContent === 'x = 1', undefined, { timeout: 10_000 });
+    await waitForCellText(runner.page, 0, (text) => text === 'x = 1');
     assert.equal(await cellEditor(runner.page, 0).getAttribute('contenteditable'), 'false');
     await cellEditor(runner.page, 0).click();
     await runner.page.keyboard.type('HACK');
     await runner.page.keyboard.press('Escape');
     await runner.page.keyboard.press('b'); // insert: must do nothing for a runner
     await alice.page.waitForTimeout(500);
-    assert.equal(await cellEditor(alice.page, 0).textContent(), 'x = 1');
+    assert.equal(await cellText(alice.page, 0), 'x = 1');
+    assert.equal(await cellText(runner.page, 0), 'x = 1');
     assert.equal(await alice.page.locator('.cell').count(), 1);
     assert.equal(await runner.page.locator('.toolbar .add-code').count(), 0);
     assert.equal(await runner.page.locator('.connection').getAttribute('data-state'), 'online');

@@ -70,3 +70,24 @@ export async function openNotebookPage(page: Page, baseUrl: string, notebookId: 
 export function cellEditor(page: Page, index: number) {
   return page.locator('.cell').nth(index).locator('.cm-content');
 }
+
+/** The source text of the n-th cell as its editor shows it, without remote cursor labels. */
+export function cellText(page: Page, index: number): Promise<string> {
+  return page.locator('.cell').nth(index).locator('.cm-content').evaluate((content) => {
+    const copy = content.cloneNode(true) as HTMLElement;
+    for (const caret of copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')) caret.remove();
+    return [...copy.querySelectorAll('.cm-line')].map((line) => line.textContent ?? '').join('\n');
+  });
+}
+
+/** Waits until the n-th cell's source (as shown) satisfies `test`. */
+export async function waitForCellText(page: Page, index: number, test: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await cellText(page, index).catch(() => '');
+    if (test(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`cell ${index} text never matched; last seen: ${JSON.stringify(last)}`);
+}
