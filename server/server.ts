@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Users } from './auth/users.ts';
 import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
+import { widgetRoutes } from './http/routes/widgets.ts';
+import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
 import type { KernelSpec } from './kernels/kernelspec.ts';
 import { findKernelSpecs } from './kernels/kernelspec.ts';
@@ -55,7 +57,14 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  const execution = new ExecutionService({ rooms, kernels, log, maxOutputBytes: config.maxOutputBytes });
+  const widgets = new WidgetBridge(log);
+  const execution = new ExecutionService({
+    rooms,
+    kernels,
+    log,
+    maxOutputBytes: config.maxOutputBytes,
+    plugins: widgets.plugin(),
+  });
   const sync = new SyncServer({
     rooms,
     users,
@@ -73,7 +82,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     clientDir: config.clientDir,
-    extraRoutes: [executionRoutes(notebooks, execution, rooms)],
+    extraRoutes: [executionRoutes(notebooks, execution, rooms), widgetRoutes(notebooks, execution, widgets)],
   });
 
   const http = createServer(app);

@@ -52,6 +52,8 @@ export interface ConnectionEvents extends Record<string, unknown[]> {
 export interface RequestOptions {
   metadata?: JSONObject;
   buffers?: Buffer[];
+  /** The message id to use, for callers that must recognise replies before the send resolves. */
+  msgId?: string;
 }
 
 function endpoint(info: ConnectionInfo, port: number): string {
@@ -186,6 +188,7 @@ export class KernelConnection {
       ...(options.parent ? { parent: options.parent } : {}),
       ...(options.metadata ? { metadata: options.metadata } : {}),
       ...(options.buffers ? { buffers: options.buffers } : {}),
+      ...(options.msgId ? { msgId: options.msgId } : {}),
     };
   }
 

@@ -1,0 +1,321 @@
+// The ipywidgets comm bridge (widget message protocol 2.1, target `jupyter.widget`): the server
+// is every kernel's widget front end. Models opened by a kernel become Y.Maps in that kernel's
+// document (the user's private document, or the shared document for the shared kernel);
+// changes clients make to a model's `state` go back to the kernel as `comm_msg` updates.
+//
+// It also does what JupyterLab's front end does for the kernel (DESIGN.md, "The server is the
+// kernel's front end"): Output widgets capture iopub outputs whose parent is their `msg_id`, and
+// outputs of widget callbacks go to the cell that created the widget.
+import { randomUUID } from 'node:crypto';
+import * as Y from 'yjs';
+import type { JSONObject, Output } from '../../shared/nbformat.ts';
+import type { YOutput } from '../../shared/schema.ts';
+import { createWidgetModel, widgetState } from '../../shared/schema.ts';
+import type { ExecutionPlugins, ExecutionService } from '../execution/service.ts';
+import type { ActiveRun, KernelSession } from '../execution/session.ts';
+import { KERNEL_ORIGIN } from '../execution/session.ts';
+import type { LocalKernel } from '../kernels/kernel.ts';
+import type { ManagedKernel } from '../kernels/manager.ts';
+import { isMessageType, parentMsgId } from '../kernels/messages.ts';
+import type { KernelMessage } from '../kernels/messages.ts';
+import type { Logger } from '../log.ts';
+import { putBuffers, sameValue, takeBuffers } from './buffers.ts';
+
+export const WIDGET_TARGET = 'jupyter.widget';
+export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
+const OUTPUT_MODEL = 'OutputModel';
+/** A model whose update got no `idle` this long is sent to again anyway. */
+const IN_FLIGHT_TIMEOUT_MS = 5_000;
+
+const OUTPUT_TYPES = new Set(['stream', 'display_data', 'execute_result', 'error', 'clear_output']);
+
+/** Per kernel session: the widget models of its kernel and the traffic in flight. */
+class WidgetSession {
+  kernel: LocalKernel | undefined;
+  /** Model id (= comm id) → the cell whose run created it. */
+  readonly modelCell = new Map<string, string | undefined>();
+  readonly outputModels = new Set<string>();
+  /** Output widgets capturing: msg_id → model id. */
+  readonly captures = new Map<string, string>();
+  /** comm_msgs we sent → the model they were for. */
+  readonly sent = new Map<string, string>();
+  readonly inFlight = new Map<string, NodeJS.Timeout>();
+  /** Client changes not yet sent, per model (coalesced: the latest value per trait). */
+  readonly pending = new Map<string, Record<string, unknown>>();
+  readonly clearOnNext = new Set<string>();
+
+  constructor(readonly session: KernelSession) {}
+
+  get widgets(): Y.Map<Y.Map<unknown>> {
+    return this.session.doc.getMap<Y.Map<unknown>>('widgets');
+  }
+}
+
+export class WidgetBridge {
+  private readonly sessions = new Map<KernelSession, WidgetSession>();
+
+  constructor(private readonly log: Logger) {}
+
+  /** The ExecutionService plugin wiring this bridge into kernel sessions. */
+  plugin(): ExecutionPlugins {
+    return {
+      hooksFor: () => ({
+        interceptIopub: (session, msg, run) => this.fromKernel(this.state(session), msg, run),
+        onOtherIopub: (session, msg) => void this.fromKernel(this.state(session), msg, undefined),
+      }),
+      onKernelAttached: (session, managed) => this.attach(session, managed),
+      onKernelReset: (session, reason) => this.reset(this.state(session), reason),
+    };
+  }
+
+  private state(session: KernelSession): WidgetSession {
+    let state = this.sessions.get(session);
+    if (!state) {
+      state = new WidgetSession(session);
+      this.sessions.set(session, state);
+      this.observeClients(state);
+    }
+    return state;
+  }
+
+  private attach(session: KernelSession, managed: ManagedKernel): void {
+    const state = this.state(session);
+    if (state.kernel && state.kernel !== managed.kernel) this.reset(state, 'restarted');
+    state.kernel = managed.kernel;
+  }
+
+  // ---- kernel → document ---------------------------------------------------------------------
+
+  /** Handles one iopub message; true when it was widget traffic or captured output. */
+  private fromKernel(state: WidgetSession, msg: KernelMessage, run: ActiveRun | undefined): boolean {
+    const parent = parentMsgId(msg);
+    if (isMessageType(msg, 'comm_open')) {
+      if (msg.content.target_name !== WIDGET_TARGET) return true;
+      const cell = run?.cellId ?? (parent ? this.cellOfMessage(state, parent) : undefined);
+      this.open(state, msg.content.comm_id, msg.content.data, msg.buffers, cell);
+      return true;
+    }
+    if (isMessageType(msg, 'comm_msg')) {
+      this.message(state, msg, parent);
+      return true;
+    }
+    if (isMessageType(msg, 'comm_close')) {
+      this.close(state, msg.content.comm_id);
+      return true;
+    }
+    if (isMessageType(msg, 'status') && parent && state.sent.has(parent) && msg.content.execution_state === 'idle') {
+      this.delivered(state, parent);
+      return false;
+    }
+    if (!OUTPUT_TYPES.has(msg.header.msg_type) || !parent) return false;
+    const capturing = state.captures.get(parent);
+    if (capturing) {
+      this.capture(state, capturing, msg);
+      return true;
+    }
+    if (!run && state.sent.has(parent)) {
+      // Output of a widget callback (parent: our comm_msg): to the cell that created the widget.
+      const cell = this.cellOfMessage(state, parent);
+      if (cell) state.session.writeOutput(state.session.outputsOf(cell), msg);
+      else this.log.debug({ parent }, 'widget callback output with no cell to show it; dropped');
+      return true;
+    }
+    return false;
+  }
+
+  private cellOfMessage(state: WidgetSession, msgId: string): string | undefined {
+    const model = state.sent.get(msgId);
+    return model ? state.modelCell.get(model) : undefined;
+  }
+
+  private open(state: WidgetSession, commId: string, data: JSONObject, buffers: Buffer[], cell: string | undefined): void {
+    const raw = (data.state ?? {}) as Record<string, unknown>;
+    const full = putBuffers(raw, data.buffer_paths, buffers);
+    state.modelCell.set(commId, cell);
+    this.trackCapture(state, commId, full);
+    state.session.batcher.enqueue(() => {
+      state.widgets.set(
+        commId,
+        createWidgetModel({
+          model_name: String(full._model_name ?? ''),
+          model_module: String(full._model_module ?? '@jupyter-widgets/base'),
+          model_module_version: String(full._model_module_version ?? ''),
+          state: full,
+        }),
+      );
+    });
+  }
+
+  private message(state: WidgetSession, msg: KernelMessage<'comm_msg'>, parent: string | undefined): void {
+    const commId = msg.content.comm_id;
+    const data = msg.content.data as { method?: string; state?: Record<string, unknown>; buffer_paths?: unknown };
+    if (data.method !== 'update' && data.method !== 'echo_update') return; // `custom` from kernels has no reader here
+    // An echo of our own update tells other front ends what we sent; we are the only front end.
+    if (data.method === 'echo_update' && parent && state.sent.has(parent)) return;
+    const changes = putBuffers(data.state ?? {}, data.buffer_paths, msg.buffers);
+    this.trackCapture(state, commId, changes);
+    const unsent = state.pending.get(commId);
+    state.session.batcher.enqueue(() => {
+      const model = state.widgets.get(commId);
+      if (!model) return;
+      const traits = widgetState(model);
+      for (const [key, value] of Object.entries(changes)) {
+        // A client's newer value, not yet sent, wins over what the kernel says now.
+        if (unsent && key in unsent) continue;
+        if (!sameValue(traits.get(key), value)) traits.set(key, value);
+      }
+    });
+  }
+
+  /** Output widgets set `msg_id` while a `with out:` block runs; outputs of that message are theirs. */
+  private trackCapture(state: WidgetSession, commId: string, changes: Record<string, unknown>): void {
+    if (changes._model_name === OUTPUT_MODEL) state.outputModels.add(commId);
+    if (!state.outputModels.has(commId) || !('msg_id' in changes)) return;
+    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    const msgId = changes.msg_id;
+    if (typeof msgId === 'string' && msgId !== '') state.captures.set(msgId, commId);
+  }
+
+  private capture(state: WidgetSession, commId: string, msg: KernelMessage): void {
+    state.session.batcher.enqueue(() => {
+      const model = state.widgets.get(commId);
+      if (!model) return;
+      const traits = widgetState(model);
+      if (isMessageType(msg, 'clear_output')) {
+        if (msg.content.wait) state.clearOnNext.add(commId);
+        else traits.set('outputs', []);
+        return;
+      }
+      let outputs = (traits.get('outputs') as Output[] | undefined) ?? [];
+      if (state.clearOnNext.delete(commId)) outputs = [];
+      const output = toOutput(msg);
+      if (!output) return;
+      const last = outputs[outputs.length - 1];
+      if (output.output_type === 'stream' && last?.output_type === 'stream' && last.name === output.name) {
+        outputs = [...outputs.slice(0, -1), { ...last, text: String(last.text) + String(output.text) }];
+      } else {
+        outputs = [...outputs, output];
+      }
+      traits.set('outputs', outputs);
+    });
+  }
+
+  private close(state: WidgetSession, commId: string): void {
+    state.modelCell.delete(commId);
+    state.outputModels.delete(commId);
+    state.pending.delete(commId);
+    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    state.session.batcher.enqueue(() => state.widgets.delete(commId));
+  }
+
+  // ---- document → kernel ---------------------------------------------------------------------
+
+  private observeClients(state: WidgetSession): void {
+    state.widgets.observeDeep((events, transaction) => {
+      if (transaction.origin === KERNEL_ORIGIN) return;
+      for (const event of events) {
+        // A trait changed: the event's target is a model's `state` map, two levels below `widgets`.
+        const [modelId, field] = event.path as [string?, string?];
+        if (modelId === undefined || field !== 'state' || event.path.length !== 2) continue;
+        const traits = event.target as Y.Map<unknown>;
+        const changes = state.pending.get(modelId) ?? {};
+        for (const key of event.keys.keys()) if (traits.has(key)) changes[key] = traits.get(key);
+        if (Object.keys(changes).length > 0) state.pending.set(modelId, changes);
+        this.flush(state, modelId);
+      }
+    });
+  }
+
+  /** Sends a model's pending changes unless an update of it is still being processed. */
+  private flush(state: WidgetSession, modelId: string): void {
+    const changes = state.pending.get(modelId);
+    if (!changes || state.inFlight.has(modelId) || !state.kernel?.alive) return;
+    state.pending.delete(modelId);
+    const { state: json, paths, buffers } = takeBuffers(changes);
+    const msgId = randomUUID();
+    state.sent.set(msgId, modelId);
+    state.inFlight.set(
+      modelId,
+      setTimeout(() => this.delivered(state, msgId), IN_FLIGHT_TIMEOUT_MS).unref(),
+    );
+    state.kernel
+      .sendShell(
+        'comm_msg',
+        { comm_id: modelId, data: { method: 'update', state: json, buffer_paths: paths } as JSONObject },
+        { msgId, buffers: buffers.map((b) => Buffer.from(b)) },
+      )
+      .catch((err: unknown) => this.log.warn({ err, model: modelId }, 'sending a widget update to the kernel failed'));
+  }
+
+  private delivered(state: WidgetSession, msgId: string): void {
+    const modelId = state.sent.get(msgId);
+    if (!modelId) return;
+    const timer = state.inFlight.get(modelId);
+    if (timer) clearTimeout(timer);
+    state.inFlight.delete(modelId);
+    this.flush(state, modelId);
+  }
+
+  /** Sends a custom message (e.g. a Button click) to the kernel owning the model. */
+  async custom(session: KernelSession, modelId: string, content: JSONObject): Promise<boolean> {
+    const state = this.state(session);
+    if (!state.widgets.has(modelId) || !state.kernel?.alive) return false;
+    const msgId = randomUUID();
+    state.sent.set(msgId, modelId);
+    await state.kernel.sendShell('comm_msg', { comm_id: modelId, data: { method: 'custom', content } }, { msgId });
+    return true;
+  }
+
+  // ---- restart and cull ------------------------------------------------------------------------
+
+  /** The kernel's objects are gone: remove its models, and say so where outputs showed them. */
+  private reset(state: WidgetSession, reason: string): void {
+    for (const timer of state.inFlight.values()) clearTimeout(timer);
+    state.inFlight.clear();
+    state.pending.clear();
+    state.sent.clear();
+    state.captures.clear();
+    state.outputModels.clear();
+    state.modelCell.clear();
+    const gone = new Set(state.widgets.keys());
+    if (gone.size === 0) return;
+    const note = `This widget no longer exists: its kernel was ${reason === 'culled' ? 'stopped for being idle' : reason}. Run the cell again.`;
+    state.session.batcher.enqueue(() => {
+      for (const id of gone) state.widgets.delete(id);
+      forEachOutput(state.session, (output) => {
+        const data = output.get('data') as Record<string, unknown> | undefined;
+        const view = data?.[WIDGET_VIEW_MIME] as { model_id?: string } | undefined;
+        if (view?.model_id && gone.has(view.model_id)) {
+          output.set('data', { 'text/plain': note });
+          output.set('metadata', { cohort: { widgetGone: view.model_id } });
+        }
+      });
+    });
+    this.log.info({ models: gone.size, reason }, 'widget models removed with their kernel');
+  }
+}
+
+function forEachOutput(session: KernelSession, visit: (output: YOutput) => void): void {
+  const doc = session.doc;
+  if (session.key.shared) {
+    for (const cell of doc.getArray<Y.Map<unknown>>('cells')) {
+      (cell.get('outputs') as Y.Array<YOutput> | undefined)?.forEach(visit);
+    }
+  } else {
+    for (const outputs of doc.getMap<Y.Array<YOutput>>('outputs').values()) outputs.forEach(visit);
+  }
+}
+
+function toOutput(msg: KernelMessage): Output | undefined {
+  if (isMessageType(msg, 'stream')) return { output_type: 'stream', name: msg.content.name, text: msg.content.text };
+  if (isMessageType(msg, 'display_data')) return { output_type: 'display_data', data: msg.content.data, metadata: msg.content.metadata };
+  if (isMessageType(msg, 'execute_result')) {
+    return { output_type: 'execute_result', data: msg.content.data, metadata: msg.content.metadata, execution_count: msg.content.execution_count };
+  }
+  if (isMessageType(msg, 'error')) {
+    return { output_type: 'error', ename: msg.content.ename, evalue: msg.content.evalue, traceback: msg.content.traceback };
+  }
+  return undefined;
+}
+
+export type { ExecutionService };
