@@ -77,7 +77,7 @@ export function explainSchemaErrors(errors: readonly ErrorObject[]): NotebookFor
   const depth = (e: ErrorObject) => e.instancePath.split('/').length;
   const maxDepth = Math.max(...errors.map(depth));
   const deepest = errors.filter((e) => depth(e) === maxDepth && e.keyword !== 'oneOf');
-  const types = deepest.filter((e) => e.keyword === 'type').map((e) => String(e.params['type']));
+  const types = deepest.filter((e) => e.keyword === 'type').flatMap((e) => String(e.params['type']).split(','));
   const first = deepest[0] ?? errors[0];
   if (!first) return new NotebookFormatError('', 'does not match the nbformat 4.5 schema');
   const at = first.instancePath;
@@ -117,7 +117,7 @@ export function explainSchemaErrors(errors: readonly ErrorObject[]): NotebookFor
  * and `repair_duplicate_cell_ids` do. Invalid ids in a 4.5+ notebook are left for the schema to
  * report: they are a mistake, not an old format.
  */
-function assignCellIds(cells: unknown[], repairInvalid: boolean): void {
+function assignCellIds(cells: unknown[], repairInvalid: boolean, repairs: NotebookRepair[]): void {
   const seen = new Set<string>();
   const taken = new Set(cells.map((c) => (isObject(c) && isValidCellId(c['id']) ? c['id'] : undefined)));
   const fresh = () => {
@@ -126,23 +126,55 @@ function assignCellIds(cells: unknown[], repairInvalid: boolean): void {
     taken.add(id);
     return id;
   };
-  for (const cell of cells) {
-    if (!isObject(cell)) continue;
+  let added = 0;
+  cells.forEach((cell, index) => {
+    if (!isObject(cell)) return;
     const id = cell['id'];
-    if (id === undefined || (repairInvalid && !isValidCellId(id))) {
+    if (id === undefined) {
       cell['id'] = fresh();
+      added++;
+    } else if (repairInvalid && !isValidCellId(id)) {
+      cell['id'] = fresh();
+      repairs.push({ path: `/cells/${index}/id`, message: `replaced invalid cell id ${JSON.stringify(id)}` });
     } else if (typeof id === 'string' && seen.has(id)) {
       cell['id'] = fresh();
+      repairs.push({ path: `/cells/${index}/id`, message: `replaced duplicate cell id ${JSON.stringify(id)}` });
     }
     if (typeof cell['id'] === 'string') seen.add(cell['id']);
+  });
+  if (added > 0) repairs.push({ path: '/cells', message: `added ids to ${added} cell(s) (nbformat 4.5 requires them)` });
+}
+
+/** A change the import made so the notebook is valid nbformat 4.5; worth a log line or a warning. */
+export interface NotebookRepair {
+  /** JSON pointer of what was changed. */
+  path: string;
+  message: string;
+}
+
+/** `/metadata/<key>/…` or `/cells/<n>/metadata/<key>/…`: the metadata entry an error lies in. */
+function metadataEntry(path: string): { owner: string[]; key: string } | undefined {
+  const parts = path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts[0] === 'metadata' && parts.length >= 2) return { owner: ['metadata'], key: parts[1] ?? '' };
+  if (parts[0] === 'cells' && parts[2] === 'metadata' && parts.length >= 4) {
+    return { owner: parts.slice(0, 3), key: parts[3] ?? '' };
   }
+  return undefined;
+}
+
+function lookup(root: Record<string, unknown>, path: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const part of path) node = isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[part] : undefined;
+  return node;
 }
 
 /**
- * Reads an nbformat 4.x notebook (already JSON-parsed) into a valid nbformat 4.5 `Notebook`.
- * Does not modify `input`. Throws `NotebookFormatError` naming the first problem.
+ * Like `parseNotebook`, and also says what it changed: ids added or made unique, and metadata
+ * entries dropped because they break the schema (a kernelspec without a name, say). Jupyter's
+ * nbformat repairs metadata the same way (`validator.normalize(strip_invalid_metadata=True)`);
+ * metadata is advisory, so a stale entry should not make a whole notebook unreadable.
  */
-export function parseNotebook(input: unknown): Notebook {
+export function parseNotebookWithRepairs(input: unknown): { notebook: Notebook; repairs: NotebookRepair[] } {
   if (!isObject(input)) {
     throw new NotebookFormatError('', `a notebook must be a JSON object, got ${describe(input)}`);
   }
@@ -170,9 +202,25 @@ export function parseNotebook(input: unknown): Notebook {
     );
   }
   const nb = structuredClone(input);
-  if (Array.isArray(nb['cells'])) assignCellIds(nb['cells'], minor < 5);
+  const repairs: NotebookRepair[] = [];
+  if (Array.isArray(nb['cells'])) assignCellIds(nb['cells'], minor < 5, repairs);
   // Later 4.x minors are validated as 4.5: what 4.5 allows is all this server understands.
   nb['nbformat_minor'] = 5;
-  if (!validateV45(nb)) throw explainSchemaErrors(validateV45.errors ?? []);
-  return nb;
+  for (;;) {
+    if (validateV45(nb)) return { notebook: nb, repairs };
+    const error = explainSchemaErrors(validateV45.errors ?? []);
+    const entry = metadataEntry(error.path);
+    const owner = entry ? lookup(nb, entry.owner) : undefined;
+    if (!entry || !isObject(owner) || !(entry.key in owner)) throw error;
+    delete owner[entry.key];
+    repairs.push({ path: error.path, message: `dropped metadata ${JSON.stringify(entry.key)}: ${error.problem}` });
+  }
+}
+
+/**
+ * Reads an nbformat 4.x notebook (already JSON-parsed) into a valid nbformat 4.5 `Notebook`.
+ * Does not modify `input`. Throws `NotebookFormatError` naming the first problem.
+ */
+export function parseNotebook(input: unknown): Notebook {
+  return parseNotebookWithRepairs(input).notebook;
 }
