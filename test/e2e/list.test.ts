@@ -33,8 +33,10 @@ test('create, import, rename, export and delete from the list', async () => {
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(imported)),
     });
-    const row = page.locator('tr', { hasText: 'lesson-one' });
-    await row.waitFor();
+    await page.locator('tr', { hasText: 'lesson-one' }).waitFor();
+    const importedId = await page.locator('tr', { hasText: 'lesson-one' }).getAttribute('data-id');
+    // By id: while renaming, the name is in an input, which text matching does not see.
+    const row = page.locator(`tr[data-id="${importedId}"]`);
 
     // A file that is not a notebook gets a clear message.
     await page.locator('.list-actions input[type="file"]').setInputFiles({
