@@ -209,9 +209,9 @@ export function emptyNotebook(): Notebook {
  * Metadata of the marker output that replaces what a cell printed past the server's output cap:
  * `{ output_type: 'display_data', data: { 'text/plain': '…' }, metadata: { cohort: { truncated: true } } }`.
  */
-export function isTruncationMarker(output: { metadata?: unknown }): boolean {
-  const cohort = (output.metadata as { cohort?: { truncated?: unknown } } | undefined)?.cohort;
-  return cohort?.truncated === true;
+export function isTruncationMarker(output: object): boolean {
+  const metadata = ('metadata' in output ? output.metadata : undefined) as { cohort?: { truncated?: unknown } } | undefined;
+  return metadata?.cohort?.truncated === true;
 }
 
 // ---- private document ------------------------------------------------------------------------

@@ -106,8 +106,8 @@ describe('widgets', { timeout: 240_000 }, () => {
     widgetState(aText).set('value', 'A');
     await eventually(() => plain(aOut()) === "'A'", { message: "A's interact output did not show 'A'" });
 
-    const [[, bText]] = modelsNamed(bWidgets, 'TextModel');
-    assert.equal(widgetState(bText!).get('value'), 'Hello World');
+    const [, bText] = modelsNamed(bWidgets, 'TextModel')[0]!;
+    assert.equal(widgetState(bText).get('value'), 'Hello World');
     assert.equal(plain(widgetState(modelsNamed(bWidgets, 'OutputModel')[0]![1]).get('outputs') as Output[]), "'Hello World'");
     assert.doesNotMatch(JSON.stringify(b.doc.toJSON()), /"'A'"/);
     for (const id of aWidgets.keys()) assert.equal(bWidgets.has(id), false, "B's document holds a model of A's");
