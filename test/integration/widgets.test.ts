@@ -29,6 +29,8 @@ function modelsNamed(widgets: Y.Map<Y.Map<unknown>>, name: string): Array<[strin
   return [...widgets.entries()].filter(([, m]) => m.get('model_name') === name);
 }
 
+const firstModel = (widgets: Y.Map<Y.Map<unknown>>, name: string) => modelsNamed(widgets, name)[0];
+
 function plain(outputs: Output[]): string {
   return outputs.map((o) => ('data' in o ? String(o.data['text/plain'] ?? '') : o.output_type === 'stream' ? String(o.text) : '')).join('|');
 }
@@ -95,7 +97,7 @@ describe('widgets', { timeout: 240_000 }, () => {
     const b = await open(privateRoom(nb, bob.id), bob);
     const aWidgets = privateDoc(a.doc).widgets;
     const bWidgets = privateDoc(b.doc).widgets;
-    const [[, aText]] = await eventually(() => (modelsNamed(aWidgets, 'TextModel').length === 1 ? modelsNamed(aWidgets, 'TextModel') : undefined));
+    const [, aText] = await eventually(() => firstModel(aWidgets, 'TextModel'));
     assert.equal(widgetState(aText).get('value'), 'Hello World');
     const aOut = () => widgetState(modelsNamed(aWidgets, 'OutputModel')[0]![1]).get('outputs') as Output[];
     await eventually(() => plain(aOut()) === "'Hello World'");
@@ -136,10 +138,7 @@ describe('widgets', { timeout: 240_000 }, () => {
     await run(alice, ['button']);
     await run(bob, ['button']);
     const a = await open(privateRoom(nb, alice.id), alice);
-    const [[buttonId]] = await eventually(() => {
-      const found = modelsNamed(privateDoc(a.doc).widgets, 'ButtonModel');
-      return found.length > 0 ? found : undefined;
-    });
+    const [buttonId] = await eventually(() => firstModel(privateDoc(a.doc).widgets, 'ButtonModel'));
     const denied = await as(bob)('POST', `/api/notebooks/${nb}/widgets/${buttonId}/messages`, { content: { event: 'click' } });
     assert.equal(denied.status, 404, "bob may not click alice's button");
     const res = await as(alice)('POST', `/api/notebooks/${nb}/widgets/${buttonId}/messages`, { content: { event: 'click' } });
@@ -154,11 +153,8 @@ describe('widgets', { timeout: 240_000 }, () => {
   it('keeps binary widget state (Image PNG bytes) through the bridge', async () => {
     await run(alice, ['image']);
     const a = await open(privateRoom(nb, alice.id), alice);
-    const [[, image]] = await eventually(() => {
-      const found = modelsNamed(privateDoc(a.doc).widgets, 'ImageModel');
-      return found.length > 0 ? found : undefined;
-    });
-    const value = widgetState(image!).get('value');
+    const [, image] = await eventually(() => firstModel(privateDoc(a.doc).widgets, 'ImageModel'));
+    const value = widgetState(image).get('value');
     assert.ok(value instanceof Uint8Array, `value is ${typeof value}`);
     assert.deepEqual(Buffer.from(value), PNG);
   });
