@@ -207,11 +207,23 @@ export class ExecutionService {
   /** A limit error should answer the request (429/503), not only fail the run later. */
   private async checkCanStart(key: KernelKey): Promise<void> {
     if (this.deps.kernels.get(key)) return;
+    // kernelOf loads documents before kernelFor checks the limits, so a tick is not enough: wait
+    // until the manager reports the key `starting` (limits passed) or the start settles.
+    const id = kernelKeyId(key);
+    let off: () => void = () => undefined;
+    const passed = new Promise<'passed'>((resolve) => {
+      off = this.deps.kernels.on('status', (k, status) => {
+        if (status === 'starting' && kernelKeyId(k) === id) resolve('passed');
+      });
+    });
     const start = this.kernelOf(key);
-    start.catch(() => undefined);
-    // kernelFor checks limits before its first await; a rejected start is visible after a tick.
-    const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), new Promise((r) => setImmediate(() => r('pending')))]);
-    if (early instanceof Error && 'status' in early && (early.status === 429 || early.status === 503)) throw early;
+    start.catch(() => undefined); // the run reports a failed start; only limit errors answer here
+    try {
+      const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), passed]);
+      if (early instanceof Error && 'status' in early && (early.status === 429 || early.status === 503)) throw early;
+    } finally {
+      off();
+    }
   }
 
   private inputRequested(session: KernelSession, run: ActiveRun, msg: KernelMessage<'input_request'>): void {
