@@ -63,12 +63,14 @@ export class CellOutputs {
       stream = { name, ymap, text: new StreamText(), shown: '' };
       this.stream = stream;
     }
+    // Finished lines never change, so the comparison starts where they ended: O(chunk), not O(output).
+    const stable = stream.text.stableLength;
     stream.text.append(chunk);
     const next = stream.text.toString();
     const ytext = stream.ymap.get('text') as Y.Text;
     // Only the unfinished last line can differ from what is shown: patch from the first change.
     let common = Math.min(stream.shown.length, next.length);
-    for (let i = 0; i < common; i++) {
+    for (let i = stable; i < common; i++) {
       if (stream.shown.charCodeAt(i) !== next.charCodeAt(i)) {
         common = i;
         break;
