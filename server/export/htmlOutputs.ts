@@ -42,12 +42,13 @@ function dimension(metadata: JSONObject, mime: string, key: 'width' | 'height'):
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? ` ${key}="${Math.round(value)}"` : '';
 }
 
-/** nbconvert's display priority, minus JavaScript and widget views, which need a live kernel. */
+/**
+ * nbconvert's display priority, minus JavaScript and widget views (they need a live kernel), and
+ * with LaTeX after plain text since this page has no MathJax to typeset it.
+ */
 function richOutput(data: Record<string, JSONValue>, metadata: JSONObject): string {
   const html = mimeText(data['text/html']);
   if (html !== undefined) return `<div class="output html">${sandboxedFrame(html, 'HTML output')}</div>`;
-  const markdown = mimeText(data['text/markdown']);
-  if (markdown !== undefined) return `<div class="output markdown">${renderMarkdown(markdown)}</div>`;
   const svg = mimeText(data['image/svg+xml']);
   if (svg !== undefined) return `<div class="output svg">${sandboxedFrame(svg, 'SVG output')}</div>`;
   for (const mime of IMAGE_MIMES) {
@@ -57,12 +58,14 @@ function richOutput(data: Record<string, JSONValue>, metadata: JSONObject): stri
       return `<div class="output image"><img src="${escapeHtml(uri)}" alt="output"${size}></div>`;
     }
   }
+  const markdown = mimeText(data['text/markdown']);
+  if (markdown !== undefined) return `<div class="output markdown">${renderMarkdown(markdown)}</div>`;
+  const plain = mimeText(data['text/plain']);
+  if (plain !== undefined) return `<pre class="output text">${ansiToHtml(plain)}</pre>`;
   const latex = mimeText(data['text/latex']);
   if (latex !== undefined) return `<pre class="output latex">${escapeHtml(latex)}</pre>`;
   const json = data['application/json'];
   if (json !== undefined) return `<pre class="output json">${escapeHtml(JSON.stringify(json, null, 2))}</pre>`;
-  const plain = mimeText(data['text/plain']);
-  if (plain !== undefined) return `<pre class="output text">${ansiToHtml(plain)}</pre>`;
   return '';
 }
 
