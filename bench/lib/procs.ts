@@ -127,3 +127,16 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
     await sleep(intervalMs);
   }
 }
+
+/** Running kernel processes below a pid (a server's kernels). */
+export function kernelsUnder(root: number): number[] {
+  return processTree(root).filter((pid) => {
+    if (pid === root) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ipykernel');
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) return false;
+      throw error;
+    }
+  });
+}
