@@ -3,6 +3,7 @@
 import type { Browser } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
 import { apiCall, launchBrowser } from '../helpers/browser.ts';
+import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
 import type { Role } from '../../shared/roles.ts';
 
@@ -22,8 +23,8 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
-  const server = await startTestServer();
+export async function startE2E(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<E2E> {
+  const server = await startTestServer({ clientDir: builtClientDir(), ...overrides });
   let browser: Browser;
   try {
     browser = await launchBrowser();
