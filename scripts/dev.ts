@@ -3,7 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 function start(name: string, command: string, args: string[]): ChildProcess {
-  const child = spawn(command, args, { stdio: 'inherit', env: process.env });
+  // Own process group: a terminal's Ctrl-C reaches only this script, which then sends each child
+  // exactly one SIGTERM (a second signal makes the server skip its graceful kernel shutdown).
+  const child = spawn(command, args, { stdio: 'inherit', env: process.env, detached: true });
   child.on('exit', (code, signal) => {
     console.log(`[dev] ${name} exited (${signal ?? code})`);
     stopAll(code ?? 1);
@@ -47,3 +49,6 @@ children.push(start('vite', process.execPath, ['node_modules/vite/bin/vite.js'])
 
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
