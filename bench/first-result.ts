@@ -7,22 +7,24 @@ import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
 import { addMember, codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
 import { startJupyter } from './lib/jupyter.ts';
-import { benchDir, kernelsUnder, sleep, waitFor } from './lib/procs.ts';
+import { benchDir, kernelsUnder, processTree, sleep, waitFor, waitQuiet } from './lib/procs.ts';
 import type { Summary } from './lib/stats.ts';
 import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
 
-const SETTLE_MS = 1500;
+const SETTLE_MS = 300;
 
 async function cohortTrials(dataDir: string, poolSize: number, trials: number, progress?: (line: string) => void): Promise<Summary> {
   const server = await spawnCohort(dataDir, ['--pool-size', String(poolSize)]);
   try {
     const owner = await createUser(server.url, 'owner');
     const nb = await createNotebook(server.url, owner.token, 'first', notebookOf([codeCell('c', '1+1')]));
+    // The owner's run warms the server's code paths (room load, REST, session) and holds a kernel.
+    await runAndWait(server.url, owner.token, nb, ['c']);
     const samples: number[] = [];
     for (let t = 0; t < trials; t++) {
-      // Each trial's user holds one kernel; the pool refills to poolSize beside them.
-      await waitFor(() => kernelsUnder(server.pid).length >= t + poolSize, 60_000, `the pool to refill (${poolSize})`, 50);
-      await sleep(SETTLE_MS);
+      // Each earlier user holds one kernel; the pool refills to poolSize beside them.
+      await waitFor(() => kernelsUnder(server.pid).length >= 1 + t + poolSize, 60_000, `the pool to refill (${poolSize})`, 50);
+      await waitQuiet(() => kernelsUnder(server.pid));
       const user = await createUser(server.url, `student${t}`);
       await addMember(server.url, owner.token, nb, user.id, 'runner');
       const start = now();
@@ -44,6 +46,7 @@ async function jupyterTrials(dir: string, trials: number, progress?: (line: stri
   try {
     const samples: number[] = [];
     for (let t = 0; t < trials; t++) {
+      await waitQuiet(() => processTree(server.pid));
       await sleep(SETTLE_MS);
       const start = now();
       const kernel = await server.connect(await server.startKernel());

@@ -55,6 +55,8 @@ interface LoadResult {
   latency: Summary;
   /** Server CPU seconds per wall second during the measured window. */
   cpuShare: number;
+  /** The same for this (client) process: near 100% means the clients, not the server, set the pace. */
+  clientCpuShare: number;
   edits: number;
   missing: number;
 }
@@ -120,15 +122,19 @@ async function runLoad(target: Target, n: number, warmupMs: number, measureMs: n
     }
     await sleep(warmupMs);
     const cpuBefore = cpuSeconds(target.server.pid);
+    const clientBefore = process.cpuUsage();
     const wallBefore = performance.now();
     measuring = true;
     await sleep(measureMs);
     measuring = false;
-    const cpuShare = (cpuSeconds(target.server.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
+    const wallSeconds = (performance.now() - wallBefore) / 1000;
+    const cpuShare = (cpuSeconds(target.server.pid) - cpuBefore) / wallSeconds;
+    const clientUsage = process.cpuUsage(clientBefore);
+    const clientCpuShare = (clientUsage.user + clientUsage.system) / 1e6 / wallSeconds;
     for (const t of timers) clearInterval(t);
     // Let the last keystrokes arrive everywhere before counting what is missing.
     await waitFor(() => latencies.length >= expected, 15_000, 'the last keystrokes to propagate', 20).catch(() => undefined);
-    return { latency: summarize(latencies), cpuShare, edits: expected, missing: Math.max(0, expected - latencies.length) };
+    return { latency: summarize(latencies), cpuShare, clientCpuShare, edits: expected, missing: Math.max(0, expected - latencies.length) };
   } finally {
     for (const c of clients) c.destroy();
     for (const w of writers) w.close();
@@ -192,6 +198,7 @@ export async function syncLatency({ quick, progress }: BenchOptions, sizes?: num
         `${ratio(c.latency.p50, r.latency.p50)} / ${ratio(c.latency.p99, r.latency.p99)}`,
         `${fmt(c.cpuShare * 100)}% vs ${fmt(r.cpuShare * 100)}% (${ratio(c.cpuShare, r.cpuShare)})`,
         `${c.missing} / ${r.missing}`,
+        `${fmt(c.clientCpuShare * 100)}% / ${fmt(r.clientCpuShare * 100)}%`,
       ]);
       Object.assign(figures, {
         [`n${n}CohortP50`]: c.latency.p50, [`n${n}CohortP99`]: c.latency.p99,
@@ -208,7 +215,7 @@ export async function syncLatency({ quick, progress }: BenchOptions, sizes?: num
     '',
     `Latency: from a keystroke until each of ${OBSERVERS} observing clients (full WebsocketProvider clients, which type too) sees it (p50 / p99); the other N−${OBSERVERS} clients are light writers that drop what they receive, so this 2-core machine measures the server rather than 100 Yjs clients decoding. CPU: server process, share of one core.`,
     '',
-    table(['N', 'edits', 'Cohort latency', 'y-websocket 2.x latency', 'ratio p50 / p99', 'server CPU (Cohort vs ref)', 'not observed (Cohort / ref)'], rows),
+    table(['N', 'edits', 'Cohort latency', 'y-websocket 2.x latency', 'ratio p50 / p99', 'server CPU (Cohort vs ref)', 'not observed (Cohort / ref)', 'client process CPU (Cohort / ref run)'], rows),
     '',
   ].join('\n');
   return { name: 'sync-latency', markdown, figures };

@@ -1,5 +1,6 @@
 // What every benchmark script shares: its options, its result, and the entry point that runs it
 // alone (`node --import tsx bench/<name>.ts [--quick]`) and checks it left no kernel behind.
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchKernels, sleep } from './procs.ts';
 
@@ -35,12 +36,19 @@ export async function assertNoBenchKernels(graceMs = 5000): Promise<void> {
   if (left.length > 0) throw new Error(`kernels left running: ${left.map((k) => `${k.pid} ${k.cmd}`).join('\n')}`);
 }
 
+/** The 1-minute load average, printed beside figures: others' work on the machine skews them. */
+export function loadNote(): string {
+  return `load average (1 min) ${loadavg()[0]!.toFixed(1)} on this machine`;
+}
+
 /** Runs the benchmark when its file is the entry point. */
 export function runIfMain(moduleUrl: string, bench: Bench): void {
   if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  const loadBefore = loadNote();
   bench(parseOptions(process.argv.slice(2)))
     .then(async (result) => {
       console.log(result.markdown);
+      console.log(`_${loadBefore} at start, ${loadNote()} at end._\n`);
       await assertNoBenchKernels();
     })
     .catch((error: unknown) => {

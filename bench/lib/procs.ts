@@ -140,3 +140,15 @@ export function kernelsUnder(root: number): number[] {
     }
   });
 }
+
+/** Waits until the processes used (almost) no CPU for a while: started kernels have settled. */
+export async function waitQuiet(pids: () => number[], { windowMs = 500, maxCpuShare = 0.05, timeoutMs = 60_000 } = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const before = pids().reduce((s, pid) => s + (cpuSeconds(pid) || 0), 0);
+    await sleep(windowMs);
+    const used = pids().reduce((s, pid) => s + (cpuSeconds(pid) || 0), 0) - before;
+    if (used <= (maxCpuShare * windowMs) / 1000) return;
+    if (Date.now() > deadline) throw new Error(`processes still busy after ${timeoutMs} ms`);
+  }
+}
