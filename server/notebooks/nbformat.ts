@@ -96,7 +96,9 @@ export function explainSchemaErrors(errors: readonly ErrorObject[]): NotebookFor
       const problem =
         params['error'] === 'mapping'
           ? `unknown ${tag} ${JSON.stringify(params['tagValue'])} (expected one of ${allowed.join(', ')})`
-          : `${tag} must be one of ${allowed.join(', ')}`;
+          : params['tagValue'] === undefined
+            ? 'required property is missing'
+            : `must be one of ${allowed.join(', ')}, got ${JSON.stringify(params['tagValue'])}`;
       return new NotebookFormatError(`${at}/${tag}`, problem);
     }
     case 'type':

@@ -69,6 +69,11 @@ describe('parseNotebook: bad input', () => {
     throwsAt(() => parseNotebook(minimal([code('a'), { id: 'b', cell_type: 'heading', metadata: {}, source: '' }])), '/cells/1/cell_type', /unknown cell_type "heading"/);
   });
 
+  it('names a missing or non-string cell_type', () => {
+    throwsAt(() => parseNotebook(minimal([{ id: 'a', metadata: {}, source: '' }])), '/cells/0/cell_type', /missing/);
+    throwsAt(() => parseNotebook(minimal([{ id: 'a', cell_type: 7, metadata: {}, source: '' }])), '/cells/0/cell_type', /got 7/);
+  });
+
   it('points inside a cell of the right kind', () => {
     throwsAt(() => parseNotebook(minimal([code('a', [{ output_type: 'stream', name: 'stdout' }])])), '/cells/0/outputs/0/text', /missing/);
     throwsAt(() => parseNotebook(minimal([{ ...code('a'), source: ['ok\n', 3] }])), '/cells/0/source/1', /must be string/);
