@@ -221,7 +221,4 @@ export async function syncLatency({ quick, progress }: BenchOptions, sizes?: num
   return { name: 'sync-latency', markdown, figures };
 }
 
-// Each WebsocketProvider adds a process 'exit' listener; dozens of them are expected here.
-process.setMaxListeners(0);
-
 runIfMain(import.meta.url, (options) => syncLatency(options, process.argv.includes('--n100') ? [10, 50, 100] : undefined));

@@ -44,6 +44,8 @@ export function loadNote(): string {
 /** Runs the benchmark when its file is the entry point. */
 export function runIfMain(moduleUrl: string, bench: Bench): void {
   if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  // Each WebsocketProvider adds a process 'exit' listener; the benchmarks open dozens.
+  process.setMaxListeners(0);
   const loadBefore = loadNote();
   bench(parseOptions(process.argv.slice(2)))
     .then(async (result) => {

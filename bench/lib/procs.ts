@@ -152,3 +152,16 @@ export async function waitQuiet(pids: () => number[], { windowMs = 500, maxCpuSh
     if (Date.now() > deadline) throw new Error(`processes still busy after ${timeoutMs} ms`);
   }
 }
+
+/** The promise, or an error once `ms` passed. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
