@@ -173,7 +173,7 @@ async function referenceTarget(n: number): Promise<Target> {
 }
 
 export async function syncLatency({ quick, progress }: BenchOptions, sizes?: number[]): Promise<BenchResult> {
-  const ns = sizes ?? (quick ? [3] : [10, 50]);
+  const ns = sizes ?? (quick ? [3] : [10, 50, 100]);
   const warmupMs = quick ? 500 : 2000;
   const measureMs = quick ? 1500 : 10_000;
   const rows: string[][] = [];
@@ -221,4 +221,4 @@ export async function syncLatency({ quick, progress }: BenchOptions, sizes?: num
   return { name: 'sync-latency', markdown, figures };
 }
 
-runIfMain(import.meta.url, (options) => syncLatency(options, process.argv.includes('--n100') ? [10, 50, 100] : undefined));
+runIfMain(import.meta.url, (options) => syncLatency(options));
