@@ -4,7 +4,7 @@
 import * as Y from 'yjs';
 import type { YOutput } from '../../shared/schema.ts';
 import { outputFromYMap } from '../../shared/schema.ts';
-import { renderOutput, type WidgetRenderer } from './renderOutput.ts';
+import { releaseWidgets, renderOutput, type WidgetRenderer } from './renderOutput.ts';
 
 export interface OutputView {
   readonly element: HTMLElement;
@@ -31,6 +31,7 @@ export function outputArea(outputs: Y.Array<YOutput>, renderWidget: WidgetRender
       next.set(ymap, node);
       children.push(node);
     }
+    for (const [ymap, node] of rendered) if (next.get(ymap) !== node) releaseWidgets(node);
     rendered = next;
     element.replaceChildren(...children);
     element.classList.toggle('empty', children.length === 0);
@@ -49,6 +50,9 @@ export function outputArea(outputs: Y.Array<YOutput>, renderWidget: WidgetRender
   reconcile(new Set());
   return {
     element,
-    dispose: () => outputs.unobserveDeep(observer),
+    dispose() {
+      outputs.unobserveDeep(observer);
+      releaseWidgets(element);
+    },
   };
 }

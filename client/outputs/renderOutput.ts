@@ -8,6 +8,17 @@ import { sanitizeHtml, sanitizeSvg } from './sanitize.ts';
 
 export const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
 
+/**
+ * Dispatched on a widget host just before its output leaves the page, while it is still in the
+ * document: the manager detaches the view then (a Lumino widget whose node vanished unannounced
+ * throws when it is disposed later).
+ */
+export const WIDGET_RELEASE_EVENT = 'cohort:widget-release';
+
+export function releaseWidgets(node: Element): void {
+  for (const host of node.querySelectorAll('.widget-host')) host.dispatchEvent(new Event(WIDGET_RELEASE_EVENT));
+}
+
 /** Renders a widget view into `host`; provided by the notebook's widget manager for the output's scope. */
 export type WidgetRenderer = (modelId: string, host: HTMLElement) => void;
 

@@ -12,7 +12,7 @@ import '@jupyter-widgets/base/css/index.css';
 import '@jupyter-widgets/controls/css/widgets.css';
 import type { Output } from '../../shared/nbformat.ts';
 import { widgetState } from '../../shared/schema.ts';
-import { renderOutput } from '../outputs/renderOutput.ts';
+import { renderOutput, WIDGET_RELEASE_EVENT } from '../outputs/renderOutput.ts';
 import { YjsComm, stateForWidget, type CommContext } from './comm.ts';
 import { CohortOutputView, type OutputRenderer } from './outputView.ts';
 
@@ -101,12 +101,36 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
       return;
     }
     host.replaceChildren(placeholder('Loading widget…'));
+    // The output may leave the page before the view is ready; then it is never attached.
+    let released = false;
+    host.addEventListener(WIDGET_RELEASE_EVENT, () => (released = true), { once: true });
     const show = async () => {
       const model = await this.get_model(modelId);
       const view = await this.create_view(model);
+      if (released) {
+        view.remove();
+        return;
+      }
       host.replaceChildren();
       attach(view.luminoWidget, host);
+      // Lumino throws when disposing an attached widget whose node is gone, so the view is
+      // always detached while its node is still in the page.
+      const detach = () => {
+        const widget = view.luminoWidget;
+        if (widget.isAttached && widget.node.isConnected && !widget.parent) Widget.detach(widget);
+      };
+      host.addEventListener(
+        WIDGET_RELEASE_EVENT,
+        () => {
+          detach();
+          view.remove();
+        },
+        { once: true },
+      );
+      // 'comm:close' fires before the model removes its views.
       model.once('comm:close', () => {
+        if (released) return;
+        detach();
         host.replaceChildren(placeholder(MISSING_MODEL_TEXT));
         const hosts = this.waiting.get(modelId) ?? new Set<HTMLElement>();
         hosts.add(host);

@@ -3,6 +3,7 @@
 // puts what a `with out:` block or an interact callback displayed — with the page's renderers.
 import { OutputView } from '@jupyter-widgets/output';
 import type { Output } from '../../shared/nbformat.ts';
+import { releaseWidgets } from '../outputs/renderOutput.ts';
 
 /** Implemented by the manager: renders one output, nested widget views included. */
 export interface OutputRenderer {
@@ -28,6 +29,12 @@ export class CohortOutputView extends OutputView {
       this.el.textContent = 'Output widget needs the Cohort widget manager';
       return;
     }
+    releaseWidgets(this.el);
     this.el.replaceChildren(...outputs.map((output) => manager.renderOutput(output)));
+  }
+
+  override remove(): this {
+    releaseWidgets(this.el);
+    return super.remove();
   }
 }
