@@ -166,6 +166,11 @@ export class KernelConnection {
     await this.send(this.stdin, message);
   }
 
+  /** Starts heartbeat monitoring; call once the kernel has answered (see Heartbeat.start). */
+  startHeartbeat(): void {
+    this.heartbeat.start();
+  }
+
   /** Stops the heartbeat, closes all sockets and fails pending requests. Idempotent. */
   close(reason = 'kernel connection closed'): Promise<void> {
     return (this.closing ??= this.doClose(reason));

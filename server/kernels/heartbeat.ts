@@ -25,6 +25,14 @@ export class Heartbeat {
     // late echo), instead of being stuck waiting for a reply that will never come.
     this.socket = new zmq.Request({ linger: 0, relaxed: true, correlate: true, receiveTimeout: options.intervalMs, sendTimeout: options.intervalMs });
     this.socket.connect(options.endpoint);
+  }
+
+  /**
+   * Starts pinging. Called once the kernel answered kernel_info: pings sent while the process is
+   * still booting go unanswered, and counting them would use up `maxMissed` before it started.
+   */
+  start(): void {
+    if (this.stopped || this.timer) return;
     this.schedule();
   }
 

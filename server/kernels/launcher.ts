@@ -93,6 +93,7 @@ async function startOnce(options: LaunchOptions & { kernelId: string }): Promise
   try {
     await writeKernelRecord(dataDir, { kernelId, pid: spawned.pid, connectionFile });
     const kernelInfo = await waitUntilReady(partial, options);
+    connection.startHeartbeat();
     logger.info({ kernelId, pid: spawned.pid, spec: spec.name, implementation: kernelInfo.content.implementation_version }, 'kernel started');
     return { ...partial, kernelInfo };
   } catch (error) {
