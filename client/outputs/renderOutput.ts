@@ -120,8 +120,9 @@ export function renderOutput(output: Output, renderWidget?: WidgetRenderer): HTM
   }
   const metadata = 'metadata' in output ? output.metadata : undefined;
   const cohort = metadata?.['cohort'];
+  // The server's marker for a cell whose outputs hit the size cap (its text says what happened).
   if (typeof cohort === 'object' && cohort !== null && !Array.isArray(cohort) && cohort['truncated']) {
-    wrapper.append(h('div', { class: 'truncated' }, 'Output truncated'));
+    wrapper.classList.add('truncation-marker');
   }
   return wrapper;
 }

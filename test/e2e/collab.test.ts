@@ -81,6 +81,14 @@ test('command-mode keys insert, retype and delete cells for everyone', async () 
     await alice.page.keyboard.press('d');
     await count(other.page, 2);
     await count(alice.page, 2);
+
+    // Move buttons reorder for everyone.
+    await cellEditor(alice.page, 1).click();
+    await alice.page.keyboard.type('second');
+    await waitForCellText(other.page, 1, (text) => text === 'second');
+    await alice.page.locator('.cell').nth(1).locator('button.move-up').click();
+    await waitForCellText(other.page, 0, (text) => text === 'second');
+    await waitForCellText(alice.page, 0, (text) => text === 'second');
     assert.deepEqual([...alice.pageErrors, ...other.pageErrors], []);
   } finally {
     await alice.context.close();

@@ -38,6 +38,17 @@ test('create, import, rename, export and delete from the list', async () => {
     // By id: while renaming, the name is in an input, which text matching does not see.
     const row = page.locator(`tr[data-id="${importedId}"]`);
 
+    // Import by dropping a file on the page.
+    const dropped = JSON.stringify(notebookOf([codeCell("print('dropped')")]));
+    const transfer = await page.evaluateHandle((content) => {
+      const data = new DataTransfer();
+      data.items.add(new File([content], 'dropped-in.ipynb', { type: 'application/json' }));
+      return data;
+    }, dropped);
+    await page.locator('.list-page').dispatchEvent('dragover', { dataTransfer: transfer });
+    await page.locator('.list-page').dispatchEvent('drop', { dataTransfer: transfer });
+    await page.locator('tr', { hasText: 'dropped-in' }).waitFor();
+
     // A file that is not a notebook gets a clear message.
     await page.locator('.list-actions input[type="file"]').setInputFiles({
       name: 'broken.ipynb',

@@ -102,3 +102,20 @@ test('streamed output appears while the cell is still running', async () => {
     await context.close();
   }
 });
+
+test('interrupt stops a long-running cell', async () => {
+  const nb = await e2e.createNotebook(e2e.adminToken, 'Interrupt');
+  const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  try {
+    await openNotebookPage(page, e2e.url, nb.id);
+    await cellEditor(page, 0).click();
+    await page.keyboard.type('import time\ntime.sleep(120)');
+    await page.keyboard.press('Control+Enter');
+    await page.waitForSelector('.cell .execution[data-status="running"]', { timeout: KERNEL_TIMEOUT });
+    await page.locator('.toolbar button.interrupt').click();
+    await page.locator('.cell .output-error', { hasText: 'KeyboardInterrupt' }).waitFor({ timeout: 20_000 });
+    await page.waitForSelector('.kernel-status[data-status="idle"]', { timeout: 20_000 });
+  } finally {
+    await context.close();
+  }
+});
