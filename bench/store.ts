@@ -39,6 +39,7 @@ async function editsOnDisk(dir: string, edits: number, progress?: (line: string)
     const nb = await createNotebook(server.url, owner.token, 'edits', notebookOf([codeCell('c', '')]));
     const writer = connectDoc(server.wsUrl, sharedRoom(nb), owner.token);
     const watcher = connectDoc(server.wsUrl, sharedRoom(nb), owner.token);
+    let measured;
     try {
       await Promise.all([writer.synced(), watcher.synced()]);
       const before = diskUsage(join(dataDir, 'db'));
@@ -54,19 +55,20 @@ async function editsOnDisk(dir: string, edits: number, progress?: (line: string)
         if (typed % 20_000 === 0) progress?.(`store: ${typed}/${edits} edits`);
       }
       await waitFor(() => seen() === edits, 60_000, 'every edit to reach the watcher', 5);
-      const editMs = msSince(start);
-      const encoded = Y.encodeStateAsUpdate(writer.doc).length;
-      const encodedV2 = Y.encodeStateAsUpdateV2(writer.doc).length;
-      const jsonBytes = Buffer.byteLength(JSON.stringify(sharedDoc(writer.doc).cells.toJSON()));
-      writer.destroy();
-      watcher.destroy();
-      await server.stop();
-      const after = diskUsage(join(dataDir, 'db'));
-      return { before, after, encoded, encodedV2, jsonBytes, editMs };
+      measured = {
+        before,
+        editMs: msSince(start),
+        encoded: Y.encodeStateAsUpdate(writer.doc).length,
+        encodedV2: Y.encodeStateAsUpdateV2(writer.doc).length,
+        jsonBytes: Buffer.byteLength(JSON.stringify(sharedDoc(writer.doc).cells.toJSON())),
+      };
     } finally {
       writer.destroy();
       watcher.destroy();
     }
+    // Stopped first, so the rooms have written everything and LevelDB has closed its files.
+    await server.stop();
+    return { ...measured, after: diskUsage(join(dataDir, 'db')) };
   } finally {
     await server.stop();
   }

@@ -182,7 +182,10 @@ export async function syncLatency({ quick, progress }: BenchOptions, sizes?: num
     const dir = benchDir(`sync${n}`);
     try {
       const results: Record<'cohort' | 'reference', LoadResult> = {} as Record<'cohort' | 'reference', LoadResult>;
-      for (const which of ['reference', 'cohort'] as const) {
+      // Alternate which server goes first, so a change in the machine's background load does not
+      // always hit the same one.
+      const order = ns.indexOf(n) % 2 === 0 ? (['reference', 'cohort'] as const) : (['cohort', 'reference'] as const);
+      for (const which of order) {
         progress?.(`sync-latency: ${n} clients on ${which}`);
         const target = which === 'cohort' ? await cohortTarget(dir.path, n) : await referenceTarget(n);
         try {

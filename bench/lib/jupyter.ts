@@ -95,10 +95,13 @@ export async function startJupyter(dir: string): Promise<JupyterServer> {
     connect: (kernelId) => connectKernel(`${url.replace(/^http/, 'ws')}/api/kernels/${kernelId}/channels?token=${token}`),
     stop: () =>
       (stopping ??= (async () => {
-        // Kernels first through the API, so none outlives a server that is killed.
-        const kernels = await api<Array<{ id: string }>>('GET', '/api/kernels');
-        await Promise.all(kernels.map((k) => api('DELETE', `/api/kernels/${k.id}`)));
-        await stopChild(child, exit, () => exited);
+        try {
+          // Kernels first through the API, so none outlives a server that has to be killed.
+          const kernels = await api<Array<{ id: string }>>('GET', '/api/kernels');
+          await Promise.all(kernels.map((k) => api('DELETE', `/api/kernels/${k.id}`)));
+        } finally {
+          await stopChild(child, exit, () => exited);
+        }
       })()),
   };
 }
