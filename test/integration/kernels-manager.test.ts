@@ -33,7 +33,7 @@ async function managerFor(t: TestContext, options: Partial<KernelManagerOptions>
   return manager;
 }
 
-describe('KernelManager', () => {
+describe('KernelManager', { timeout: 180_000 }, () => {
   it('gives each key its own kernel, takes pooled kernels, enforces limits, and leaves no process on dispose', async (t) => {
     const manager = await managerFor(t, { poolSize: 1, maxKernels: 3, maxKernelsPerUser: 2, cullIdleMs: 0 });
     const statuses: [string, ManagedKernelStatus][] = [];

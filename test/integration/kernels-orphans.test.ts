@@ -14,7 +14,7 @@ import { captureLogger, processEnded, processGone, python3Spec, tempDataDir } fr
 
 const CHILD = resolve(import.meta.dirname, '../helpers/kernel-orphan-child.ts');
 
-describe('cleanupOrphans', () => {
+describe('cleanupOrphans', { timeout: 120_000 }, () => {
   it('kills a kernel whose server was SIGKILLed and removes its files, but leaves live servers\' kernels alone', async (t) => {
     const logger = captureLogger();
     const dataDir = await tempDataDir(t);

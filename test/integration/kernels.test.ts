@@ -14,7 +14,7 @@ import { recordPath } from '../../server/kernels/orphans.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { captureLogger, collectIopub, processGone, python3Spec, tempDataDir } from '../helpers/kernel.ts';
 
-describe('a real ipykernel through the launcher', () => {
+describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
   const logger = captureLogger();
   let spec: KernelSpec;
   let dataDir: string;
@@ -149,7 +149,7 @@ describe('a real ipykernel through the launcher', () => {
   });
 });
 
-describe('kernel death and interrupt by message', () => {
+describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
   const logger = captureLogger();
 
   it('emits dead with the signal when the kernel process is SIGKILLed, and cleans up', async (t) => {
@@ -169,7 +169,9 @@ describe('kernel death and interrupt by message', () => {
   it('emits dead when the heartbeat stops answering (process frozen with SIGSTOP) and kills it', async (t) => {
     const spec = await python3Spec(logger);
     const dataDir = await tempDataDir(t);
-    const kernel = await launchKernel({ spec, dataDir, logger, heartbeatIntervalMs: 100, heartbeatMaxMissed: 3 });
+    // Pings every 60 ms, dead after 3 missed: far shorter than a kernel's start-up, so this also
+    // catches a heartbeat that runs (and gives up) before the kernel answered.
+    const kernel = await launchKernel({ spec, dataDir, logger, heartbeatIntervalMs: 60, heartbeatMaxMissed: 3 });
     t.after(() => kernel.shutdown());
     const pid = kernel.pid;
     const dead = new Promise<string>((resolve) => kernel.on('dead', resolve));

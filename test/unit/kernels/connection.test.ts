@@ -181,6 +181,7 @@ describe('KernelConnection lifecycle', () => {
     await fake.start();
     const conn = new KernelConnection(fake.info, { logger: captureLogger(), heartbeatIntervalMs: 50, heartbeatMaxMissed: 3 });
     try {
+      conn.startHeartbeat();
       // The fake's REP socket receives pings but never echoes them.
       const missed = await new Promise<number>((resolve) => conn.on('heartbeatLost', resolve));
       assert.equal(missed, 3);
