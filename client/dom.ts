@@ -64,3 +64,17 @@ export function download(url: string): void {
   link.click();
   link.remove();
 }
+
+/**
+ * Puts `children` into `parent` in order, moving only nodes that are out of place. Unlike
+ * replaceChildren, a node that stays put is never detached, so focus inside it (an editor someone
+ * is typing in, a widget's text box) survives other people's inserts and deletes.
+ */
+export function placeChildren(parent: Element, children: readonly Element[]): void {
+  const wanted = new Set<Node>(children);
+  for (const node of [...parent.childNodes]) if (!wanted.has(node)) node.remove();
+  children.forEach((child, index) => {
+    const current = parent.children[index];
+    if (current !== child) parent.insertBefore(child, current ?? null);
+  });
+}

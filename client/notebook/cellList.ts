@@ -5,7 +5,7 @@ import type * as Y from 'yjs';
 import type { CellType } from '../../shared/nbformat.ts';
 import type { YCell } from '../../shared/schema.ts';
 import { cellScope, cellType, sharedDoc } from '../../shared/schema.ts';
-import { h } from '../dom.ts';
+import { h, placeChildren } from '../dom.ts';
 import { createCellView, type CellView } from '../cell/cellView.ts';
 import { changeCellType, deleteCell, insertCell, moveCell } from './cellOps.ts';
 import { canEdit, canRun, type NotebookSession } from './session.ts';
@@ -26,6 +26,8 @@ export function createCellList(session: NotebookSession): CellList {
   let views = new Map<YCell, CellView>();
   let order: CellView[] = [];
   let selected = 0;
+  /** The selection follows the cell, not the position, when others insert or delete above it. */
+  let selectedId: string | undefined;
   let pendingD = false;
   let readOnlyOverride = false;
   /** After a structural edit, the cell id to select (and whether to edit it) once views exist. */
@@ -39,8 +41,10 @@ export function createCellList(session: NotebookSession): CellList {
     order.forEach((view, i) => view.setSelected(i === selected));
     const view = order[selected];
     if (!view) return;
+    selectedId = view.id;
+    if (mode === 'keep') return; // a remote change must not move my focus or my scroll position
     if (mode === 'edit') view.edit();
-    else if (mode === 'command') view.commandMode();
+    else view.commandMode();
     view.element.scrollIntoView({ block: 'nearest' });
   }
 
@@ -123,7 +127,7 @@ export function createCellList(session: NotebookSession): CellList {
     for (const [cell, view] of views) if (!next.has(cell)) view.dispose();
     views = next;
     order = nextOrder;
-    element.replaceChildren(...order.map((view) => view.element));
+    placeChildren(element, order.map((view) => view.element));
     if (order.length === 0) {
       element.append(h('p', { class: 'empty' }, canEdit(session) ? 'This notebook is empty. Press “+ Code” to add a cell.' : 'This notebook is empty.'));
     }
@@ -133,7 +137,8 @@ export function createCellList(session: NotebookSession): CellList {
       focusAfterSync = undefined;
       if (index >= 0) select(index, target.edit ? 'edit' : 'command');
     } else {
-      select(Math.min(selected, order.length - 1));
+      const kept = order.findIndex((view) => view.id === selectedId);
+      select(kept >= 0 ? kept : Math.min(selected, order.length - 1));
     }
   }
 

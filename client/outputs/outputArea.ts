@@ -4,6 +4,7 @@
 import * as Y from 'yjs';
 import type { YOutput } from '../../shared/schema.ts';
 import { outputFromYMap } from '../../shared/schema.ts';
+import { placeChildren } from '../dom.ts';
 import { releaseWidgets, renderOutput, type WidgetRenderer } from './renderOutput.ts';
 
 export interface OutputView {
@@ -33,7 +34,7 @@ export function outputArea(outputs: Y.Array<YOutput>, renderWidget: WidgetRender
     }
     for (const [ymap, node] of rendered) if (next.get(ymap) !== node) releaseWidgets(node);
     rendered = next;
-    element.replaceChildren(...children);
+    placeChildren(element, children);
     element.classList.toggle('empty', children.length === 0);
   };
 

@@ -96,6 +96,33 @@ test('command-mode keys insert, retype and delete cells for everyone', async () 
   }
 });
 
+test('my editor keeps focus while someone else inserts cells above it', async () => {
+  const hal = await e2e.createUser('hal');
+  const nb = await e2e.createNotebook(e2e.adminToken, 'Focus');
+  await e2e.setMember(e2e.adminToken, nb.id, hal.id, 'editor');
+  const alice = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  const other = await signIn(e2e.browser, e2e.url, hal.token);
+  try {
+    await openNotebookPage(alice.page, e2e.url, nb.id);
+    await openNotebookPage(other.page, e2e.url, nb.id);
+    await cellEditor(alice.page, 0).click();
+    await alice.page.keyboard.type('first half');
+    // Hal inserts two cells above Alice's.
+    await other.page.locator('.cell').nth(0).locator('.cell-toolbar').click();
+    await other.page.keyboard.press('a');
+    await other.page.keyboard.press('Escape');
+    await other.page.keyboard.press('a');
+    await alice.page.waitForFunction(() => document.querySelectorAll('.cell').length === 3, undefined, { timeout: 10_000 });
+    await alice.page.keyboard.type(', second half');
+    await waitForCellText(other.page, 2, (text) => text === 'first half, second half');
+    assert.equal(await cellText(alice.page, 0), '');
+    assert.ok(await alice.page.locator('.cell').nth(2).evaluate((cell) => cell.contains(document.activeElement)));
+  } finally {
+    await alice.context.close();
+    await other.context.close();
+  }
+});
+
 test('a runner gets a read-only editor and cannot change the notebook', async () => {
   const dave = await e2e.createUser('dave');
   const nb = await e2e.createNotebook(e2e.adminToken, 'Read only');
