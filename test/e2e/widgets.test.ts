@@ -104,3 +104,29 @@ test('a shared-scope slider moved by the owner moves in a student’s page', asy
     await pupil.context.close();
   }
 });
+
+test('a Button click reaches the kernel as a custom message; its callback prints into an Output widget', async () => {
+  const nb = await e2e.createNotebook(
+    e2e.adminToken,
+    'Button',
+    notebookOf([
+      codeCell(
+        "import ipywidgets as w\nb = w.Button(description='Press me')\nout = w.Output()\nb.on_click(lambda _: out.append_stdout('pressed\\n'))\ndisplay(b, out)",
+      ),
+    ]),
+  );
+  const { context, page, pageErrors } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  try {
+    await openNotebookPage(page, e2e.url, nb.id);
+    await runFirstCell(page);
+    const button = page.locator('.cell button.widget-button', { hasText: 'Press me' });
+    await button.waitFor({ timeout: KERNEL_TIMEOUT });
+    await button.click();
+    await page.locator('.cell .widget-output', { hasText: 'pressed' }).waitFor({ timeout: 20_000 });
+    await button.click();
+    await page.waitForFunction(() => (document.querySelector('.cell .widget-output')?.textContent?.match(/pressed/g) ?? []).length === 2, undefined, { timeout: 20_000 });
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
