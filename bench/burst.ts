@@ -16,6 +16,7 @@ import { connectDoc } from '../test/helpers/clients.ts';
 import type { DocClient } from '../test/helpers/clients.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
+import { profileWindow } from './lib/profile.ts';
 import type { BenchUser } from './lib/cohort.ts';
 import { addMember, codeCell, createNotebook, createUser, inProcessCohort, notebookOf, runAndWait, startRun } from './lib/cohort.ts';
 import { benchDir, kernelsUnder, sleep, waitQuiet, withDeadline } from './lib/procs.ts';
@@ -70,8 +71,8 @@ function resultVisible(client: DocClient): boolean {
   return (result?.get('data') as Record<string, unknown> | undefined)?.['text/plain'] === EXPECTED;
 }
 
-export async function burstBench({ quick, progress }: BenchOptions): Promise<BenchResult> {
-  const n = quick ? 3 : 30;
+export async function burstBench({ quick, progress, profileDir }: BenchOptions, users?: number): Promise<BenchResult> {
+  const n = users ?? (quick ? 3 : 30);
   const dir = benchDir('burst');
   const clients: DocClient[] = [];
   try {
@@ -99,6 +100,7 @@ export async function burstBench({ quick, progress }: BenchOptions): Promise<Ben
 
       const lag = monitorEventLoopDelay({ resolution: 1 });
       const done: number[] = new Array<number>(n).fill(Number.NaN);
+      const profile = profileDir ? await profileWindow(join(profileDir, 'burst.cpuprofile')) : undefined;
       lag.enable();
       const start = now();
       const pending = clients.map((client, i) => new Promise<void>((resolve) => {
@@ -114,6 +116,7 @@ export async function burstBench({ quick, progress }: BenchOptions): Promise<Ben
       await withDeadline(Promise.all(pending), 180_000, 'every burst output to be visible');
       const all = msSince(start);
       lag.disable();
+      const top = await profile?.stop();
       const each = summarize(done);
       const ms = (h: { percentile(p: number): number; max: number }, p: number) => (p === 100 ? h.max : h.percentile(p)) / 1e6;
       const markdown = [
@@ -126,6 +129,8 @@ export async function burstBench({ quick, progress }: BenchOptions): Promise<Ben
             `idle: ${fmt(ms(idle, 50))} / ${fmt(ms(idle, 99))} / ${fmt(ms(idle, 100))} ms`, ratio(ms(lag, 99), ms(idle, 99))],
         ]),
         '',
+        ...(top ? ['Top self time in this process during the burst (profile written to burst.cpuprofile):', '',
+          table(['function', 'self ms'], top.map((t) => [t.fn, fmt(t.ms)])), ''] : []),
       ].join('\n');
       return {
         name: 'burst',
@@ -141,4 +146,4 @@ export async function burstBench({ quick, progress }: BenchOptions): Promise<Ben
   }
 }
 
-runIfMain(import.meta.url, burstBench);
+runIfMain(import.meta.url, (options) => burstBench(options));

@@ -9,6 +9,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Progress lines (stderr); silent by default in tests. */
   progress?: (line: string) => void;
+  /** Where a benchmark that supports it writes a CPU profile of its measured window. */
+  profileDir?: string;
 }
 
 export interface BenchResult {
@@ -22,7 +24,12 @@ export interface BenchResult {
 export type Bench = (options: BenchOptions) => Promise<BenchResult>;
 
 export function parseOptions(argv: string[]): BenchOptions {
-  return { quick: argv.includes('--quick'), progress: (line) => console.error(`  ${line}`) };
+  const profileAt = argv.indexOf('--profile');
+  return {
+    quick: argv.includes('--quick'),
+    progress: (line) => console.error(`  ${line}`),
+    ...(profileAt >= 0 && argv[profileAt + 1] ? { profileDir: argv[profileAt + 1] } : {}),
+  };
 }
 
 /** Fails when a kernel started from a benchmark temp dir still runs (after a short grace). */
