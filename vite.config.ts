@@ -16,10 +16,18 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     port: Number(process.env['VITE_PORT'] ?? 5173),
+    // Anchored patterns: a plain '/api' or '/login' prefix would also catch the client's own
+    // modules /api.ts and /login.ts. `/sync/<room>` shares its prefix with client/sync/, so only
+    // WebSocket upgrades go to the server there.
     proxy: {
-      '/api': { target, changeOrigin: false },
-      '/login': { target, changeOrigin: false },
-      '/sync': { target: target.replace(/^http/, 'ws'), ws: true, changeOrigin: false },
+      '^/api/': { target, changeOrigin: false },
+      '^/login(?:[/?]|$)': { target, changeOrigin: false },
+      '^/sync(?:[/?]|$)': {
+        target: target.replace(/^http/, 'ws'),
+        ws: true,
+        changeOrigin: false,
+        bypass: (req) => (req.headers.upgrade?.toLowerCase() === 'websocket' ? undefined : req.url),
+      },
     },
   },
 });
