@@ -11,6 +11,7 @@ import { userColor } from '../presence/userColor.ts';
 import type { WidgetScopes } from '../widgets/scopes.ts';
 import { createCellList, type CellList } from './cellList.ts';
 import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
+import { exportMenu } from '../list/exportMenu.ts';
 import type { NotebookSession } from './session.ts';
 
 export interface NotebookHandle {
@@ -96,7 +97,17 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       ? null
       : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
     page.replaceChildren(
-      h('div', { class: 'notebook-header' }, notebookToolbar(session, list), h('span', { class: 'spacer' }), readOnlyNote, kernel.element, connection.element, presence.element),
+      h(
+        'div',
+        { class: 'notebook-header' },
+        notebookToolbar(session, list),
+        h('span', { class: 'spacer' }),
+        readOnlyNote,
+        kernel.element,
+        connection.element,
+        presence.element,
+        exportMenu(details.id),
+      ),
       list.element,
     );
   };

@@ -28,10 +28,22 @@ function inputsHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Old builds (of sources that have since changed) would pile up in the temp dir. */
+function removeStaleBuilds(keep: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    const path = join(tmpdir(), name);
+    if (!name.startsWith('cohort-client-') || path === keep) continue;
+    if (Date.now() - statSync(path).mtimeMs > DAY_MS) rmSync(path, { recursive: true, force: true });
+  }
+}
+
 /** Builds the client (or reuses a build of the same sources) and returns its directory. */
 export function builtClientDir(): string {
   const target = join(tmpdir(), `cohort-client-${inputsHash()}`);
   if (existsSync(join(target, 'index.html'))) return target;
+  removeStaleBuilds(target);
   const staging = `${target}.${process.pid}.tmp`;
   const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', staging, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: ROOT,

@@ -152,6 +152,25 @@ test('a runner gets a read-only editor and cannot change the notebook', async ()
   }
 });
 
+test('a viewer reads along: no run, no edit, no scope switch', async () => {
+  const ivy = await e2e.createUser('ivy');
+  const nb = await e2e.createNotebook(e2e.adminToken, 'Viewer');
+  await e2e.setMember(e2e.adminToken, nb.id, ivy.id, 'viewer');
+  const viewer = await signIn(e2e.browser, e2e.url, ivy.token);
+  try {
+    await openNotebookPage(viewer.page, e2e.url, nb.id);
+    await viewer.page.waitForSelector('.connection[data-state="online"]');
+    assert.equal(await cellEditor(viewer.page, 0).getAttribute('contenteditable'), 'false');
+    assert.equal(await viewer.page.locator('.toolbar button').count(), 0);
+    assert.ok(await viewer.page.locator('.cell button.run').isDisabled());
+    assert.ok(await viewer.page.locator('.cell button.scope').isDisabled());
+    assert.ok(await viewer.page.locator('.cell button.publish').isHidden());
+    assert.equal(await viewer.page.locator('.read-only-note').textContent(), 'Read-only');
+  } finally {
+    await viewer.context.close();
+  }
+});
+
 test('access revoked while connected: the page says so and stops editing', async () => {
   const erin = await e2e.createUser('erin');
   const nb = await e2e.createNotebook(e2e.adminToken, 'Revoked');
