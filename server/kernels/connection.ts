@@ -37,6 +37,8 @@ export interface KernelConnectionOptions {
   heartbeatIntervalMs?: number;
   /** Consecutive unanswered pings after which `heartbeatLost` is emitted. */
   heartbeatMaxMissed?: number;
+  /** How long after a request's iopub idle its reply may still come before NoReplyError. Default 3 s. */
+  missingReplyGraceMs?: number;
 }
 
 export interface ConnectionEvents extends Record<string, unknown[]> {
@@ -135,6 +137,7 @@ export class KernelConnection {
       replyType,
       (r) => this.pending.delete(r.msgId),
       (error) => this.options.logger.error({ err: error, msgId: message.header.msg_id }, 'kernel request listener threw'),
+      this.options.missingReplyGraceMs,
     );
     if (this.closed) {
       request.fail(new ConnectionClosedError('kernel connection is closed'));

@@ -10,6 +10,14 @@ export class ConnectionClosedError extends Error {
   override readonly name = 'ConnectionClosedError';
 }
 
+/**
+ * The kernel finished handling a request (iopub idle) but never replied. ipykernel does this when
+ * an interrupt lands in its own code around the handler rather than in user code.
+ */
+export class NoReplyError extends Error {
+  override readonly name = 'NoReplyError';
+}
+
 /** A kernel process could not be started, or did not answer `kernel_info_request` in time. */
 export class KernelStartError extends Error {
   override readonly name = 'KernelStartError';

@@ -1,5 +1,5 @@
 // Public surface of the kernels layer; the rest of the server imports from here.
-export { ConnectionClosedError, KernelLimitError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
+export { ConnectionClosedError, KernelLimitError, NoReplyError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
 export type { KernelLimitScope } from './errors.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';

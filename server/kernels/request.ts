@@ -2,7 +2,7 @@
 // channel, the iopub messages whose parent is the request, and stdin prompts it triggers.
 // Spec: a request is finished when its reply AND the iopub `status: idle` with it as parent arrived;
 // the two come over different sockets, in either order.
-import { ProtocolError } from './errors.ts';
+import { NoReplyError, ProtocolError } from './errors.ts';
 import { isMessageType } from './messages.ts';
 import type { KernelMessage, ReplyOf, RequestType } from './messages.ts';
 
@@ -13,7 +13,10 @@ export interface KernelRequest<T extends RequestType = RequestType> {
   readonly msgId: string;
   /** The message as sent; use it as `parent` for replies to this request (e.g. stdin). */
   readonly message: KernelMessage<T>;
-  /** The reply (e.g. `execute_reply`; check `content.status`). Rejects if the connection closes first. */
+  /**
+   * The reply (e.g. `execute_reply`; check `content.status`). Rejects with ConnectionClosedError if
+   * the connection closes first, or NoReplyError if the kernel went idle and no reply followed.
+   */
   readonly reply: Promise<KernelMessage<ReplyOf[T]>>;
   /** The reply, once iopub `status: idle` for this request has arrived as well. */
   readonly done: Promise<KernelMessage<ReplyOf[T]>>;
@@ -46,12 +49,15 @@ export class PendingRequest<T extends RequestType> implements KernelRequest<T>, 
   private replyMsg: KernelMessage<ReplyOf[T]> | undefined;
   private idle = false;
   private settled = false;
+  private noReplyTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly message: KernelMessage<T>,
     private readonly replyType: ReplyOf[T],
     private readonly onSettled: (request: RequestRoute) => void,
     private readonly onListenerError: (error: unknown) => void,
+    /** How long a reply may trail the idle status (they travel on different sockets). */
+    private readonly missingReplyGraceMs = 3000,
   ) {
     this.msgId = message.header.msg_id;
     this.reply = new Promise((resolve, reject) => {
@@ -85,6 +91,7 @@ export class PendingRequest<T extends RequestType> implements KernelRequest<T>, 
       return;
     }
     this.replyMsg = msg;
+    clearTimeout(this.noReplyTimer);
     this.resolveReply(msg);
     this.maybeDone();
   }
@@ -95,6 +102,15 @@ export class PendingRequest<T extends RequestType> implements KernelRequest<T>, 
     if (isMessageType(msg, 'status') && msg.content.execution_state === 'idle') {
       this.idle = true;
       this.maybeDone();
+      // The kernel sends a reply before its idle status; one still missing after the grace
+      // period was never sent, and waiting longer would leave the request pending forever.
+      if (!this.replyMsg && !this.noReplyTimer) {
+        this.noReplyTimer = setTimeout(
+          () => this.fail(new NoReplyError(`kernel went idle without replying to ${this.message.header.msg_type} ${this.msgId}`)),
+          this.missingReplyGraceMs,
+        );
+        this.noReplyTimer.unref();
+      }
     }
   }
 
@@ -119,6 +135,7 @@ export class PendingRequest<T extends RequestType> implements KernelRequest<T>, 
   }
 
   private cleanup(): void {
+    clearTimeout(this.noReplyTimer);
     this.iopubListeners.clear();
     this.stdinListeners.clear();
     this.onSettled(this);

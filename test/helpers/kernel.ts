@@ -74,3 +74,20 @@ export function processEnded(pid: number): boolean {
     throw error;
   }
 }
+
+/**
+ * Resolves once the request's user code printed something, i.e. certainly runs. ipykernel ignores
+ * SIGINT before entering its handler and, in the handler but outside user code, drops the reply
+ * when interrupted; only an interrupt that lands in user code gives the KeyboardInterrupt reply.
+ * Code under test prints (with flush=True) before the part to be interrupted.
+ */
+export function startedRunning(request: KernelRequest, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`request printed nothing within ${timeoutMs} ms`)), timeoutMs);
+    request.onIopub((msg) => {
+      if (msg.header.msg_type !== 'stream') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

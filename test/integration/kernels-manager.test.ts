@@ -7,7 +7,7 @@ import { createKernelManager } from '../../server/kernels/manager.ts';
 import type { KernelKey, KernelManager, KernelManagerOptions, ManagedKernelStatus } from '../../server/kernels/manager.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
-import { captureLogger, collectIopub, processGone, python3Spec, tempDataDir } from '../helpers/kernel.ts';
+import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir } from '../helpers/kernel.ts';
 import type { TestContext } from 'node:test';
 
 const alice1: KernelKey = { notebookId: 'nb1', userId: 'alice' };
@@ -34,7 +34,7 @@ async function managerFor(t: TestContext, options: Partial<KernelManagerOptions>
 }
 
 describe('KernelManager', { timeout: 180_000 }, () => {
-  it('gives each key its own kernel, takes pooled kernels, enforces limits, and leaves no process on dispose', async (t) => {
+  it('gives each key its own kernel, takes pooled kernels, enforces limits, and leaves no process on dispose', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 1, maxKernels: 3, maxKernelsPerUser: 2, cullIdleMs: 0 });
     const statuses: [string, ManagedKernelStatus][] = [];
     manager.on('status', (key, status) => statuses.push([key.notebookId + (key.shared ? '/shared' : `/${key.userId}`), status]));
@@ -90,14 +90,14 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     await assert.rejects(manager.kernelFor(alice1), /disposed/);
   });
 
-  it('interrupts and restarts by key, with status events', async (t) => {
+  it('interrupts and restarts by key, with status events', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 0, cullIdleMs: 0 });
     const managed = await manager.kernelFor(alice1);
     const statuses: ManagedKernelStatus[] = [];
     manager.on('status', (_key, status) => statuses.push(status));
 
-    const request = managed.kernel.execute('import time; time.sleep(60)');
-    await eventually(() => managed.kernel.state === 'busy', { timeoutMs: 10_000 });
+    const request = managed.kernel.execute('import time; print("sleeping", flush=True); time.sleep(60)');
+    await startedRunning(request);
     await manager.interrupt(alice1);
     const reply = await request.done;
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'KeyboardInterrupt');
@@ -116,7 +116,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     await assert.rejects(manager.interrupt(bob1), NoSuchKernelError);
   });
 
-  it('culls a kernel idle longer than cullIdleMs; touch() postpones it', async (t) => {
+  it('culls a kernel idle longer than cullIdleMs; touch() postpones it', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 0, cullIdleMs: 400, cullIntervalMs: 50 });
     const managed = await manager.kernelFor(alice1);
     const pid = managed.kernel.pid;
@@ -142,7 +142,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     assert.notEqual(again.kernel.pid, pid);
   });
 
-  it('does not cull a busy kernel', async (t) => {
+  it('does not cull a busy kernel', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 0, cullIdleMs: 200, cullIntervalMs: 50 });
     const managed = await manager.kernelFor(alice1);
     const request = managed.kernel.execute('import time; time.sleep(1.2)');
@@ -151,7 +151,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     await eventually(() => manager.get(alice1) === undefined, { timeoutMs: 10_000, message: 'not culled once idle' });
   });
 
-  it('reports a kernel that dies, removes it, and starts a new one on the next call', async (t) => {
+  it('reports a kernel that dies, removes it, and starts a new one on the next call', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 0, cullIdleMs: 0 });
     const managed = await manager.kernelFor(bob1);
     const dead = new Promise<[KernelKey, string]>((resolve) => manager.on('dead', (key, reason) => resolve([key, reason])));

@@ -12,7 +12,7 @@ import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { recordPath } from '../../server/kernels/orphans.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { captureLogger, collectIopub, processGone, python3Spec, tempDataDir } from '../helpers/kernel.ts';
+import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir } from '../helpers/kernel.ts';
 
 describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
   const logger = captureLogger();
@@ -101,8 +101,8 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
 
   it('interrupts time.sleep(60) quickly with a KeyboardInterrupt error reply', async () => {
     const started = Date.now();
-    const request = kernel.execute('import time; time.sleep(60)');
-    await eventually(() => kernel.state === 'busy', { timeoutMs: 10_000, message: 'kernel never went busy' });
+    const request = kernel.execute('import time; print("sleeping", flush=True); time.sleep(60)');
+    await startedRunning(request);
     await kernel.interrupt();
     const reply = await request.done;
     assert.equal(reply.content.status, 'error');
@@ -185,8 +185,8 @@ describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
     const dataDir = await tempDataDir(t);
     const kernel = await launchKernel({ spec, dataDir, logger });
     t.after(() => kernel.shutdown());
-    const request = kernel.execute('import time; time.sleep(60)');
-    await eventually(() => kernel.state === 'busy', { timeoutMs: 10_000 });
+    const request = kernel.execute('import time; print("sleeping", flush=True); time.sleep(60)');
+    await startedRunning(request);
     await kernel.interrupt();
     const reply = await request.done;
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'KeyboardInterrupt');

@@ -7,7 +7,7 @@ import * as zmq from 'zeromq';
 
 import { KernelConnection } from '../../../server/kernels/connection.ts';
 import type { ConnectionInfo } from '../../../server/kernels/connection.ts';
-import { ConnectionClosedError, ProtocolError } from '../../../server/kernels/errors.ts';
+import { ConnectionClosedError, NoReplyError, ProtocolError } from '../../../server/kernels/errors.ts';
 import { createMessage, isMessageType } from '../../../server/kernels/messages.ts';
 import type { KernelMessage, MsgContent, MsgType } from '../../../server/kernels/messages.ts';
 import { decodeMessage, encodeMessage } from '../../../server/kernels/wire.ts';
@@ -185,6 +185,46 @@ describe('KernelConnection lifecycle', () => {
       // The fake's REP socket receives pings but never echoes them.
       const missed = await new Promise<number>((resolve) => conn.on('heartbeatLost', resolve));
       assert.equal(missed, 3);
+    } finally {
+      await conn.close();
+      fake.close();
+    }
+  });
+
+  it('fails a request with NoReplyError when the kernel went idle and no reply followed', async () => {
+    const fake = new FakeKernel();
+    await fake.start();
+    const conn = new KernelConnection(fake.info, { logger: captureLogger(), missingReplyGraceMs: 150 });
+    try {
+      let iopubSeen = false;
+      conn.onIopub(() => {
+        iopubSeen = true;
+      });
+      const probe = createMessage('kernel_info_request', {}, kernelSession);
+      await eventually(async () => {
+        await fake.publish(probe, 'status', { execution_state: 'idle' });
+        return iopubSeen;
+      }, { timeoutMs: 5000, intervalMs: 50 });
+
+      const request = conn.request('shell', 'execute_request', {
+        code: 'x', silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true,
+      });
+      const got = await fake.receive(fake.shell);
+      await fake.publish(got.msg, 'status', { execution_state: 'busy' });
+      await fake.publish(got.msg, 'status', { execution_state: 'idle' });
+      await assert.rejects(request.reply, NoReplyError);
+      await assert.rejects(request.done, NoReplyError);
+
+      // A reply that trails the idle within the grace period still counts.
+      const late = conn.request('shell', 'kernel_info_request', {});
+      const got2 = await fake.receive(fake.shell);
+      await fake.publish(got2.msg, 'status', { execution_state: 'idle' });
+      await sleep(50);
+      await fake.reply(fake.shell, got2, 'kernel_info_reply', {
+        status: 'ok', protocol_version: '5.3', implementation: 'fake', implementation_version: '1',
+        language_info: { name: 'python' }, banner: '',
+      });
+      assert.equal((await late.done).content.status, 'ok');
     } finally {
       await conn.close();
       fake.close();
