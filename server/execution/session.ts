@@ -7,6 +7,7 @@ import type { JSONObject, JSONValue } from '../../shared/nbformat.ts';
 import type { ExecutionInfo, ExecutionStatus, KernelStatus, YOutput } from '../../shared/schema.ts';
 import { privateDoc, sharedDoc } from '../../shared/schema.ts';
 import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
+import { NoReplyError } from '../kernels/errors.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
@@ -190,6 +191,11 @@ export class KernelSession {
       this.finish(run, status, count, queuedAt, undefined, startedAt);
       return status;
     } catch (err) {
+      if (err instanceof NoReplyError) {
+        // ipykernel caught an interrupt in its own code: it went idle without replying.
+        this.finish(run, 'error', null, queuedAt, 'interrupted: the kernel stopped this run without a reply', startedAt);
+        return 'error';
+      }
       const reason = this.deathReason ?? (err as Error).message;
       this.finish(run, 'error', null, queuedAt, `the kernel died while running this cell (${reason})`, startedAt);
       return 'error';

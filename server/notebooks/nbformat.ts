@@ -8,6 +8,9 @@ import { newCellId } from '../../shared/schema.ts';
 
 export class NotebookFormatError extends Error {
   override readonly name = 'NotebookFormatError';
+  /** REST answers a bad notebook with 400 and this code. */
+  readonly status = 400;
+  readonly code = 'invalid_notebook';
   /** JSON pointer of the offending value, e.g. `/cells/3/outputs/0/output_type`; `` for the root. */
   readonly path: string;
   readonly problem: string;
