@@ -34,6 +34,52 @@ export interface KernelInfo {
   [key: string]: unknown;
 }
 
+/** `POST|GET /api/notebooks/:id/session`: code and joinUrl are given to owners only. */
+export interface LiveSession {
+  active: boolean;
+  startedAt?: number | string;
+  code?: string;
+  joinUrl?: string;
+}
+
+export interface StartedSession {
+  code: string;
+  joinUrl: string;
+  startedAt: number | string;
+}
+
+export interface JoinResult {
+  notebookId: string;
+  user: { id: string; name: string; guest: boolean };
+  token?: string;
+}
+
+export interface RosterStudent {
+  userId: string;
+  name: string;
+  guest: boolean;
+  connected: boolean;
+  kernel: KernelStatus | string;
+}
+
+export interface RosterCell {
+  cellId: string;
+  ran: number;
+  ok: number;
+  errors: number;
+}
+
+export interface Roster {
+  students: RosterStudent[];
+  connected: number;
+  cells: RosterCell[];
+}
+
+export interface RevealResult {
+  revealed: string[];
+  hidden: number;
+}
+
 export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html';
 export type ExportOutputs = 'mine' | 'shared' | 'none';
 
@@ -120,6 +166,15 @@ export const api = {
   answerStdin: (id: string, value: string) => request<unknown>('POST', `${nb(id)}/stdin`, { value }),
   publish: (id: string, cellId: string) =>
     request<unknown>('POST', `${nb(id)}/cells/${encodeURIComponent(cellId)}/publish`),
+  startSession: (id: string) => request<StartedSession>('POST', `${nb(id)}/session`),
+  session: (id: string) => request<LiveSession>('GET', `${nb(id)}/session`),
+  endSession: (id: string, keepPrivate: boolean) => request<void>('DELETE', `${nb(id)}/session?keepPrivate=${keepPrivate}`),
+  join: (code: string, name: string) => request<JoinResult>('POST', '/api/join', { code, name }),
+  roster: (id: string) => request<Roster>('GET', `${nb(id)}/session/roster`),
+  hideFrom: (id: string, fromCellId: string) => request<unknown>('POST', `${nb(id)}/session/hide`, { fromCellId }),
+  reveal: (id: string, count = 1) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { count }),
+  spotlight: (id: string, target: { cellId: string; userId: string } | undefined) =>
+    request<unknown>('POST', `${nb(id)}/session/spotlight`, target ?? {}),
   widgetMessage: (id: string, modelId: string, content: unknown) =>
     request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
 };

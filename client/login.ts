@@ -1,6 +1,7 @@
 // The token form shown when there is no session (the printed `/login?token=` URL skips it).
 import { api, errorMessage } from './api.ts';
 import { h, notify } from './dom.ts';
+import { joinEntry } from './classroom/joinPage.ts';
 
 export function renderLogin(app: HTMLElement): void {
   const input = h('input', { type: 'password', name: 'token', placeholder: 'Access token', autocomplete: 'off', required: true });
@@ -19,6 +20,7 @@ export function renderLogin(app: HTMLElement): void {
       (error: unknown) => notify(`Sign-in failed: ${errorMessage(error)}`),
     );
   });
-  app.replaceChildren(form);
+  const join = h('div', { class: 'card login join-box' }, h('h2', {}, 'In a class?'), h('p', {}, 'Type the code your teacher shows — no account needed.'), joinEntry());
+  app.replaceChildren(form, join);
   input.focus();
 }

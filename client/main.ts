@@ -1,18 +1,47 @@
-// Entry: checks the session, then routes between the notebook list (`#/`) and a notebook (`#/nb/<id>`).
+// Entry: checks the session, then routes between the notebook list (`#/`), a notebook (`#/nb/<id>`)
+// and the join page of a live session (`#/join/<code>`), which also works without signing in.
 import './style.css';
 import { api, ApiError, errorMessage, type Me } from './api.ts';
 import { h, notify, clearNotice, attempt } from './dom.ts';
 import { renderLogin } from './login.ts';
 import { renderNotebookList } from './list/listView.ts';
 import { openNotebook, type NotebookHandle } from './notebook/notebookView.ts';
+import { renderJoinPage } from './classroom/joinPage.ts';
 
 interface View {
   dispose(): void;
 }
 
-function parseRoute(hash: string): { kind: 'list' } | { kind: 'notebook'; id: string } {
+type Route = { kind: 'list' } | { kind: 'notebook'; id: string } | { kind: 'join'; code: string };
+
+function parseRoute(hash: string): Route {
+  const join = /^#\/join(?:\/([^/?#]*))?$/.exec(hash);
+  if (join) return { kind: 'join', code: safeDecode(join[1] ?? '') };
   const match = /^#\/nb\/([A-Za-z0-9_-]+)/.exec(hash);
   return match?.[1] ? { kind: 'notebook', id: match[1] } : { kind: 'list' };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a hand-typed `%` in a code: keep it as typed, the server will say it is invalid
+  }
+}
+
+/** Without a session: the join page for `#/join/…`, else the sign-in form. */
+function signedOut(app: HTMLElement): void {
+  let current: View | undefined;
+  const route = () => {
+    current?.dispose();
+    current = undefined;
+    clearNotice();
+    const target = parseRoute(location.hash);
+    if (target.kind === 'join') current = renderJoinPage(app, { code: target.code, me: undefined });
+    else renderLogin(app);
+  };
+  window.addEventListener('hashchange', route);
+  route();
 }
 
 async function boot(): Promise<void> {
@@ -26,7 +55,7 @@ async function boot(): Promise<void> {
     me = await api.me();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      renderLogin(app);
+      signedOut(app);
       return;
     }
     notify(`Cannot load your session: ${errorMessage(error)}`);
@@ -61,6 +90,9 @@ async function boot(): Promise<void> {
     if (target.kind === 'list') {
       document.title = 'Cohort';
       current = renderNotebookList(app, { me });
+    } else if (target.kind === 'join') {
+      document.title = 'Join a session — Cohort';
+      current = renderJoinPage(app, { code: target.code, me });
     } else {
       current = openNotebook(app, { me, notebookId: target.id, crumb });
     }

@@ -5,6 +5,7 @@ import { attempt, h, notify } from '../dom.ts';
 import { exportMenu } from './exportMenu.ts';
 import { openMembersDialog } from './membersDialog.ts';
 import { parseNotebookFile } from './importNotebook.ts';
+import { joinEntry } from '../classroom/joinPage.ts';
 
 export interface ListContext {
   me: Me;
@@ -49,7 +50,7 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
   const dropZone = h(
     'section',
     { class: 'list-page' },
-    h('div', { class: 'list-actions' }, createForm, importButton, fileInput),
+    h('div', { class: 'list-actions' }, createForm, importButton, fileInput, h('span', { class: 'spacer' }), joinEntry()),
     table,
     empty,
     h('p', { class: 'hint' }, 'Tip: drop .ipynb files anywhere on this page to import them.'),

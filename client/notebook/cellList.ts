@@ -16,10 +16,19 @@ export interface CellList {
   runAll(): void;
   insert(where: 'above' | 'below', type?: CellType): void;
   setReadOnly(readOnly: boolean): void;
+  /** The id of the selected cell (the "current" cell of Jupyter's command mode). */
+  selectedId(): string | undefined;
+  /** Called whenever the selected cell changes (by click, keys, or edits around it). */
+  onSelectionChange(listener: (cellId: string | undefined) => void): () => void;
   dispose(): void;
 }
 
-export function createCellList(session: NotebookSession): CellList {
+export interface CellListOptions {
+  /** What an empty list says; the default invites editors to add a cell. */
+  emptyText?: string;
+}
+
+export function createCellList(session: NotebookSession, options: CellListOptions = {}): CellList {
   const doc = session.shared.doc;
   const cells = sharedDoc(doc).cells;
   const element = h('div', { class: 'cells', tabindex: '-1' });
@@ -32,6 +41,13 @@ export function createCellList(session: NotebookSession): CellList {
   let readOnlyOverride = false;
   /** After a structural edit, the cell id to select (and whether to edit it) once views exist. */
   let focusAfterSync: { id: string; edit: boolean } | undefined;
+  const selectionListeners = new Set<(cellId: string | undefined) => void>();
+  let announced: string | undefined;
+  const announceSelection = () => {
+    if (announced === selectedId) return;
+    announced = selectedId;
+    for (const listener of selectionListeners) listener(selectedId);
+  };
 
   const indexOf = (view: CellView) => order.indexOf(view);
 
@@ -42,6 +58,7 @@ export function createCellList(session: NotebookSession): CellList {
     const view = order[selected];
     if (!view) return;
     selectedId = view.id;
+    announceSelection();
     if (mode === 'keep') return; // a remote change must not move my focus or my scroll position
     if (mode === 'edit') view.edit();
     else view.commandMode();
@@ -129,7 +146,8 @@ export function createCellList(session: NotebookSession): CellList {
     order = nextOrder;
     placeChildren(element, order.map((view) => view.element));
     if (order.length === 0) {
-      element.append(h('p', { class: 'empty' }, canEdit(session) ? 'This notebook is empty. Press “+ Code” to add a cell.' : 'This notebook is empty.'));
+      const text = options.emptyText ?? (canEdit(session) ? 'This notebook is empty. Press “+ Code” to add a cell.' : 'This notebook is empty.');
+      if (text) element.append(h('p', { class: 'empty' }, text));
     }
     if (focusAfterSync) {
       const target = focusAfterSync;
@@ -193,7 +211,13 @@ export function createCellList(session: NotebookSession): CellList {
       readOnlyOverride = readOnly;
       for (const view of order) view.setReadOnly(readOnly || !canEdit(session));
     },
+    selectedId: () => selectedId,
+    onSelectionChange(listener) {
+      selectionListeners.add(listener);
+      return () => selectionListeners.delete(listener);
+    },
     dispose() {
+      selectionListeners.clear();
       cells.unobserve(observer);
       element.removeEventListener('keydown', onKey);
       for (const view of order) view.dispose();

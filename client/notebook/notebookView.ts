@@ -4,7 +4,7 @@ import { api, errorMessage, type Me } from '../api.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { can } from '../../shared/roles.ts';
 import type { Scope } from '../../shared/schema.ts';
-import { h, notify } from '../dom.ts';
+import { clearNotice, h, notify } from '../dom.ts';
 import { connectDoc, type DocConnection } from '../sync/connection.ts';
 import { presenceBar } from '../presence/presenceBar.ts';
 import { userColor } from '../presence/userColor.ts';
@@ -13,6 +13,8 @@ import { createCellList, type CellList } from './cellList.ts';
 import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
 import { exportMenu } from '../list/exportMenu.ts';
 import type { NotebookSession } from './session.ts';
+import { mountClassroom } from '../classroom/classroom.ts';
+import { sessionEndedCard } from '../classroom/joinPage.ts';
 
 export interface NotebookHandle {
   dispose(): void;
@@ -43,7 +45,8 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
     const mine: DocConnection = connectDoc(privateRoom(details.id, options.me.id));
     disposers.push(() => shared.destroy(), () => mine.destroy());
     const awareness = shared.provider.awareness;
-    awareness.setLocalStateField('user', { id: options.me.id, name: options.me.name, ...userColor(options.me.id) });
+    const user = { id: options.me.id, name: options.me.name, ...userColor(options.me.id) };
+    awareness.setLocalStateField('user', user);
 
     let widgets: WidgetScopes | undefined;
     const session: NotebookSession = {
@@ -93,6 +96,17 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       notify(why);
     });
     disposers.push(kernel.dispose, presence.dispose, connection.dispose);
+    const classroom = mountClassroom({
+      session,
+      details,
+      list,
+      user,
+      onSessionEnded: () => {
+        clearNotice();
+        page.replaceChildren(sessionEndedCard());
+      },
+    });
+    disposers.push(classroom.dispose);
     const readOnlyNote = can.editShared(details.role)
       ? null
       : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
@@ -102,13 +116,17 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         { class: 'notebook-header' },
         notebookToolbar(session, list),
         h('span', { class: 'spacer' }),
+        ...classroom.header,
         readOnlyNote,
         kernel.element,
         connection.element,
         presence.element,
         exportMenu(details.id),
       ),
+      ...classroom.beforeCells,
       list.element,
+      ...classroom.afterCells,
+      ...classroom.overlay,
     );
   };
   start().catch((error: unknown) => {

@@ -12,6 +12,8 @@ export interface DocConnection {
   readonly state: ConnectionState;
   /** Why the server refused us, when state is `refused`. */
   readonly refusal: string | undefined;
+  /** The close code and reason of the refusal, for views that react to one in particular. */
+  readonly closedBy: { code: number; reason: string } | undefined;
   /** Resolves on the first completed sync. */
   readonly synced: Promise<void>;
   onChange(listener: () => void): () => void;
@@ -41,6 +43,7 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
   const listeners = new Set<() => void>();
   let state: ConnectionState = 'connecting';
   let refusal: string | undefined;
+  let closedBy: { code: number; reason: string } | undefined;
   const set = (next: ConnectionState) => {
     if (state === next) return;
     state = next;
@@ -68,7 +71,10 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
     if (code >= 4400 && code < 4500) {
       // y-websocket already stopped; say so explicitly so no later connect() loops.
       provider.shouldConnect = false;
-      refusal = REFUSALS[code] ?? `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`;
+      closedBy = { code, reason: event.reason ?? '' };
+      // A revocation with a reason (e.g. the end of a live session) says more than the generic text.
+      const revokedWhy = code === 4410 && event.reason ? `${event.reason.charAt(0).toUpperCase()}${event.reason.slice(1)}.` : undefined;
+      refusal = revokedWhy ?? REFUSALS[code] ?? `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`;
       set('refused');
     } else if (state !== 'refused') {
       set('offline');
@@ -83,6 +89,9 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
     },
     get refusal() {
       return refusal;
+    },
+    get closedBy() {
+      return closedBy;
     },
     synced,
     onChange(listener) {

@@ -1,0 +1,57 @@
+// The live session as the page sees it: the shared document's `session` map (written only by the
+// server) and the room that holds cells hidden from students. Values from the document are checked
+// here, once, because any client version may have written the document before.
+import type * as Y from 'yjs';
+
+export interface Spotlight {
+  cellId: string;
+  userId: string;
+}
+
+export interface LiveSessionState {
+  active: boolean;
+  startedAt: number | string | undefined;
+  spotlight: Spotlight | undefined;
+}
+
+/** The room of the cells an owner or editor has hidden from students (`<notebookId>/hidden`). */
+export function hiddenRoom(notebookId: string): string {
+  return `${notebookId}/hidden`;
+}
+
+export function sessionMap(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap<unknown>('session');
+}
+
+function isSpotlight(value: unknown): value is Spotlight {
+  if (typeof value !== 'object' || value === null) return false;
+  const { cellId, userId } = value as Record<string, unknown>;
+  return typeof cellId === 'string' && typeof userId === 'string';
+}
+
+export function readLiveSession(doc: Y.Doc): LiveSessionState {
+  const map = sessionMap(doc);
+  const startedAt = map.get('startedAt');
+  const spotlight = map.get('spotlight');
+  return {
+    active: map.get('active') === true,
+    startedAt: typeof startedAt === 'number' || typeof startedAt === 'string' ? startedAt : undefined,
+    spotlight: isSpotlight(spotlight) ? spotlight : undefined,
+  };
+}
+
+/** Calls `listener` with the current state now and after every change of the session map. */
+export function watchLiveSession(doc: Y.Doc, listener: (state: LiveSessionState) => void): () => void {
+  const map = sessionMap(doc);
+  const onChange = () => listener(readLiveSession(doc));
+  map.observe(onChange);
+  onChange();
+  return () => map.unobserve(onChange);
+}
+
+/** The close reason the server gives guests' sockets when the owner ends the session. */
+export const SESSION_ENDED_REASON = 'the live session has ended';
+
+export function isSessionEnd(closedBy: { code: number; reason: string } | undefined): boolean {
+  return closedBy?.code === 4410 && closedBy.reason.toLowerCase().includes(SESSION_ENDED_REASON);
+}

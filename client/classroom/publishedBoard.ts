@@ -1,0 +1,62 @@
+// Published outputs per cell, side by side with their authors, each with "Show to class"
+// (the spotlight every page shows). Live from the shared document's `published` map.
+import type * as Y from 'yjs';
+import type { PublishedOutput } from '../../shared/schema.ts';
+import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { api } from '../api.ts';
+import { attempt, h } from '../dom.ts';
+import { renderOutput } from '../outputs/renderOutput.ts';
+import { readLiveSession, sessionMap } from './liveSession.ts';
+
+export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLElement; dispose(): void } {
+  const { published, cells } = sharedDoc(doc);
+  const session = sessionMap(doc);
+  const list = h('div', { class: 'published-board-cells' });
+  const empty = h('p', { class: 'hint' }, 'Nothing published yet. Students publish an output with the “Publish” button of a cell.');
+  const element = h('section', { class: 'published-board' }, h('h3', {}, 'Published outputs'), empty, list);
+
+  const card = (cellId: string, entry: PublishedOutput, onScreen: boolean) =>
+    h(
+      'article',
+      { class: `published-card${onScreen ? ' on-screen' : ''}`, 'data-user': entry.userId, 'data-cell-id': cellId },
+      h('header', {}, h('strong', { class: 'author' }, entry.name), h('span', { class: 'when' }, new Date(entry.published_at).toLocaleTimeString())),
+      h('div', { class: 'published-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
+      onScreen
+        ? h('button', { class: 'spotlight-off', onclick: () => attempt(() => api.spotlight(notebookId, undefined), 'Could not take it off screen') }, 'On screen — take off')
+        : h(
+            'button',
+            { class: 'spotlight-on', onclick: () => attempt(() => api.spotlight(notebookId, { cellId, userId: entry.userId }), 'Could not show it to the class') },
+            'Show to class',
+          ),
+    );
+
+  const render = () => {
+    const { spotlight } = readLiveSession(doc);
+    const order = cells.toArray().map(idOf);
+    const groups: HTMLElement[] = [];
+    const ids = [...published.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    for (const cellId of ids) {
+      const entries = published.get(cellId);
+      if (!entries || entries.size === 0) continue;
+      const number = order.indexOf(cellId) + 1;
+      const cards: HTMLElement[] = [];
+      entries.forEach((entry) => cards.push(card(cellId, entry, spotlight?.cellId === cellId && spotlight.userId === entry.userId)));
+      groups.push(
+        h('div', { class: 'published-group', 'data-cell-id': cellId }, h('h4', {}, number > 0 ? `Cell ${number}` : 'A cell no longer shown'), h('div', { class: 'published-row' }, ...cards)),
+      );
+    }
+    list.replaceChildren(...groups);
+    empty.hidden = groups.length > 0;
+  };
+  const onPublished = () => render();
+  published.observeDeep(onPublished);
+  session.observe(render);
+  render();
+  return {
+    element,
+    dispose() {
+      published.unobserveDeep(onPublished);
+      session.unobserve(render);
+    },
+  };
+}

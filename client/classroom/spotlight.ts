@@ -1,0 +1,49 @@
+// The published output the teacher put "on screen": shown prominently above the cells on every
+// page while the session map's `spotlight` names one.
+import type * as Y from 'yjs';
+import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { h } from '../dom.ts';
+import { renderOutput } from '../outputs/renderOutput.ts';
+import { readLiveSession, sessionMap } from './liveSession.ts';
+
+export function spotlightView(doc: Y.Doc, selfId: string, onClear?: () => void): { element: HTMLElement; dispose(): void } {
+  const element = h('section', { class: 'spotlight', hidden: true, 'aria-live': 'polite' });
+  const { published, cells } = sharedDoc(doc);
+  const session = sessionMap(doc);
+
+  const render = () => {
+    const { active, spotlight } = readLiveSession(doc);
+    const entry = active && spotlight ? published.get(spotlight.cellId)?.get(spotlight.userId) : undefined;
+    if (!spotlight || !entry) {
+      element.hidden = true;
+      element.replaceChildren();
+      return;
+    }
+    const number = cells.toArray().findIndex((cell) => idOf(cell) === spotlight.cellId) + 1;
+    const author = entry.userId === selfId ? 'Your' : `${entry.name}’s`;
+    element.hidden = false;
+    element.dataset['cellId'] = spotlight.cellId;
+    element.dataset['userId'] = spotlight.userId;
+    element.replaceChildren(
+      h(
+        'header',
+        {},
+        h('span', { class: 'spotlight-title' }, `On screen: ${author} output${number > 0 ? ` of cell ${number}` : ''}`),
+        h('span', { class: 'spacer' }),
+        onClear ? h('button', { class: 'spotlight-clear', onclick: onClear }, 'Take off screen') : null,
+      ),
+      h('div', { class: 'spotlight-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
+    );
+  };
+  const onPublished = () => render();
+  session.observe(render);
+  published.observeDeep(onPublished);
+  render();
+  return {
+    element,
+    dispose() {
+      session.unobserve(render);
+      published.unobserveDeep(onPublished);
+    },
+  };
+}
