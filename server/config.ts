@@ -31,6 +31,8 @@ export interface Config {
   kernelStartTimeoutMs: number;
   /** Text kept per cell's outputs before the rest is replaced by a truncation marker. */
   maxOutputBytes: number;
+  /** Live-session join attempts allowed per client address per minute (successful joins not counted). */
+  joinAttemptsPerMinute: number;
   /** Directory with the built client (index.html); served at `/` when present. */
   clientDir: string;
 }
@@ -57,6 +59,7 @@ export function defaultConfig(): Config {
     cullIdleMs: 60 * 60 * 1000,
     kernelStartTimeoutMs: 30_000,
     maxOutputBytes: 1024 * 1024,
+    joinAttemptsPerMinute: 20,
     clientDir: resolve(projectRoot, 'dist/client'),
   };
 }
@@ -86,6 +89,7 @@ const OPTIONS = {
   'cull-idle-seconds': { env: 'COHORT_CULL_IDLE_SECONDS', kind: 'seconds', key: 'cullIdleMs' },
   'kernel-start-timeout-seconds': { env: 'COHORT_KERNEL_START_TIMEOUT_SECONDS', kind: 'seconds', key: 'kernelStartTimeoutMs' },
   'max-output-bytes': { env: 'COHORT_MAX_OUTPUT_BYTES', kind: 'int', key: 'maxOutputBytes' },
+  'join-attempts-per-minute': { env: 'COHORT_JOIN_ATTEMPTS_PER_MINUTE', kind: 'int', key: 'joinAttemptsPerMinute' },
 } as const;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {

@@ -8,6 +8,8 @@ import { Users } from './auth/users.ts';
 import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
+import { classroomRoutes } from './http/routes/classroom.ts';
+import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
 import type { KernelSpec } from './kernels/kernelspec.ts';
@@ -34,6 +36,7 @@ export interface CohortServer {
   readonly rooms: Rooms;
   readonly kernels: KernelManager;
   readonly execution: ExecutionService;
+  readonly classroom: LiveSessions;
   close(): Promise<void>;
 }
 
@@ -64,6 +67,16 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxOutputBytes: config.maxOutputBytes,
     plugins: widgets.plugin(),
+    onRunFinished: (run) => classroom.recordRun(run),
+  });
+  const classroom: LiveSessions = new LiveSessions({
+    store,
+    users,
+    notebooks,
+    rooms,
+    execution,
+    log,
+    disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
   });
   const sync = new SyncServer({
     rooms,
@@ -82,7 +95,18 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     clientDir: config.clientDir,
-    extraRoutes: [executionRoutes(notebooks, execution, rooms), widgetRoutes(notebooks, execution, widgets)],
+    extraRoutes: [
+      executionRoutes(notebooks, execution, rooms),
+      widgetRoutes(notebooks, execution, widgets),
+      classroomRoutes({
+        sessions: classroom,
+        notebooks,
+        users,
+        rooms,
+        isConnected: (notebookId, userId) => sync.isConnected(notebookId, userId),
+        joinAttemptsPerMinute: config.joinAttemptsPerMinute,
+      }),
+    ],
   });
 
   const http = createServer(app);
@@ -121,6 +145,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     rooms,
     kernels,
     execution,
+    classroom,
     close: () => (closing ??= doClose()),
   };
 }

@@ -49,9 +49,33 @@ export class Users {
     return this.create('admin', { admin: true, token });
   }
 
+  /** A guest of a live session: a display name (not unique), a token, no global name. */
+  async createGuest(name: unknown, notebookId: string): Promise<{ user: UserRecord; token: string }> {
+    if (typeof name !== 'string' || !USER_NAME.test(name.trim())) {
+      throw new UserError(400, 'invalid_name', 'a display name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+    }
+    const user: UserRecord = { id: newId(), name: name.trim(), admin: false, created_at: Date.now(), guest: { notebookId } };
+    const token = newSecret();
+    await this.meta.putUser(user, { indexName: false });
+    await this.meta.putTokenHash(hashSecret(token), user.id);
+    this.log.info({ user: user.id, notebook: notebookId }, 'guest joined');
+    return { user, token };
+  }
+
+  /** A guest whose session ended: every token and cookie of theirs stops working. */
+  async disable(userId: string): Promise<void> {
+    const user = await this.meta.getUser(userId);
+    if (user && !user.disabled) await this.meta.putUser({ ...user, disabled: true }, { indexName: !user.guest });
+  }
+
+  private async active(id: string | undefined): Promise<UserRecord | undefined> {
+    if (id === undefined) return undefined;
+    const user = await this.meta.getUser(id);
+    return user && !user.disabled ? user : undefined;
+  }
+
   async byToken(token: string): Promise<UserRecord | undefined> {
-    const id = await this.meta.userIdForTokenHash(hashSecret(token));
-    return id === undefined ? undefined : this.meta.getUser(id);
+    return this.active(await this.meta.userIdForTokenHash(hashSecret(token)));
   }
 
   byId(id: string): Promise<UserRecord | undefined> {
@@ -72,7 +96,7 @@ export class Users {
       await this.meta.deleteSession(hash);
       return undefined;
     }
-    return this.meta.getUser(session.userId);
+    return this.active(session.userId);
   }
 
   endSession(sessionId: string): Promise<void> {

@@ -52,6 +52,16 @@ export interface ExecutionDeps {
   log: Logger;
   maxOutputBytes: number;
   plugins?: ExecutionPlugins;
+  /** Every finished run (counts for a classroom roster; never outputs). */
+  onRunFinished?: (run: FinishedRun) => void;
+}
+
+export interface FinishedRun {
+  notebookId: string;
+  userId: string;
+  cellId: string;
+  scope: Scope;
+  status: ExecutionInfo['status'];
 }
 
 export class ExecutionService {
@@ -193,8 +203,12 @@ export class ExecutionService {
       await this.checkCanStart(key);
       const session = await this.session(key);
       const runs: CellRun[] = mine.map((p) => {
-        let settle!: (info: ExecutionInfo) => void;
-        const info = new Promise<ExecutionInfo>((resolve) => (settle = resolve));
+        let resolveInfo!: (info: ExecutionInfo) => void;
+        const info = new Promise<ExecutionInfo>((resolve) => (resolveInfo = resolve));
+        const settle = (finished: ExecutionInfo) => {
+          resolveInfo(finished);
+          this.deps.onRunFinished?.({ notebookId: notebook.id, userId, cellId: p.cellId, scope, status: finished.status });
+        };
         results.push({ cellId: p.cellId, scope, info });
         return { cellId: p.cellId, source: p.source, userId, settle };
       });
@@ -314,6 +328,12 @@ export class ExecutionService {
     await this.deps.kernels.shutdown(key);
     const session = await this.existingSession(key);
     if (session) this.deps.plugins?.onKernelReset?.(session, 'stopped');
+  }
+
+  /** Stops a user's kernel on a notebook, if any (e.g. a guest whose live session ended). */
+  async stopKernelsOf(notebookId: string, userId: string): Promise<void> {
+    const key: KernelKey = { notebookId, userId };
+    if (this.deps.kernels.get(key)) await this.shutdown(key);
   }
 
   /** Ends every session; kernels are stopped by the manager's dispose. */

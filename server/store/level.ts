@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import type { Role } from '../../shared/roles.ts';
 import { isRole } from '../../shared/roles.ts';
 import type { Logger } from '../log.ts';
-import type { DocumentLog, MetaStore, NotebookRecord, SessionRecord, Store, UserRecord } from './types.ts';
+import type { DocumentLog, LiveSessionRecord, MetaStore, NotebookRecord, SessionRecord, Store, UserRecord } from './types.ts';
 
 // `level` builds on abstract-level; its sublevel type is the one level's own methods return.
 type Sub<V> = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, V>;
@@ -114,11 +114,31 @@ class LevelMetaStore implements MetaStore {
     private readonly notebooks: Sub<NotebookRecord>,
     private readonly members: Sub<string>,
     private readonly memberships: Sub<string>,
+    private readonly liveSessions: Sub<LiveSessionRecord>,
+    private readonly joinCodes: Sub<string>,
   ) {}
 
-  async putUser(user: UserRecord) {
+  async putLiveSession(session: LiveSessionRecord) {
+    await this.liveSessions.put(session.notebookId, session);
+    await this.joinCodes.put(session.code, session.notebookId);
+  }
+  getLiveSession(notebookId: string) {
+    return this.liveSessions.get(notebookId);
+  }
+  async liveSessionByCode(code: string) {
+    const notebookId = await this.joinCodes.get(code);
+    if (notebookId === undefined) return undefined;
+    const session = await this.liveSessions.get(notebookId);
+    return session?.code === code ? session : undefined;
+  }
+  async deleteLiveSession(session: LiveSessionRecord) {
+    await this.joinCodes.del(session.code);
+    await this.liveSessions.del(session.notebookId);
+  }
+
+  async putUser(user: UserRecord, options: { indexName?: boolean } = {}) {
     await this.users.put(user.id, user);
-    await this.usernames.put(user.name, user.id);
+    if (options.indexName !== false) await this.usernames.put(user.name, user.id);
   }
   getUser(id: string) {
     return this.users.get(id);
@@ -201,6 +221,8 @@ export async function openLevelStore(path: string, options: { compactAfter: numb
       json<NotebookRecord>('notebooks'),
       text('members'),
       text('memberships'),
+      json<LiveSessionRecord>('live-sessions'),
+      text('join-codes'),
     ),
     close: () => db.close(),
   };

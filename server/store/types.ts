@@ -6,6 +6,18 @@ export interface UserRecord {
   name: string;
   admin: boolean;
   created_at: number;
+  /** A guest who joined a live session with a code; exists for that notebook only. */
+  guest?: { notebookId: string };
+  /** Set when a guest's session ended: the user can no longer sign in. */
+  disabled?: boolean;
+}
+
+/** A live classroom session on a notebook. */
+export interface LiveSessionRecord {
+  notebookId: string;
+  code: string;
+  startedAt: number;
+  startedBy: string;
 }
 
 export interface NotebookRecord {
@@ -36,7 +48,8 @@ export interface DocumentLog {
 }
 
 export interface MetaStore {
-  putUser(user: UserRecord): Promise<void>;
+  /** `indexName: false` keeps the name out of the unique-name index (guests). */
+  putUser(user: UserRecord, options?: { indexName?: boolean }): Promise<void>;
   getUser(id: string): Promise<UserRecord | undefined>;
   getUserByName(name: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
@@ -52,6 +65,11 @@ export interface MetaStore {
   getNotebook(id: string): Promise<NotebookRecord | undefined>;
   listNotebooks(): Promise<NotebookRecord[]>;
   deleteNotebook(id: string): Promise<void>;
+
+  putLiveSession(session: LiveSessionRecord): Promise<void>;
+  getLiveSession(notebookId: string): Promise<LiveSessionRecord | undefined>;
+  liveSessionByCode(code: string): Promise<LiveSessionRecord | undefined>;
+  deleteLiveSession(session: LiveSessionRecord): Promise<void>;
 
   setMember(notebookId: string, userId: string, role: Role): Promise<void>;
   removeMember(notebookId: string, userId: string): Promise<void>;

@@ -21,5 +21,9 @@ export async function authorizeRoom(notebooks: Notebooks, user: UserRecord, name
     if (room.userId !== user.id) return { ok: false, code: CloseCode.Forbidden, reason: "another user's private room" };
     return { ok: true, room, write: true };
   }
+  if (room.kind === 'hidden') {
+    if (!can.editShared(role)) return { ok: false, code: CloseCode.Forbidden, reason: 'hidden cells are for editors and owners' };
+    return { ok: true, room, write: true };
+  }
   return { ok: true, room, write: can.editShared(role) };
 }

@@ -89,3 +89,16 @@ export const encodeAwareness = (awareness: awarenessProtocol.Awareness, clients:
     encoding.writeVarUint(e, MessageType.Awareness);
     encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
   });
+
+/** The entries of a y-protocols awareness update: (clientID, clock, state JSON) per client. */
+export function decodeAwarenessEntries(update: Uint8Array): Array<{ clientID: number; clock: number; state: unknown }> {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const entries: Array<{ clientID: number; clock: number; state: unknown }> = [];
+  for (let i = 0; i < count; i++) {
+    const clientID = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
+    entries.push({ clientID, clock, state: JSON.parse(decoding.readVarString(decoder)) as unknown });
+  }
+  return entries;
+}

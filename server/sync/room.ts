@@ -11,6 +11,7 @@ import { CloseCode } from '../../shared/closeCodes.ts';
 import type { Logger } from '../log.ts';
 import type { DocumentLog } from '../store/types.ts';
 import {
+  decodeAwarenessEntries,
   decodeClientMessage,
   encodeAwareness,
   encodeSyncStep1,
@@ -140,6 +141,11 @@ export class Room {
         break;
       case 'awareness':
         try {
+          const refusal = this.awarenessRefusal(conn, message.update);
+          if (refusal) {
+            this.log.warn({ user: conn.userId, refusal }, 'awareness update refused');
+            return;
+          }
           awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, conn);
         } catch (err) {
           this.log.warn({ user: conn.userId, err: (err as Error).message }, 'malformed awareness update');
@@ -152,6 +158,21 @@ export class Room {
       case 'auth':
         break;
     }
+  }
+
+  /**
+   * Presence is trusted by others (a student follows the teacher's cursor), so a connection may
+   * speak only for its own awareness clients and only under its own user id.
+   */
+  private awarenessRefusal(conn: Connection, update: Uint8Array): string | undefined {
+    for (const { clientID, state } of decodeAwarenessEntries(update)) {
+      for (const other of this.connections) {
+        if (other !== conn && other.awarenessIds.has(clientID)) return `client ${clientID} belongs to another connection`;
+      }
+      const user = (state as { user?: { id?: unknown } } | null)?.user;
+      if (user?.id !== undefined && user.id !== conn.userId) return `user.id ${String(user.id)} is not the connection's user`;
+    }
+    return undefined;
   }
 
   private applyClientUpdate(conn: Connection, update: Uint8Array): void {

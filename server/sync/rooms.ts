@@ -104,6 +104,20 @@ export class Rooms {
     });
   }
 
+  /** Deletes a document: its connections are closed, the room unloaded, the log removed. */
+  async removeDocument(name: string, reason = 'document deleted'): Promise<void> {
+    const room = await this.rooms.get(name)?.catch(() => undefined);
+    if (room) {
+      room.closeAll(4404, reason);
+      await room.flushed();
+      if (this.rooms.get(name)) {
+        this.rooms.delete(name);
+        room.destroy();
+      }
+    }
+    await this.docs.remove(name);
+  }
+
   get size(): number {
     return this.rooms.size;
   }

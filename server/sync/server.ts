@@ -138,6 +138,21 @@ export class SyncServer {
     }
   }
 
+  /** Closes a user's sockets in every room of a notebook. */
+  async disconnectUser(notebookId: string, userId: string, code: number, reason: string): Promise<void> {
+    for (const room of await this.deps.rooms.roomsOf(notebookId)) {
+      for (const conn of room.connections) if (conn.userId === userId) conn.socket.close(code, reason);
+    }
+  }
+
+  /** Whether a user has a socket open on any room of the notebook. */
+  isConnected(notebookId: string, userId: string): boolean {
+    for (const [conn, { room }] of this.live) {
+      if (conn.userId === userId && (room.name === notebookId || room.name.startsWith(`${notebookId}/`))) return true;
+    }
+    return false;
+  }
+
   async closeNotebook(notebookId: string, code: number, reason: string): Promise<void> {
     for (const room of await this.deps.rooms.roomsOf(notebookId)) room.closeAll(code, reason);
   }

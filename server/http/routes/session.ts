@@ -7,12 +7,17 @@ import { SESSION_COOKIE } from '../../auth/users.ts';
 import { HttpError } from '../errors.ts';
 import { userOf } from '../auth.ts';
 
+/** Starts a browser session for the user: an httpOnly SameSite cookie holding a random id. */
+export async function setSessionCookie(users: Users, userId: string, res: Response): Promise<void> {
+  const { sessionId, maxAgeMs } = await users.startSession(userId);
+  res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, sameSite: 'lax', maxAge: maxAgeMs, path: '/' });
+}
+
 async function signIn(users: Users, token: unknown, res: Response) {
   if (typeof token !== 'string' || token === '') throw new HttpError(400, 'token_required', 'a token is required');
   const user = await users.byToken(token);
   if (!user) throw new HttpError(401, 'bad_token', 'that token is not valid');
-  const { sessionId, maxAgeMs } = await users.startSession(user.id);
-  res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, sameSite: 'lax', maxAge: maxAgeMs, path: '/' });
+  await setSessionCookie(users, user.id, res);
   return user;
 }
 

@@ -1,0 +1,207 @@
+// Live classroom sessions: an owner starts one on a notebook and gets a join code; students join
+// with the code as guests (runner on that notebook only, each with a private kernel); the teacher
+// sees a roster of counts and states — never a student's outputs or variables; ending the
+// session revokes the guests, stops their kernels, and keeps or deletes their private documents.
+import { randomInt } from 'node:crypto';
+import * as Y from 'yjs';
+import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import type { Users } from '../auth/users.ts';
+import type { ExecutionService, FinishedRun } from '../execution/service.ts';
+import type { Logger } from '../log.ts';
+import type { NotebookSummary, Notebooks } from '../notebooks/service.ts';
+import type { LiveSessionRecord, Store, UserRecord } from '../store/types.ts';
+import type { Rooms } from '../sync/rooms.ts';
+
+/** No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are read aloud and typed from a projector. */
+const CODE_ALPHABET = 'ACDEFGHJKMNPQRTUVWXY34679';
+const CODE_LENGTH = 7; // 25^7 ≈ 6·10^9, with attempts rate-limited per address
+export const SESSION_ENDED_REASON = 'the live session has ended';
+/** Transaction origin of what the classroom layer writes into the shared document. */
+const CLASSROOM_ORIGIN = Symbol('classroom');
+
+export class ClassroomError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Roster {
+  students: Array<{ userId: string; name: string; guest: boolean; connected: boolean; kernel: string }>;
+  connected: number;
+  cells: Array<{ cellId: string; ran: number; ok: number; errors: number }>;
+}
+
+export interface ClassroomDeps {
+  store: Store;
+  users: Users;
+  notebooks: Notebooks;
+  rooms: Rooms;
+  execution: ExecutionService;
+  log: Logger;
+  /** Closes a user's sockets on a notebook with a code and reason. */
+  disconnect(notebookId: string, userId: string, code: number, reason: string): Promise<void>;
+}
+
+export class LiveSessions {
+  /** notebookId → cellId → userId → status of that user's latest run. */
+  private readonly runs = new Map<string, Map<string, Map<string, FinishedRun['status']>>>();
+
+  constructor(private readonly deps: ClassroomDeps) {}
+
+  /** For ExecutionService.onRunFinished: counts per cell while a session is live. */
+  recordRun(run: FinishedRun): void {
+    const cells = this.runs.get(run.notebookId);
+    if (!cells) return;
+    let users = cells.get(run.cellId);
+    if (!users) {
+      users = new Map();
+      cells.set(run.cellId, users);
+    }
+    users.set(run.userId, run.status);
+  }
+
+  async get(notebookId: string): Promise<LiveSessionRecord | undefined> {
+    return this.deps.store.meta.getLiveSession(notebookId);
+  }
+
+  async start(notebook: NotebookSummary, by: UserRecord): Promise<{ session: LiveSessionRecord; created: boolean }> {
+    const existing = await this.get(notebook.id);
+    if (existing) {
+      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map());
+      return { session: existing, created: false };
+    }
+    let code = newCode();
+    while (await this.deps.store.meta.liveSessionByCode(code)) code = newCode();
+    const session: LiveSessionRecord = { notebookId: notebook.id, code, startedAt: Date.now(), startedBy: by.id };
+    await this.deps.store.meta.putLiveSession(session);
+    this.runs.set(notebook.id, new Map());
+    await this.writeSessionState(notebook.id, (state) => {
+      state.set('active', true);
+      state.set('startedAt', session.startedAt);
+      state.delete('spotlight');
+    });
+    this.deps.log.info({ notebook: notebook.id }, 'live session started');
+    return { session, created: true };
+  }
+
+  /** A student joins: a guest user (or the signed-in user) becomes a runner on the notebook. */
+  async join(code: unknown, name: unknown, signedIn: UserRecord | undefined): Promise<{ notebookId: string; user: UserRecord; token?: string }> {
+    const normalized = typeof code === 'string' ? code.trim().toUpperCase().replace(/[\s-]/g, '') : '';
+    const session = normalized.length === CODE_LENGTH ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
+    if (!session) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
+    const notebookId = session.notebookId;
+    if (signedIn && !signedIn.guest) {
+      if (!(await this.deps.notebooks.roleOf(notebookId, signedIn.id))) {
+        await this.deps.notebooks.setMember(notebookId, signedIn.id, 'runner');
+      }
+      return { notebookId, user: signedIn };
+    }
+    if (signedIn?.guest?.notebookId === notebookId) return { notebookId, user: signedIn };
+    const { user, token } = await this.deps.users.createGuest(name, notebookId);
+    await this.deps.notebooks.setMember(notebookId, user.id, 'runner');
+    return { notebookId, user, token };
+  }
+
+  /**
+   * Ends the session: guests lose access (their sockets close with a clear reason), their
+   * kernels stop, and their private documents are kept or deleted.
+   */
+  async end(notebookId: string, keepPrivate: boolean): Promise<{ guests: number }> {
+    const session = await this.get(notebookId);
+    if (!session) throw new ClassroomError(404, 'no_session', 'no live session on this notebook');
+    await this.deps.store.meta.deleteLiveSession(session);
+    const guests = await this.guestsOf(notebookId);
+    for (const guest of guests) {
+      await this.deps.disconnect(notebookId, guest.id, 4410, SESSION_ENDED_REASON);
+      await this.deps.execution.stopKernelsOf(notebookId, guest.id);
+      await this.deps.users.disable(guest.id);
+      await this.deps.notebooks.removeMember(notebookId, guest.id);
+      if (!keepPrivate) await this.deps.rooms.removeDocument(privateRoom(notebookId, guest.id));
+    }
+    this.runs.delete(notebookId);
+    await this.writeSessionState(notebookId, (state) => {
+      state.set('active', false);
+      state.delete('spotlight');
+    });
+    this.deps.log.info({ notebook: notebookId, guests: guests.length, keepPrivate }, 'live session ended');
+    return { guests: guests.length };
+  }
+
+  private async guestsOf(notebookId: string): Promise<UserRecord[]> {
+    const members = await this.deps.store.meta.listMembers(notebookId);
+    const users = await Promise.all(members.map((m) => this.deps.store.meta.getUser(m.userId)));
+    return users.filter((u): u is UserRecord => u?.guest?.notebookId === notebookId);
+  }
+
+  /** Counts and states only: who is here, their kernel state, and per cell how many ran it. */
+  async roster(notebook: NotebookSummary, isConnected: (userId: string) => boolean): Promise<Roster> {
+    const members = await this.deps.notebooks.members(notebook.id);
+    const students = await Promise.all(
+      members
+        .filter((m) => m.role === 'runner' || m.role === 'viewer')
+        .map(async (m) => {
+          const user = await this.deps.store.meta.getUser(m.userId);
+          return {
+            userId: m.userId,
+            name: m.name,
+            guest: user?.guest !== undefined,
+            connected: isConnected(m.userId),
+            kernel: this.deps.execution.kernelInfo({ notebookId: notebook.id, userId: m.userId }).status,
+          };
+        }),
+    );
+    const studentIds = new Set(students.map((s) => s.userId));
+    const cells = [...(this.runs.get(notebook.id) ?? new Map<string, Map<string, FinishedRun['status']>>()).entries()].map(
+      ([cellId, byUser]) => {
+        const statuses = [...byUser.entries()].filter(([userId]) => studentIds.has(userId)).map(([, status]) => status);
+        return {
+          cellId,
+          ran: statuses.length,
+          ok: statuses.filter((s) => s === 'ok').length,
+          errors: statuses.filter((s) => s === 'error').length,
+        };
+      },
+    );
+    return { students, connected: students.filter((s) => s.connected).length, cells };
+  }
+
+  /** Shows one published output to the whole class (or clears it). */
+  async spotlight(notebookId: string, pick: { cellId?: unknown; userId?: unknown }): Promise<void> {
+    if (pick.cellId === undefined && pick.userId === undefined) {
+      await this.writeSessionState(notebookId, (state) => state.delete('spotlight'));
+      return;
+    }
+    if (typeof pick.cellId !== 'string' || typeof pick.userId !== 'string') {
+      throw new ClassroomError(400, 'invalid_spotlight', 'give { cellId, userId } of a published output, or {} to clear');
+    }
+    const { cellId, userId } = pick;
+    const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
+    try {
+      const published = lease.room.doc.getMap<Y.Map<unknown>>('published').get(cellId)?.get(userId);
+      if (!published) throw new ClassroomError(404, 'not_published', 'that student has not published this cell');
+    } finally {
+      lease.release();
+    }
+    await this.writeSessionState(notebookId, (state) => state.set('spotlight', { cellId, userId }));
+  }
+
+  private async writeSessionState(notebookId: string, change: (state: Y.Map<unknown>) => void): Promise<void> {
+    const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
+    try {
+      lease.room.doc.transact(() => change(lease.room.doc.getMap('session')), CLASSROOM_ORIGIN);
+      await lease.room.flushed();
+    } finally {
+      lease.release();
+    }
+  }
+}
+
+function newCode(): string {
+  let code = '';
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
