@@ -91,3 +91,20 @@ export async function waitForCellText(page: Page, index: number, test: (text: st
   }
   throw new Error(`cell ${index} text never matched; last seen: ${JSON.stringify(last)}`);
 }
+
+/**
+ * A fresh browser context (no account) that joins a live session through the join page, as a
+ * student typing the code would; resolves once the notebook is on the page.
+ */
+export async function joinAsGuest(browser: Browser, baseUrl: string, code: string, name: string): Promise<SignedInPage> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const pageErrors: Error[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error));
+  await page.goto(`${baseUrl}/#/join/${encodeURIComponent(code)}`);
+  await page.locator('form.join-form input[name="name"]').fill(name);
+  await page.locator('form.join-form button[type="submit"]').click();
+  await page.waitForSelector('.notebook-page .cells .cell');
+  return { context, page, pageErrors };
+}
