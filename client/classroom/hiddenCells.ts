@@ -7,7 +7,7 @@ import { createCellList, type CellList } from '../notebook/cellList.ts';
 import type { NotebookSession } from '../notebook/session.ts';
 import { connectDoc, type DocConnection } from '../sync/connection.ts';
 import type { AwarenessUser } from '../presence/presenceBar.ts';
-import { hiddenRoom } from './liveSession.ts';
+import { hiddenRoom } from '../../shared/rooms.ts';
 
 export interface HiddenCells {
   readonly element: HTMLElement;

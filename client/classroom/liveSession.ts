@@ -1,7 +1,8 @@
-// The live session as the page sees it: the shared document's `session` map (written only by the
-// server) and the room that holds cells hidden from students. Values from the document are checked
-// here, once, because any client version may have written the document before.
+// The live session as the page sees it: the shared document's `session` map, written only by the
+// server. Values from the document are checked here, once, because any client version may have
+// written the document before.
 import type * as Y from 'yjs';
+
 
 export interface Spotlight {
   cellId: string;
@@ -12,11 +13,6 @@ export interface LiveSessionState {
   active: boolean;
   startedAt: number | string | undefined;
   spotlight: Spotlight | undefined;
-}
-
-/** The room of the cells an owner or editor has hidden from students (`<notebookId>/hidden`). */
-export function hiddenRoom(notebookId: string): string {
-  return `${notebookId}/hidden`;
 }
 
 export function sessionMap(doc: Y.Doc): Y.Map<unknown> {
