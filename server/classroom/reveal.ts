@@ -50,11 +50,12 @@ export function revealNext(rooms: Rooms, notebookId: string, count: unknown = 1)
   return withBoth(rooms, notebookId, async (shared, hidden, flush) => {
     const moving = hidden.cells.toArray().slice(0, n);
     if (moving.length === 0) return { revealed: [], hidden: 0 };
+    const revealed = moving.map(cellId); // read before the source cells are deleted
     shared.cells.doc!.transact(() => shared.cells.push(moving.map(copy)), REVEAL_ORIGIN);
     await flush();
     hidden.cells.doc!.transact(() => hidden.cells.delete(0, moving.length), REVEAL_ORIGIN);
     await flush();
-    return { revealed: moving.map(cellId), hidden: hidden.cells.length };
+    return { revealed, hidden: hidden.cells.length };
   });
 }
 

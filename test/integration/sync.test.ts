@@ -128,6 +128,22 @@ describe('scoped sync', () => {
     assert.equal(good.closes.length, 0);
   });
 
+  it("relays presence only under the connection's own user id", async () => {
+    const watcher = connect(sharedRoom(notebookId), owner.token);
+    const liar = connect(sharedRoom(notebookId), viewer.token);
+    await Promise.all([watcher.synced(), liar.synced()]);
+    liar.provider.awareness.setLocalStateField('user', { id: owner.id, name: 'owner' });
+    liar.provider.awareness.setLocalStateField('presenter', { cellId: 'fake' });
+    const honest = connect(sharedRoom(notebookId), editor.token);
+    await honest.synced();
+    honest.provider.awareness.setLocalStateField('user', { id: editor.id, name: 'editor' });
+    await eventually(() => [...watcher.provider.awareness.getStates().values()].some((s) => s.user?.id === editor.id));
+    const claimed = [...watcher.provider.awareness.getStates().entries()].filter(
+      ([client, state]) => client !== watcher.doc.clientID && state.user?.id === owner.id,
+    );
+    assert.equal(claimed.length, 0, 'a viewer posed as the owner');
+  });
+
   it('closes a connection when its access is revoked', async () => {
     const temp = await t.createUser('temp');
     await t.api(owner.token)('PUT', `/api/notebooks/${notebookId}/members/${temp.id}`, { role: 'editor' });
