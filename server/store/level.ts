@@ -62,11 +62,18 @@ class LevelDocumentLog implements DocumentLog {
     return values.length === 1 ? values[0]! : Y.mergeUpdates(values);
   }
 
-  async append(doc: string, update: Uint8Array): Promise<void> {
+  append(doc: string, update: Uint8Array): Promise<void> {
+    return this.appendMany(doc, [update]);
+  }
+
+  async appendMany(doc: string, updates: readonly Uint8Array[]): Promise<void> {
+    if (updates.length === 0) return;
     const state = await this.stateOf(doc);
-    const seq = state.nextSeq++;
-    state.count++;
-    await this.updates.put(seqKey(doc, seq), update);
+    const first = state.nextSeq;
+    state.nextSeq += updates.length;
+    state.count += updates.length;
+    await this.updates.batch(updates.map((value, i) => ({ type: 'put' as const, key: seqKey(doc, first + i), value })));
+    const seq = first + updates.length - 1;
     if (state.count >= this.compactAfter && !this.compacting.has(doc)) {
       this.compacting.add(doc);
       this.compact(doc, seq)

@@ -39,6 +39,8 @@ export interface DocumentLog {
   load(doc: string): Promise<Uint8Array | null>;
   /** Resolves once the update is durably written (in order, per document). */
   append(doc: string, update: Uint8Array): Promise<void>;
+  /** Appends several updates, in order, in one atomic write. */
+  appendMany(doc: string, updates: readonly Uint8Array[]): Promise<void>;
   /** Number of updates in the log since the last compaction. */
   logLength(doc: string): Promise<number>;
   /** Deletes a document and its log. */

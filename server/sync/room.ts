@@ -43,7 +43,10 @@ export class Room {
   readonly connections = new Set<Connection>();
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
-  private stored: Promise<void> = Promise.resolve();
+  /** Updates made in memory and not yet stored, in order. */
+  private queue: Array<{ update: Uint8Array; origin: unknown }> = [];
+  /** The single writer: stores everything queued in one batch, then broadcasts it; repeats. */
+  private writing: Promise<void> | undefined;
   private failed: Error | undefined;
   private readonly log: Logger;
 
@@ -57,16 +60,8 @@ export class Room {
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
-      this.stored = this.stored.then(async () => {
-        if (this.failed) return; // nothing after a lost write may be stored: it could depend on it
-        try {
-          await this.docs.append(this.name, update);
-        } catch (err) {
-          this.fail(err);
-          return;
-        }
-        this.broadcast(encodeUpdate(update), origin);
-      });
+      this.queue.push({ update, origin });
+      this.drain();
     });
     this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
       const changed = [...added, ...updated, ...removed];
@@ -83,9 +78,29 @@ export class Room {
     if (update) Y.applyUpdate(this.doc, update, FROM_STORE);
   }
 
+  private drain(): void {
+    this.writing ??= (async () => {
+      while (this.queue.length > 0 && !this.failed) {
+        const batch = this.queue.splice(0);
+        try {
+          // One LevelDB batch per turn of the loop: under heavy typing, writes do not queue one by one.
+          await this.docs.appendMany(this.name, batch.map((entry) => entry.update));
+        } catch (err) {
+          // Nothing after a lost write may be stored: it could depend on it.
+          this.fail(err);
+          return;
+        }
+        for (const { update, origin } of batch) this.broadcast(encodeUpdate(update), origin);
+      }
+    })().finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0 && !this.failed) this.drain();
+    });
+  }
+
   /** Resolves when every update made so far is stored (and broadcast). */
   flushed(): Promise<void> {
-    return this.stored;
+    return this.writing ? this.writing.then(() => this.flushed()) : Promise.resolve();
   }
 
   get inUse(): boolean {
@@ -124,7 +139,7 @@ export class Room {
       case 'sync-step1': {
         const stateVector = message.stateVector;
         // Answer once everything in memory is stored: the answer may not carry unstored state.
-        void this.stored.then(() => {
+        void this.flushed().then(() => {
           let update: Uint8Array;
           try {
             update = Y.encodeStateAsUpdate(this.doc, stateVector);
