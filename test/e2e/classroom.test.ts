@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
+import { apiCall, joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
 import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
 
 let e2e: E2E;
@@ -162,5 +162,46 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
   } finally {
     await teacher.context.close();
     for (const student of students) await student.context.close();
+  }
+});
+
+test('join page: a signed-in member joins from the list with their account; repeated bad codes are told to wait', async () => {
+  // Its own server, with a low limit, so the attempts of other tests do not count.
+  const strict = await startE2E({ joinAttemptsPerMinute: 2 });
+  const member = await strict.createUser('mia');
+  const nb = await strict.createNotebook(strict.adminToken, 'Join rules', notebookOf([codeCell('1 + 1')]));
+  const started = await apiCall<{ code: string }>(strict.url, strict.adminToken, 'POST', `/api/notebooks/${nb.id}/session`);
+  const signedIn = await signIn(strict.browser, strict.url, member.token);
+  const guest = await strict.browser.newContext();
+  try {
+    // From the notebook list: type the code, the join page knows who you are and asks no name.
+    await signedIn.page.locator('form.join-entry input').fill(started.code.toLowerCase());
+    await signedIn.page.locator('form.join-entry button').click();
+    await signedIn.page.locator('form.join-form', { hasText: 'You will join as mia' }).waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await signedIn.page.locator('form.join-form input[name="name"]').count(), 0);
+    await signedIn.page.locator('form.join-form button[type="submit"]').click();
+    await signedIn.page.locator('.notebook-page > .cells > .cell').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await signedIn.page.locator('#whoami .user-name').textContent(), 'mia');
+    assert.equal(await signedIn.page.locator('#crumb .role').textContent(), 'runner');
+
+    // Without an account: the sign-in page offers the join form too.
+    const page = await guest.newPage();
+    await page.goto(strict.url);
+    await page.locator('form.join-entry input').fill('WRONG99');
+    await page.locator('form.join-entry button').click();
+    await page.locator('form.join-form input[name="name"]').fill('Guessing');
+    const submit = page.locator('form.join-form button[type="submit"]');
+    const error = page.locator('.join-error');
+    await submit.click();
+    await error.filter({ hasText: 'No live session has that code' }).waitFor({ timeout: UI_TIMEOUT });
+    await submit.click();
+    await page.waitForFunction(() => !(document.querySelector('form.join-form button[type="submit"]') as HTMLButtonElement).disabled);
+    await submit.click();
+    await error.filter({ hasText: 'Too many attempts' }).waitFor({ timeout: UI_TIMEOUT });
+    await screenshot(page, 'classroom-join-too-many');
+  } finally {
+    await signedIn.context.close();
+    await guest.close();
+    await strict.close();
   }
 });
