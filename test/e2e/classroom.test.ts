@@ -123,10 +123,20 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await bo.locator('.follow-toggle').click();
     await bo.locator('.follow-toggle.on').waitFor();
 
-    // Reveal: the next hidden cell appears on the students' pages.
+    // The teacher edits a hidden cell (through the hidden room); students still receive nothing.
+    const hiddenCell = t.locator('.hidden-cells .cell[data-cell-id="c8"]');
+    await hiddenCell.locator('.rendered-markdown').dblclick();
+    await t.keyboard.press('Control+End');
+    await t.keyboard.type(', edited');
+    await t.keyboard.press('Escape');
+    await hiddenCell.locator('.rendered-markdown h2', { hasText: 'Secret step one, edited' }).waitFor({ timeout: UI_TIMEOUT });
+    await ada.waitForTimeout(300);
+    assert.ok(!(await ada.content()).includes('Secret step'), 'an edit of a hidden cell reached a student');
+
+    // Reveal: the next hidden cell appears on the students' pages, with the teacher's edit.
     await t.locator('.classroom-panel button.reveal-next').click();
     for (const page of [ada, bo]) {
-      await page.locator('.notebook-page > .cells > .cell[data-cell-id="c8"] .rendered-markdown h2', { hasText: 'Secret step one' }).waitFor({ timeout: UI_TIMEOUT });
+      await page.locator('.notebook-page > .cells > .cell[data-cell-id="c8"] .rendered-markdown h2', { hasText: 'Secret step one, edited' }).waitFor({ timeout: UI_TIMEOUT });
       assert.ok(!(await page.content()).includes('Secret step two'), 'the still-hidden cell reached a student');
     }
     await t.locator('.classroom-panel .hidden-count[data-count="1"]').waitFor({ timeout: UI_TIMEOUT });
