@@ -10,6 +10,7 @@ import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellId, outputsToJSON, privateDoc, sharedDoc } from '../../shared/schema.ts';
 import { closedWith, connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
+import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -27,14 +28,7 @@ interface Student {
 const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const streamText = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : '')).join('');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number) => !processGone(pid);
 
 /** Runs `work` over `items` with at most `limit` at once (2 cores, 30 kernels). */
 async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

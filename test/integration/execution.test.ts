@@ -8,6 +8,7 @@ import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellOutputs, findCell, outputsToJSON, privateDoc, setCellScope, sharedDoc } from '../../shared/schema.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
+import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -26,14 +27,7 @@ const text = (outputs: Output[]) =>
     .map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : JSON.stringify('data' in o ? o.data['text/plain'] : '')))
     .join('');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = (pid: number) => !processGone(pid);
 
 describe('per-user kernels', { timeout: 240_000 }, () => {
   let t: TestServer;
