@@ -3,13 +3,35 @@
 // cells from the caller's private document (falling back to the shared document's saved outputs
 // for cells the caller never ran); `none` — no outputs.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
-import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellId, cellScope, outputsToJSON, privateDoc, sharedDocToNotebook } from '../../shared/schema.ts';
+import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
 import type { Rooms } from '../sync/rooms.ts';
 
 export type OutputChoice = 'mine' | 'shared' | 'none';
 
 export async function notebookSnapshot(
+  rooms: Rooms,
+  notebookId: string,
+  choice: OutputChoice,
+  userId: string,
+  /** Editors and owners get the cells not revealed yet, after the visible ones. */
+  includeHidden = false,
+): Promise<Notebook> {
+  const notebook = await visibleSnapshot(rooms, notebookId, choice, userId);
+  if (!includeHidden) return notebook;
+  const hidden = await rooms.acquire(hiddenRoom(notebookId));
+  try {
+    const cells = sharedDoc(hidden.room.doc).cells.map((cell) => {
+      const json = cellToJSON(cell);
+      return choice === 'none' && json.cell_type === 'code' ? { ...json, outputs: [], execution_count: null } : json;
+    });
+    return { ...notebook, cells: [...notebook.cells, ...cells] };
+  } finally {
+    hidden.release();
+  }
+}
+
+async function visibleSnapshot(
   rooms: Rooms,
   notebookId: string,
   choice: OutputChoice,

@@ -182,6 +182,11 @@ describe(`a live class of ${STUDENTS} students`, { timeout: 600_000 }, () => {
       await eventually(() => sharedDoc(s.shared.doc).cells.map(cellId).join() === 'ask,next');
       assert.doesNotMatch(JSON.stringify(s.shared.doc.toJSON()), /SECRET_ANSWER/);
     }
+    // Exports follow the same rule: the teacher's has every cell, a student's only the revealed ones.
+    const exported = async (token: string) =>
+      (await t.api(token)<{ cells: Array<{ id: string }> }>('GET', `/api/notebooks/${nb}/export?format=ipynb`)).body.cells.map((c) => c.id);
+    assert.deepEqual(await exported(teacher.token), ['ask', 'next', 'answer']);
+    assert.deepEqual(await exported(students[0]!.token), ['ask', 'next']);
   });
 
   it('ending the session disconnects the guests with a clear message and stops their kernels', async () => {

@@ -1,5 +1,6 @@
 // `GET /api/notebooks/:id/export?format=ipynb|py|md|html&outputs=mine|shared|none` — a download.
 import { Router } from 'express';
+import { can } from '../../../shared/roles.ts';
 import { EXPORT_CSP, exportNotebook } from '../../export/index.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { OutputChoice } from '../../notebooks/snapshot.ts';
@@ -20,7 +21,7 @@ export function exportRoutes(notebooks: Notebooks, rooms: Rooms): Router {
     const outputs = (req.query.outputs ?? 'mine') as OutputChoice;
     if (!FORMATS.includes(format)) throw new HttpError(400, 'invalid_format', `format must be one of ${FORMATS.join(', ')}`);
     if (!OUTPUTS.includes(outputs)) throw new HttpError(400, 'invalid_outputs', `outputs must be one of ${OUTPUTS.join(', ')}`);
-    const nb = await notebookSnapshot(rooms, notebook.id, outputs, user.id);
+    const nb = await notebookSnapshot(rooms, notebook.id, outputs, user.id, can.editShared(notebook.role));
     const file = exportNotebook(nb, format, { name: notebook.name });
     res.setHeader('Content-Type', file.contentType);
     res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`);
