@@ -43,7 +43,7 @@ export function hiddenCells(session: NotebookSession, user: AwarenessUser): Hidd
   connection.synced.then(
     () => {
       if (disposed) return;
-      const hiddenSession: NotebookSession = { ...session, shared: connection, awareness };
+      const hiddenSession: NotebookSession = { ...session, shared: connection, awareness, runsDisabled: true };
       list = createCellList(hiddenSession, { emptyText: '' });
       element.append(list.element);
       render();

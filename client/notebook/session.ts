@@ -18,6 +18,8 @@ export interface NotebookSession {
   widgetRenderer(scope: Scope): WidgetRenderer;
   /** Asks the server to run these cells; failures are reported to the user. */
   run(cellIds: string[]): void;
+  /** Cells of this session cannot run (hidden cells: the server runs only revealed ones). */
+  readonly runsDisabled?: boolean;
 }
 
 export function canEdit(session: NotebookSession): boolean {
@@ -25,6 +27,7 @@ export function canEdit(session: NotebookSession): boolean {
 }
 
 export function canRun(session: NotebookSession, scope: Scope): boolean {
+  if (session.runsDisabled) return false;
   return scope === 'shared' ? can.runSharedCells(session.role) : can.runUserCells(session.role);
 }
 
