@@ -22,6 +22,9 @@ const seqKey = (doc: string, seq: number) => `${doc}${SEP}${seq.toString(16).pad
 interface LogState {
   nextSeq: number;
   count: number;
+  /** Bytes of the oldest entry (the last merge), and of everything after it. */
+  baseBytes: number;
+  tailBytes: number;
 }
 
 class LevelDocumentLog implements DocumentLog {
@@ -44,11 +47,15 @@ class LevelDocumentLog implements DocumentLog {
       state = (async () => {
         let count = 0;
         let last = -1;
-        for await (const key of this.updates.keys(this.range(doc))) {
+        let baseBytes = 0;
+        let tailBytes = 0;
+        for await (const [key, value] of this.updates.iterator(this.range(doc))) {
+          if (count === 0) baseBytes = value.byteLength;
+          else tailBytes += value.byteLength;
           count++;
           last = parseInt(key.slice(doc.length + 1), 16);
         }
-        return { nextSeq: last + 1, count };
+        return { nextSeq: last + 1, count, baseBytes, tailBytes };
       })();
       this.state.set(doc, state);
     }
@@ -70,11 +77,18 @@ class LevelDocumentLog implements DocumentLog {
     if (updates.length === 0) return;
     const state = await this.stateOf(doc);
     const first = state.nextSeq;
+    updates.forEach((update, i) => {
+      // The first entry of an empty log is its base, as after a merge.
+      if (state.count === 0 && i === 0) state.baseBytes = update.byteLength;
+      else state.tailBytes += update.byteLength;
+    });
     state.nextSeq += updates.length;
     state.count += updates.length;
     await this.updates.batch(updates.map((value, i) => ({ type: 'put' as const, key: seqKey(doc, first + i), value })));
     const seq = first + updates.length - 1;
-    if (state.count >= this.compactAfter && !this.compacting.has(doc)) {
+    // Merging costs the whole document's size, so a large document is merged only once its log
+    // has grown by half of it: the work per stored byte stays constant however large it gets.
+    if (state.count >= this.compactAfter && state.tailBytes * 2 >= state.baseBytes && !this.compacting.has(doc)) {
       this.compacting.add(doc);
       this.compact(doc, seq)
         .catch((err: unknown) => this.log.error({ err, doc }, 'compaction failed; the log is kept as it was'))
@@ -91,6 +105,9 @@ class LevelDocumentLog implements DocumentLog {
     await this.updates.batch([...ops, { type: 'put', key: seqKey(doc, upTo), value: merged }]);
     const state = await this.stateOf(doc);
     state.count -= entries.length - 1;
+    const mergedTail = entries.slice(1).reduce((sum, [, value]) => sum + value.byteLength, 0);
+    state.tailBytes -= mergedTail;
+    state.baseBytes = merged.byteLength;
     this.log.debug({ doc, merged: entries.length, bytes: merged.byteLength }, 'document log compacted');
   }
 
