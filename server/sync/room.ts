@@ -90,7 +90,7 @@ export class Room {
           this.fail(err);
           return;
         }
-        for (const { update, origin } of batch) this.broadcast(encodeUpdate(update), origin);
+        this.broadcastBatch(batch);
       }
     })().finally(() => {
       this.writing = undefined;
@@ -207,6 +207,23 @@ export class Room {
     } catch (err) {
       this.log.warn({ user: conn.userId, err: (err as Error).message }, 'undecodable update; closing connection');
       close(conn, CloseCode.MalformedMessage, 'malformed update');
+    }
+  }
+
+  /**
+   * One message per connection per batch: under heavy typing a batch holds many small updates,
+   * and sending each to every connection costs a socket write apiece. A connection also gets
+   * its own updates merged in when others' are in the batch; applying known updates is a no-op.
+   */
+  private broadcastBatch(batch: ReadonlyArray<{ update: Uint8Array; origin: unknown }>): void {
+    if (batch.length === 1) {
+      this.broadcast(encodeUpdate(batch[0]!.update), batch[0]!.origin);
+      return;
+    }
+    const message = encodeUpdate(Y.mergeUpdates(batch.map((entry) => entry.update)));
+    for (const conn of this.connections) {
+      if (batch.every((entry) => entry.origin === conn)) continue;
+      send(conn, message);
     }
   }
 
