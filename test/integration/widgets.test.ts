@@ -75,6 +75,8 @@ describe('widgets', { timeout: 240_000 }, () => {
           code('readslider', 'print("slider", s.value)', 'shared'),
           code('button', "import ipywidgets as w\nclicks = []\nb = w.Button(description='go')\nb.on_click(lambda _: (clicks.append(1), print('clicked', len(clicks))))\nb"),
           code('clicks', 'print(len(clicks))'),
+          code('drag', "import ipywidgets as w\nseen = []\nd = w.IntSlider(max=1000)\nd.observe(lambda c: seen.append(c['new']), 'value')\nd"),
+          code('seen', 'print(len(seen), seen[-1])'),
           code('image', `import ipywidgets as w, base64\nimg = w.Image(value=base64.b64decode('${PNG.toString('base64')}'), format='png')\nimg`),
         ],
       },
@@ -148,6 +150,24 @@ describe('widgets', { timeout: 240_000 }, () => {
     });
     assert.equal(plain((await run(alice, ['clicks']))[0]!.outputs), '1\n');
     assert.equal(plain((await run(bob, ['clicks']))[0]!.outputs), '0\n');
+  });
+
+  it('coalesces a slider drag: the kernel gets the latest value without a backlog', async () => {
+    await run(alice, ['drag']);
+    const a = await open(privateRoom(nb, alice.id), alice);
+    const [, slider] = await eventually(() => firstModel(privateDoc(a.doc).widgets, 'IntSliderModel'));
+    for (let v = 1; v <= 200; v++) widgetState(slider).set('value', v); // 200 separate changes, as a drag makes
+    await eventually(
+      async () => {
+        const [r] = await run(alice, ['seen']);
+        return /^\d+ 200\n$/.test(plain(r!.outputs)) ? plain(r!.outputs) : undefined;
+      },
+      { timeoutMs: 20_000, message: 'the kernel never saw the last value' },
+    ).then((line) => {
+      const count = Number(line.split(' ')[0]);
+      assert.ok(count < 200, `the kernel processed all ${count} intermediate values`);
+    });
+    assert.equal(widgetState(slider).get('value'), 200, 'an echo moved the slider back');
   });
 
   it('keeps binary widget state (Image PNG bytes) through the bridge', async () => {
