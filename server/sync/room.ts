@@ -156,9 +156,10 @@ export class Room {
         break;
       case 'awareness':
         try {
-          const refusal = this.awarenessRefusal(conn, message.update);
-          if (refusal) {
-            this.log.warn({ user: conn.userId, refusal }, 'awareness update refused');
+          const check = this.checkAwareness(conn, message.update);
+          if (check === 'echo') return; // y-websocket clients send back what they received: nothing new
+          if (check) {
+            this.log.warn({ user: conn.userId, refusal: check }, 'awareness update refused');
             return;
           }
           awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, conn);
@@ -177,12 +178,14 @@ export class Room {
 
   /**
    * Presence is trusted by others (a student follows the teacher's cursor), so a connection may
-   * speak only for its own awareness clients and only under its own user id.
+   * speak only for its own awareness clients and only under its own user id. Stock y-websocket
+   * clients re-send every awareness change they receive; such an echo of another connection's
+   * client is dropped quietly ('echo'). Anything else that does not fit is refused with a reason.
    */
-  private awarenessRefusal(conn: Connection, update: Uint8Array): string | undefined {
+  private checkAwareness(conn: Connection, update: Uint8Array): string | undefined {
     for (const { clientID, state } of decodeAwarenessEntries(update)) {
       for (const other of this.connections) {
-        if (other !== conn && other.awarenessIds.has(clientID)) return `client ${clientID} belongs to another connection`;
+        if (other !== conn && other.awarenessIds.has(clientID)) return 'echo';
       }
       const user = (state as { user?: { id?: unknown } } | null)?.user;
       if (user?.id !== undefined && user.id !== conn.userId) return `user.id ${String(user.id)} is not the connection's user`;

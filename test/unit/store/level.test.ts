@@ -64,3 +64,17 @@ it('merges a large document only after its log grew by half of it', async () => 
   assert.equal(stateOf(await store.docs.load('big')), w.doc.getText('t').toString());
   await store.close();
 });
+
+it('keeps updates whose dependencies arrive later, through merges', async () => {
+  const store = await openLevelStore(join(dir, 'c'), { compactAfter: 2, log });
+  const w = typist();
+  w.type('first ');
+  w.type('second');
+  const [a, b] = w.updates.splice(0);
+  // Stored out of order: `b` depends on `a`, which comes only afterwards.
+  await store.docs.append('ooo', b!);
+  assert.equal(stateOf(await store.docs.load('ooo')), '', 'b alone shows nothing, but must be kept');
+  await store.docs.append('ooo', a!);
+  assert.equal(stateOf(await store.docs.load('ooo')), 'first second');
+  await store.close();
+});
