@@ -195,14 +195,21 @@ export class ExecutionService {
     } finally {
       lease.release();
     }
+    // Consecutive cells of one scope form a segment; segments run one after another, in cell order.
+    const segments: Array<{ scope: Scope; cells: typeof plan }> = [];
+    for (const p of plan) {
+      const last = segments[segments.length - 1];
+      if (last && last.scope === p.scope) last.cells.push(p);
+      else segments.push({ scope: p.scope, cells: [p] });
+    }
     const results: RunResult[] = [];
-    for (const scope of ['user', 'shared'] as const) {
-      const mine = plan.filter((p) => p.scope === scope);
-      if (mine.length === 0) continue;
+    let previous: Promise<boolean> = Promise.resolve(true);
+    for (const segment of segments) {
+      const scope = segment.scope;
       const key: KernelKey = scope === 'shared' ? { notebookId: notebook.id, shared: true } : { notebookId: notebook.id, userId };
       await this.checkCanStart(key);
       const session = await this.session(key);
-      const runs: CellRun[] = mine.map((p) => {
+      const runs: CellRun[] = segment.cells.map((p) => {
         let resolveInfo!: (info: ExecutionInfo) => void;
         const info = new Promise<ExecutionInfo>((resolve) => (resolveInfo = resolve));
         const settle = (finished: ExecutionInfo) => {
@@ -212,10 +219,9 @@ export class ExecutionService {
         results.push({ cellId: p.cellId, scope, info });
         return { cellId: p.cellId, source: p.source, userId, settle };
       });
-      session.enqueue(runs);
+      previous = session.enqueue(runs, previous);
     }
-    // Keep the caller's order in the answer.
-    return cellIds.flatMap((id) => results.filter((r) => r.cellId === id).slice(0, 1));
+    return results;
   }
 
   /** A limit error should answer the request (429/503), not only fail the run later. */

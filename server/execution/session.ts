@@ -122,19 +122,31 @@ export class KernelSession {
     }, KERNEL_ORIGIN);
   }
 
-  /** Queues runs; each starts when the previous one is done. */
-  enqueue(runs: CellRun[]): void {
+  /**
+   * Queues runs; each starts when the previous one is done. `after` gates the first run: a
+   * request mixing scopes runs its segments in cell order, across kernels, and a segment whose
+   * predecessor failed is aborted (Jupyter's run-all stops at an error). Resolves true when
+   * every run of `runs` succeeded.
+   */
+  enqueue(runs: CellRun[], after: Promise<boolean> = Promise.resolve(true)): Promise<boolean> {
     const now = Date.now();
     for (const run of runs) {
       this.waiting.add(run);
       this.setExecution(run.cellId, { status: 'queued', execution_count: null, queued_at: now });
     }
     let failedBefore = false;
+    let gate: Promise<boolean> | undefined = after;
     for (const run of runs) {
       this.queue = this.queue.then(async () => {
-        if (!this.waiting.delete(run)) return; // aborted while queued
+        if (gate) {
+          failedBefore = !(await gate);
+          gate = undefined;
+        }
+        if (!this.waiting.delete(run)) {
+          failedBefore = true; // aborted while queued (restart, death)
+          return;
+        }
         if (failedBefore) {
-          // Jupyter's run-all semantics: cells after an error in the same request do not run.
           this.finish(run, 'aborted', null, now, 'a previous cell failed');
           return;
         }
@@ -142,6 +154,7 @@ export class KernelSession {
         if (status !== 'ok') failedBefore = true;
       });
     }
+    return this.queue.then(() => !failedBefore);
   }
 
   private finish(run: CellRun, status: ExecutionStatus, count: number | null, queuedAt: number, message?: string, startedAt?: number) {

@@ -85,6 +85,8 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
           code('update', "h.update('v2')"),
           code('flood', "print('x' * 100_000)"),
           code('pid', 'import os\nos.getpid()'),
+          { ...code('sharedslow', "import time\ntime.sleep(0.5)\nprint('shared done')"), metadata: { cohort: { scope: 'shared' } } },
+          { ...code('sharedfail', "raise ValueError('boom')"), metadata: { cohort: { scope: 'shared' } } },
           { cell_type: 'markdown', id: 'md', source: '# title', metadata: {} },
         ],
       },
@@ -236,6 +238,20 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
     assert.equal(again!.status, 'ok');
     assert.notEqual(text(again!.outputs), JSON.stringify(String(alicePid)));
     assert.equal(text((await run(bob, ['printx']))[0]!.outputs), 'B\n', "bob's variables survived");
+  });
+
+  it('a run mixing scopes goes in cell order across kernels and stops at an error', async () => {
+    const ordered = await run(owner, ['sety', 'sharedslow', 'printy']);
+    assert.deepEqual(ordered.map((r) => r.status), ['ok', 'ok', 'ok']);
+    const room = open(privateRoom(nb, owner.id), owner);
+    await room.synced();
+    const shared = await t.server.rooms.acquire(sharedRoom(nb));
+    const slow = sharedDoc(shared.room.doc).executions.get('sharedslow')!;
+    shared.release();
+    const after = privateDoc(room.doc).executions.get('printy')!;
+    assert.ok(after.started_at! >= slow.finished_at!, 'the user cell started before the shared cell before it had finished');
+    const stopped = await run(owner, ['sety', 'sharedfail', 'printy']);
+    assert.deepEqual(stopped.map((r) => r.status), ['ok', 'error', 'aborted']);
   });
 
   it('exports my outputs, the shared ones, or none', async () => {
