@@ -31,6 +31,8 @@ export interface Config {
   kernelStartTimeoutMs: number;
   /** Text kept per cell's outputs before the rest is replaced by a truncation marker. */
   maxOutputBytes: number;
+  /** How long a document nobody uses stays in memory before it is unloaded (it is stored already). */
+  roomIdleMs: number;
   /** Live-session join attempts allowed per client address per minute (successful joins not counted). */
   joinAttemptsPerMinute: number;
   /** Directory with the built client (index.html); served at `/` when present. */
@@ -60,6 +62,7 @@ export function defaultConfig(): Config {
     kernelStartTimeoutMs: 30_000,
     maxOutputBytes: 1024 * 1024,
     joinAttemptsPerMinute: 20,
+    roomIdleMs: 10_000,
     clientDir: resolve(projectRoot, 'dist/client'),
   };
 }
@@ -89,6 +92,7 @@ const OPTIONS = {
   'cull-idle-seconds': { env: 'COHORT_CULL_IDLE_SECONDS', kind: 'seconds', key: 'cullIdleMs' },
   'kernel-start-timeout-seconds': { env: 'COHORT_KERNEL_START_TIMEOUT_SECONDS', kind: 'seconds', key: 'kernelStartTimeoutMs' },
   'max-output-bytes': { env: 'COHORT_MAX_OUTPUT_BYTES', kind: 'int', key: 'maxOutputBytes' },
+  'room-idle-seconds': { env: 'COHORT_ROOM_IDLE_SECONDS', kind: 'seconds', key: 'roomIdleMs' },
   'join-attempts-per-minute': { env: 'COHORT_JOIN_ATTEMPTS_PER_MINUTE', kind: 'int', key: 'joinAttemptsPerMinute' },
 } as const;
 

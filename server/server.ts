@@ -46,7 +46,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log);
-  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log);
+  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log, config.roomIdleMs);
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
   const kernels = new KernelManager({

@@ -14,10 +14,14 @@ export class Rooms {
   private readonly rooms = new Map<string, Promise<Room>>();
   private disposing: Promise<void> | undefined;
 
+  private readonly unloadTimers = new Map<Room, NodeJS.Timeout>();
+
   constructor(
     private readonly docs: DocumentLog,
     private readonly options: RoomOptions,
     private readonly log: Logger,
+    /** How long an unused room stays in memory. */
+    private readonly idleMs = 10_000,
   ) {}
 
   /** The loaded room, creating it if needed. Pair with `release` through a lease or a connection. */
@@ -93,21 +97,37 @@ export class Rooms {
     return rooms.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   }
 
+  /**
+   * Unloads a room nobody uses once it has been idle for `idleMs` and its state is stored. The
+   * grace period keeps a room that REST requests touch one after another (every `execute` reads
+   * the shared document) from being re-read from LevelDB each time.
+   */
   private maybeUnload(room: Room): void {
     if (room.inUse) return;
-    void room.flushed().then(() => {
-      // Someone may have joined while the last updates were being stored.
-      if (room.inUse || this.rooms.get(room.name) === undefined) return;
-      this.rooms.delete(room.name);
-      room.destroy();
-      this.log.debug({ room: room.name }, 'room unloaded');
-    });
+    clearTimeout(this.unloadTimers.get(room));
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(room);
+      if (room.inUse) return;
+      void room.flushed().then(async () => {
+        // Someone may have joined while the last updates were being stored, or the room was
+        // deleted and a new one of that name loaded.
+        const registered = this.rooms.get(room.name);
+        if (room.inUse || !registered || (await registered.catch(() => undefined)) !== room || room.inUse) return;
+        this.rooms.delete(room.name);
+        room.destroy();
+        this.log.debug({ room: room.name }, 'room unloaded');
+      });
+    }, this.idleMs);
+    timer.unref();
+    this.unloadTimers.set(room, timer);
   }
 
   /** Deletes a document: its connections are closed, the room unloaded, the log removed. */
   async removeDocument(name: string, reason = 'document deleted'): Promise<void> {
     const room = await this.rooms.get(name)?.catch(() => undefined);
     if (room) {
+      clearTimeout(this.unloadTimers.get(room));
+      this.unloadTimers.delete(room);
       room.closeAll(4404, reason);
       await room.flushed();
       if (this.rooms.get(name)) {
@@ -128,6 +148,8 @@ export class Rooms {
   }
 
   private async doDispose(): Promise<void> {
+    for (const timer of this.unloadTimers.values()) clearTimeout(timer);
+    this.unloadTimers.clear();
     const rooms = await Promise.allSettled([...this.rooms.values()]);
     for (const r of rooms) {
       if (r.status !== 'fulfilled') continue;

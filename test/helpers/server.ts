@@ -36,6 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: overrides.dataDir ?? tempDir(),
     adminToken: 'admin-test-token',
     poolSize: 0,
+    roomIdleMs: 100,
     logLevel: process.env.COHORT_TEST_LOG ?? 'silent',
     ...overrides,
   };
