@@ -197,18 +197,18 @@ build_client() {
     ok "client build: no vite.config.ts or client/index.html yet, skipped"
     return
   fi
-  local inputs=(client shared vite.config.ts package-lock.json) existing=() path oldest=""
+  local inputs=(client shared server vite.config.ts package.json package-lock.json) existing=() path oldest=""
   for path in "${inputs[@]}" index.html; do [ -e "$path" ] && existing+=("$path"); done
-  if [ -d dist/client ]; then
-    # Vite rewrites every output file on each build, so the oldest output marks the last build.
-    oldest="$(find dist/client -type f -printf '%T@ %p\n' | sort -n | head -n 1 | cut -d' ' -f2-)"
+  if [ -d dist/client ] && [ -f dist/server/main.mjs ]; then
+    # Vite and esbuild rewrite every output file on each build, so the oldest output marks the last build.
+    oldest="$(find dist/client dist/server -type f -printf '%T@ %p\n' | sort -n | head -n 1 | cut -d' ' -f2-)"
   fi
   if [ -n "$oldest" ] && [ -z "$(find "${existing[@]}" -newer "$oldest" -print -quit)" ]; then
-    ok "client build: dist/client is up to date"
+    ok "build: dist/client and dist/server are up to date"
     return
   fi
   npm run build || die "npm run build failed"
-  ok "client build: dist/client"
+  ok "build: dist/client (the page) and dist/server/main.mjs (the server, bundled for a fast start)"
 }
 
 npm_deps

@@ -1,5 +1,7 @@
 // Every option with its default. Precedence: command-line flag > environment variable > default.
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 export interface Config {
@@ -39,8 +41,23 @@ export interface Config {
   clientDir: string;
 }
 
-const here = new URL('.', import.meta.url).pathname;
-export const projectRoot = resolve(here, '..');
+/**
+ * The project folder: the nearest folder above this module with Cohort's package.json. Found by
+ * walking up, because this module runs both from `server/` (tsx) and bundled from `dist/server/`.
+ */
+export const projectRoot = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name === 'cohort') return dir;
+    } catch {
+      // no readable package.json here: keep walking up
+    }
+    if (dirname(dir) === dir) return resolve(start, '..');
+  }
+}
 
 export function defaultConfig(): Config {
   return {

@@ -1,6 +1,6 @@
 // Cohort for a benchmark: as a child process (so its CPU and memory are separable from the
 // clients') or in-process (to watch its event loop), plus the few REST calls the benchmarks make.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { defaultConfig, projectRoot } from '../../server/config.ts';
@@ -27,10 +27,22 @@ export interface SpawnedCohort extends CohortHandle {
 }
 
 /** `npm start`'s entry as a child process on a free port. */
+let bundle: string | undefined;
+
+/** What `npm start` runs: the server bundled into dist/server/main.mjs, built once per benchmark process. */
+function serverBundle(): string {
+  if (!bundle) {
+    const build = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: projectRoot, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build:server failed: ${build.stderr}`);
+    bundle = join(projectRoot, 'dist/server/main.mjs');
+  }
+  return bundle;
+}
+
 export async function spawnCohort(dataDir: string, extraArgs: string[] = []): Promise<SpawnedCohort> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
+    [serverBundle(), '--port', '0', '--data-dir', dataDir,
       '--admin-token', ADMIN_TOKEN, '--log-level', 'warn', '--pool-size', '0', ...extraArgs],
     { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,10 +1,11 @@
 // Import of nbformat 4 notebooks: upgrade any 4.x to 4.5 in memory, then validate against the
 // official v4.5 JSON schema (copied beside this module from Jupyter's nbformat package).
-import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Notebook } from '../../shared/nbformat.ts';
 import { newCellId } from '../../shared/schema.ts';
+// Imported, not read from disk at run time, so the bundled server (dist/server) carries it.
+import nbformatSchema from './nbformat.v4.5.schema.json' with { type: 'json' };
 
 export class NotebookFormatError extends Error {
   override readonly name = 'NotebookFormatError';
@@ -33,9 +34,8 @@ const CELL_TYPES = ['code', 'markdown', 'raw'];
 const OUTPUT_TYPES = ['execute_result', 'display_data', 'stream', 'error'];
 
 function compileValidator(): ValidateFunction<Notebook> {
-  const schema = JSON.parse(
-    readFileSync(new URL('./nbformat.v4.5.schema.json', import.meta.url), 'utf8'),
-  ) as { $schema?: string; definitions: Record<string, Record<string, unknown>> };
+  // A copy: the schema is adjusted below, and the imported module object is shared.
+  const schema = structuredClone(nbformatSchema) as { $schema?: string; definitions: Record<string, Record<string, unknown>> };
   // The file declares draft-04, which Ajv 8 only knows through an extra package. The v4.5 schema
   // uses no keyword whose meaning differs between draft-04 and draft-07 (no boolean
   // exclusiveMinimum/Maximum, no `id`; a unit test checks this), so Ajv's draft-07 core validates
