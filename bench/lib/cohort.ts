@@ -32,9 +32,11 @@ let bundle: string | undefined;
 /** What `npm start` runs: the server bundled into dist/server/main.mjs, built once per benchmark process. */
 function serverBundle(): string {
   if (!bundle) {
-    const build = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: projectRoot, encoding: 'utf8' });
+    // Its own output file: tests may build dist/server/main.mjs at the same moment.
+    const out = join(projectRoot, 'dist/bench-server/main.mjs');
+    const build = spawnSync('npm', ['run', '--silent', 'build:server', '--', `--outfile=${out}`], { cwd: projectRoot, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`npm run build:server failed: ${build.stderr}`);
-    bundle = join(projectRoot, 'dist/server/main.mjs');
+    bundle = out;
   }
   return bundle;
 }
