@@ -267,13 +267,7 @@ export class ExecutionService {
     const pending = this.inputs.get(key);
     if (!pending || (msgId && pending.run.msgId !== msgId)) return;
     this.inputs.delete(key);
-    void this.deps.rooms.acquire(privateRoom(notebookId, userId)).then((lease) => {
-      const stdin = privateDoc(lease.room.doc).stdin;
-      if (stdin.get('request')?.request_id === pending.requestId) {
-        lease.room.doc.transact(() => stdin.delete('request'), KERNEL_ORIGIN);
-      }
-      lease.release();
-    });
+    this.clearInputDoc(notebookId, userId, pending.requestId);
   }
 
   /** Answers the caller's pending `input()`. Only the user whose run asked may answer. */
