@@ -48,6 +48,11 @@ export class Room {
   /** The single writer: stores everything queued in one batch, then broadcasts it; repeats. */
   private writing: Promise<void> | undefined;
   private failed: Error | undefined;
+  /**
+   * The stored state as loaded, while nothing has changed since: a client that has nothing yet
+   * (the usual first sync) gets these bytes as they are, without encoding the document again.
+   */
+  private asLoaded: Uint8Array | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -60,6 +65,7 @@ export class Room {
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
+      this.asLoaded = undefined;
       this.queue.push({ update, origin });
       this.drain();
     });
@@ -75,7 +81,10 @@ export class Room {
 
   async load(): Promise<void> {
     const update = await this.docs.load(this.name);
-    if (update) Y.applyUpdate(this.doc, update, FROM_STORE);
+    if (update) {
+      Y.applyUpdate(this.doc, update, FROM_STORE);
+      this.asLoaded = update;
+    }
   }
 
   private drain(): void {
@@ -141,8 +150,9 @@ export class Room {
         // Answer once everything in memory is stored: the answer may not carry unstored state.
         void this.flushed().then(() => {
           let update: Uint8Array;
+          const empty = stateVector.length === 1 && stateVector[0] === 0;
           try {
-            update = Y.encodeStateAsUpdate(this.doc, stateVector);
+            update = empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector);
           } catch {
             close(conn, CloseCode.MalformedMessage, 'malformed state vector');
             return;
