@@ -54,7 +54,8 @@ describe(`a live class of ${STUDENTS} students`, { timeout: 600_000 }, () => {
   };
 
   before(async () => {
-    t = await startTestServer({ maxKernels: STUDENTS + 4, maxKernelsPerUser: 2 });
+    // 30 kernels starting on 2 cores, maybe beside other tests: give each start room.
+    t = await startTestServer({ maxKernels: STUDENTS + 4, maxKernelsPerUser: 2, kernelStartTimeoutMs: 120_000 });
     teacher = await t.createUser('teacher');
     const created = await t.api(teacher.token)<{ id: string }>('POST', '/api/notebooks', {
       name: 'Lesson',
@@ -139,7 +140,16 @@ describe(`a live class of ${STUDENTS} students`, { timeout: 600_000 }, () => {
     await inBatches(students, 6, async (s) => {
       const res = await t.api(s.token)('POST', `/api/notebooks/${nb}/execute`, { cellIds: ['ask'] });
       assert.equal(res.status, 202, JSON.stringify(res.body));
-      await eventually(() => privateDoc(s.mine.doc).stdin.get('request'), { timeoutMs: 60_000, message: `no prompt for student ${s.i}` });
+      const asked = await eventually(
+        () => {
+          const execution = privateDoc(s.mine.doc).executions.get('ask');
+          if (execution?.status === 'error') return { failed: execution.message ?? 'see its outputs' };
+          const request = privateDoc(s.mine.doc).stdin.get('request');
+          return request ? { request } : undefined;
+        },
+        { timeoutMs: 150_000, message: `no prompt for student ${s.i}` },
+      );
+      assert.ok(!('failed' in asked), `student ${s.i}'s run failed before asking: ${'failed' in asked ? asked.failed : ''}`);
       assert.equal((await t.api(s.token)('POST', `/api/notebooks/${nb}/stdin`, { value: `value-${s.i}` })).status, 204);
       await eventually(() => privateDoc(s.mine.doc).executions.get('ask')?.status === 'ok', { timeoutMs: 60_000 });
     });
