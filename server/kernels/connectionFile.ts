@@ -1,7 +1,7 @@
 // Connection files (spec, "Connection files"): five ports, a random HMAC key, readable only by
 // the server's user since the key lets anyone who reads it run code in the kernel.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -13,26 +13,57 @@ export function kernelsDir(dataDir: string): string {
 }
 
 /**
- * Asks the OS for `count` free TCP ports by binding them all at once (so they differ), then
- * releases them for the kernel. Another process may take one in between; the launcher retries.
+ * Ports for a kernel, chosen *below* the OS's ephemeral range. Ports from the ephemeral range
+ * (what `bind(0)` hands out) invite TCP self-connection: our sockets connect before the kernel has
+ * bound its ports, ZeroMQ retries, and sooner or later the OS picks the destination port as the
+ * source port — the socket connects to itself, a DEALER talks to itself, and the kernel never sees
+ * a request (seen here: one kernel in a 30-student test never answered kernel_info). Ports outside
+ * that range are never used as source ports. Each candidate is checked by binding it; all stay
+ * bound until `count` are found, so they differ. Another process may still take one before the
+ * kernel binds it; the kernel then exits and the launcher retries on new ports.
  */
 export async function pickFreePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, host, () => resolve(server));
-      }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('listening TCP server has no port');
-    return address.port;
+  const [low, high] = await portRange();
+  const held: Array<ReturnType<typeof createServer>> = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > 1000) throw new Error(`no free ports found between ${low} and ${high}`);
+      const port = low + randomInt(high - low + 1);
+      if (ports.includes(port)) continue;
+      const server = await listenOn(port, host);
+      if (!server) continue;
+      held.push(server);
+      ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+/** Where kernel ports are chosen: from 10000 up to just below the ephemeral range. */
+async function portRange(): Promise<[number, number]> {
+  let ephemeralLow = 32768; // Linux's default when the range cannot be read
+  try {
+    const [lowText] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/);
+    const parsed = Number(lowText);
+    if (Number.isInteger(parsed) && parsed > 0) ephemeralLow = parsed;
+  } catch {
+    // not Linux: keep the default
+  }
+  const low = 10_000;
+  const high = ephemeralLow - 1;
+  // An ephemeral range reaching far down leaves no room below it: then use the range above 10000 anyway.
+  return high - low >= 1_000 ? [low, high] : [low, 65_000];
+}
+
+function listenOn(port: number, host: string): Promise<ReturnType<typeof createServer> | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, host, () => resolve(server));
   });
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
 }
 
 export async function createConnectionInfo(kernelName: string, ip = '127.0.0.1'): Promise<ConnectionInfo> {
