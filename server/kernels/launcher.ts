@@ -49,21 +49,33 @@ const START_ATTEMPTS = 3;
 
 /** Starts a kernel process and waits until it answers; retries when a picked port was taken. */
 export async function startKernelProcess(options: LaunchOptions & { kernelId: string }): Promise<KernelProcess> {
+  const totalMs = options.startTimeoutMs ?? 30_000;
+  const deadline = Date.now() + totalMs;
+  // One attempt may hang where a fresh one would not (a port another process took in between, a
+  // socket wired to the wrong peer): an attempt that does not answer in a third of the budget
+  // (at least 15 s) is stopped and the kernel started again on new ports.
+  const attemptMs = Math.max(15_000, Math.floor(totalMs / START_ATTEMPTS));
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
     try {
-      return await startOnce(options);
+      return await startOnce({ ...options, startTimeoutMs: Math.min(attemptMs, remaining) });
     } catch (error) {
-      if (!(error instanceof PortRaceError)) throw error;
+      if (!(error instanceof RetryableStartError)) throw error;
       lastError = error;
-      options.logger.warn({ kernelId: options.kernelId, attempt, err: error }, 'kernel exited while starting; retrying on new ports');
+      options.logger.warn({ kernelId: options.kernelId, attempt, err: error }, 'kernel did not start; trying again on new ports');
     }
   }
-  throw new KernelStartError(`kernel ${options.kernelId} failed to start ${START_ATTEMPTS} times: ${lastError?.message}`);
+  throw new KernelStartError(`kernel ${options.kernelId} did not start within ${totalMs} ms: ${lastError?.message ?? 'no attempt finished'}`);
 }
 
+/** A start attempt failed in a way a fresh attempt on new ports may not. */
+class RetryableStartError extends Error {}
 /** The process died before answering; with fresh ports it may well start (ports are picked racily). */
-class PortRaceError extends Error {}
+class PortRaceError extends RetryableStartError {}
+/** The process is alive but did not answer within its attempt's time. */
+class StalledStartError extends RetryableStartError {}
 
 async function startOnce(options: LaunchOptions & { kernelId: string }): Promise<KernelProcess> {
   const { spec, dataDir, logger, kernelId } = options;
@@ -130,7 +142,7 @@ async function waitUntilReady(
       throw new PortRaceError(`kernel process ${proc.pid} ${describeExit(exit)} before it answered`);
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new KernelStartError(`kernel ${options.kernelId} did not answer kernel_info_request within ${timeoutMs} ms`);
+    if (remaining <= 0) throw new StalledStartError(`kernel process ${proc.pid} did not answer kernel_info_request within ${timeoutMs} ms`);
     const request = proc.connection.request('shell', 'kernel_info_request', {});
     request.done.then(
       (reply) => {
