@@ -201,7 +201,8 @@ build_client() {
   for path in "${inputs[@]}" index.html; do [ -e "$path" ] && existing+=("$path"); done
   if [ -d dist/client ] && [ -f dist/server/main.mjs ]; then
     # Vite and esbuild rewrite every output file on each build, so the oldest output marks the last build.
-    oldest="$(find dist/client dist/server -type f -printf '%T@ %p\n' | sort -n | head -n 1 | cut -d' ' -f2-)"
+    # (sed reads all of sort's output: `head` would close the pipe early and pipefail would fail on SIGPIPE)
+    oldest="$(find dist/client dist/server -type f -printf '%T@ %p\n' | sort -n | sed -n '1s/^[^ ]* //p')"
   fi
   if [ -n "$oldest" ] && [ -z "$(find "${existing[@]}" -newer "$oldest" -print -quit)" ]; then
     ok "build: dist/client and dist/server are up to date"
