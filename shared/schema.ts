@@ -192,6 +192,16 @@ export function sharedDocToNotebook(
   return { nbformat: 4, nbformat_minor: NBFORMAT_MINOR, metadata: notebookMetadata(doc), cells };
 }
 
+/** A notebook of these cells on the default kernelspec (python3). */
+export function notebookOf(cells: Notebook['cells']): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    cells,
+  };
+}
+
 /** The shared document as @jupyter/ydoc's `meta` + `cells` keys describe it, without outputs kept. */
 export function emptyNotebook(): Notebook {
   return {

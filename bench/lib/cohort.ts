@@ -144,11 +144,4 @@ export function codeCell(id: string, source: string) {
   return { cell_type: 'code' as const, id, source, metadata: {}, outputs: [], execution_count: null };
 }
 
-export function notebookOf(cells: Notebook['cells']): Notebook {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-    cells,
-  };
-}
+export { notebookOf } from '../../shared/schema.ts';

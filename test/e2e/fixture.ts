@@ -57,11 +57,4 @@ export function markdownCell(source: string) {
   return { cell_type: 'markdown' as const, source, metadata: {} };
 }
 
-export function notebookOf(cells: Notebook['cells']): Notebook {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-    cells,
-  };
-}
+export { notebookOf } from '../../shared/schema.ts';
