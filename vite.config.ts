@@ -7,6 +7,8 @@ const target = process.env['COHORT_SERVER'] ?? 'http://127.0.0.1:8888';
 
 export default defineConfig({
   root: 'client',
+  // Relative asset URLs: the same build works under any base URL (`--base-url /prefix/`).
+  base: './',
   build: {
     outDir: '../dist/client',
     emptyOutDir: true,

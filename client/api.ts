@@ -3,6 +3,7 @@
 import type { Role } from '../shared/roles.ts';
 import type { Notebook } from '../shared/nbformat.ts';
 import type { KernelStatus } from '../shared/schema.ts';
+import { serverPath } from './baseUrl.ts';
 
 export interface Me {
   id: string;
@@ -113,7 +114,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   let response: Response;
   try {
-    response = await fetch(path, init);
+    response = await fetch(serverPath(path), init);
   } catch (error) {
     throw new ApiError(0, 'network', `Cannot reach the server (${(error as Error).message})`);
   }
@@ -153,7 +154,7 @@ export const api = {
   removeMember: (id: string, userId: string) =>
     request<unknown>('DELETE', `${nb(id)}/members/${encodeURIComponent(userId)}`),
   exportUrl: (id: string, format: ExportFormat, outputs: ExportOutputs) =>
-    `${nb(id)}/export?format=${format}&outputs=${outputs}`,
+    serverPath(`${nb(id)}/export?format=${format}&outputs=${outputs}`),
 
   execute: (id: string, cellIds: string[]) => request<unknown>('POST', `${nb(id)}/execute`, { cellIds }),
   kernel: (id: string, shared = false) => request<KernelInfo>('GET', `${nb(id)}/kernel${shared ? '?scope=shared' : ''}`),

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import proxyaddr from 'proxy-addr';
 
 export interface Config {
   host: string;
@@ -37,9 +38,18 @@ export interface Config {
   roomIdleMs: number;
   /** Live-session join attempts allowed per client address per minute (successful joins not counted). */
   joinAttemptsPerMinute: number;
-  /** Directory with the built client (index.html); served at `/` when present. */
+  /** Directory with the built client (index.html); served at the base URL when present. */
   clientDir: string;
+  /** Path prefix every route lives under (`/` or `/prefix/`, always with both slashes). */
+  baseUrl: string;
+  /** Proxies whose X-Forwarded-* headers are believed: a hop count or addresses/CIDRs; none by default. */
+  trustProxy: TrustProxy;
+  /** Bearer token that `GET /metrics` asks for; without one the endpoint does not exist. */
+  metricsToken?: string;
 }
+
+/** `--trust-proxy`: how many proxy hops in front of Cohort, or which addresses are proxies. */
+export type TrustProxy = number | string[];
 
 /**
  * The project folder: the nearest folder above this module with Cohort's package.json. Found by
@@ -81,6 +91,8 @@ export function defaultConfig(): Config {
     joinAttemptsPerMinute: 20,
     roomIdleMs: 10_000,
     clientDir: resolve(projectRoot, 'dist/client'),
+    baseUrl: '/',
+    trustProxy: 0,
   };
 }
 
@@ -89,6 +101,51 @@ const int = (name: string, value: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 };
+
+/**
+ * `cohort`, `/cohort` and `/cohort/` all mean `/cohort/`. Only plain path characters: the prefix is
+ * written into routes, cookie paths and the nginx example, where anything else would need escaping.
+ */
+export function normalizeBaseUrl(raw: string): string {
+  const trimmed = raw.trim().replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return '/';
+  if (!/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(trimmed) || trimmed.split('/').some((s) => s === '.' || s === '..')) {
+    throw new Error(`--base-url must be a path like /cohort/ (letters, digits, . _ ~ -), got "${raw}"`);
+  }
+  return `/${trimmed}/`;
+}
+
+/**
+ * `--trust-proxy 1` trusts one hop (nginx in front); `--trust-proxy loopback,10.0.0.0/8` trusts
+ * those addresses (proxy-addr's names and CIDRs). `true` (trust any sender) is refused on purpose:
+ * every client could then pick its own address and slip past the join rate limit.
+ */
+export function parseTrustProxy(raw: string): TrustProxy {
+  const value = raw.trim();
+  if (/^\d+$/.test(value)) return Number(value);
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((entry) => entry === 'true' || entry === 'false')) {
+    throw new Error(`--trust-proxy takes a hop count or addresses/CIDRs (e.g. 1, or loopback,10.0.0.0/8), got "${raw}"`);
+  }
+  try {
+    proxyaddr.compile(list);
+  } catch (err) {
+    throw new Error(`--trust-proxy: ${(err as Error).message}`);
+  }
+  return list;
+}
+
+/** A secret read from a file (systemd credentials, a mounted secret): never on a command line. */
+function readSecretFile(flag: string, path: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new Error(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (secret === '') throw new Error(`${flag}: ${path} is empty`);
+  return secret;
+}
 
 /** Flags and their environment variables; `kind` says how the string is read. */
 const OPTIONS = {
@@ -111,6 +168,10 @@ const OPTIONS = {
   'max-output-bytes': { env: 'COHORT_MAX_OUTPUT_BYTES', kind: 'int', key: 'maxOutputBytes' },
   'room-idle-seconds': { env: 'COHORT_ROOM_IDLE_SECONDS', kind: 'seconds', key: 'roomIdleMs' },
   'join-attempts-per-minute': { env: 'COHORT_JOIN_ATTEMPTS_PER_MINUTE', kind: 'int', key: 'joinAttemptsPerMinute' },
+  'base-url': { env: 'COHORT_BASE_URL', kind: 'baseUrl', key: 'baseUrl' },
+  'trust-proxy': { env: 'COHORT_TRUST_PROXY', kind: 'trustProxy', key: 'trustProxy' },
+  'metrics-token': { env: 'COHORT_METRICS_TOKEN', kind: 'string', key: 'metricsToken' },
+  'metrics-token-file': { env: 'COHORT_METRICS_TOKEN_FILE', kind: 'secretFile', key: 'metricsToken' },
 } as const;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
@@ -130,6 +191,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       case 'seconds': Object.assign(config, { [key]: int(`--${flag}`, raw) * 1000 }); break;
       case 'path': Object.assign(config, { [key]: resolve(raw) }); break;
       case 'list': Object.assign(config, { [key]: raw.split(',').map((s) => s.trim()).filter(Boolean) }); break;
+      case 'baseUrl': Object.assign(config, { [key]: normalizeBaseUrl(raw) }); break;
+      case 'trustProxy': Object.assign(config, { [key]: parseTrustProxy(raw) }); break;
+      case 'secretFile': Object.assign(config, { [key]: readSecretFile(`--${flag}`, raw) }); break;
     }
   }
   // Extra kernelspec folders come before the project's own `.jupyter` (written by the set-up).

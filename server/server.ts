@@ -18,6 +18,7 @@ import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { clientAddress, createSite, trustFunction } from './http/site.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -78,6 +79,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
   });
+  const trust = trustFunction(config.trustProxy);
   const sync = new SyncServer({
     rooms,
     users,
@@ -85,6 +87,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowedOrigins,
+    basePath: config.baseUrl,
+    clientAddress: (req) => clientAddress(req, trust),
   });
   const app = createApp({
     users,
@@ -109,7 +113,14 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     ],
   });
 
-  const http = createServer(app);
+  const http = createServer(createSite(app, {
+    baseUrl: config.baseUrl,
+    trust,
+    warnUntrustedForwarding:
+      config.trustProxy === 0
+        ? (from) => log.warn({ from }, 'X-Forwarded-For ignored: no --trust-proxy (behind a proxy, every client would share its address)')
+        : undefined,
+  }));
   http.on('upgrade', (req, socket, head) => {
     if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
   });
@@ -118,7 +129,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     http.listen(config.port, config.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // Without the base URL's final slash, so that `${url}/login` and `${url}/api/...` read naturally.
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.baseUrl.slice(0, -1)}`;
   log.info({ url, dataDir: config.dataDir }, 'cohort listening');
 
   let closing: Promise<void> | undefined;

@@ -3,6 +3,7 @@
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { closeReason } from '../../shared/closeCodes.ts';
+import { serverPath } from '../baseUrl.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'synced' | 'offline' | 'refused';
 
@@ -21,7 +22,7 @@ export interface DocConnection {
 }
 
 export function syncUrl(): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${serverPath('/sync')}`;
 }
 
 const REFUSALS: Record<number, string> = {

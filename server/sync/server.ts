@@ -23,6 +23,10 @@ export interface SyncServerDeps {
   log: Logger;
   maxMessageBytes: number;
   allowedOrigins: readonly string[];
+  /** The server's base URL (`/` or `/prefix/`): the endpoint is `<base>sync/<room>`. */
+  basePath?: string;
+  /** The client's address, by the same proxy trust as REST requests' `req.ip`. */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
 }
 
 export class SyncServer {
@@ -30,8 +34,10 @@ export class SyncServer {
   /** Open connections, and whether each answered the last ping. */
   private readonly live = new Map<Connection, { room: Room; pong: boolean }>();
   private readonly pinger: NodeJS.Timeout;
+  private readonly syncPath: string;
 
   constructor(private readonly deps: SyncServerDeps) {
+    this.syncPath = `${deps.basePath ?? '/'}${SYNC_PATH.slice(1)}`;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS).unref();
     deps.notebooks.on('access-changed', (id) => void this.recheck(id));
@@ -41,15 +47,15 @@ export class SyncServer {
   /** For `server.on('upgrade')`; returns false when the path is not ours. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!path.startsWith(SYNC_PATH)) return false;
+    if (!path.startsWith(this.syncPath)) return false;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.accept(ws, req, path.slice(SYNC_PATH.length));
+      void this.accept(ws, req, path.slice(this.syncPath.length));
     });
     return true;
   }
 
   private async accept(ws: WebSocket, req: IncomingMessage, rawName: string): Promise<void> {
-    const { log } = this.deps;
+    const log = this.deps.log.child({ address: this.deps.clientAddress?.(req) ?? req.socket.remoteAddress });
     // Messages may arrive while we authenticate; keep them in order for the room.
     const early: Uint8Array[] = [];
     const buffer = (data: Buffer) => early.push(new Uint8Array(data));
@@ -69,6 +75,7 @@ export class SyncServer {
     }
     const identity = await identify(req, this.deps.users);
     if (!identity) {
+      log.info({ room: name }, 'websocket refused: unauthorized');
       ws.close(CloseCode.Unauthorized, 'unauthorized');
       return;
     }

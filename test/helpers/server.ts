@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Config } from '../../server/config.ts';
 import { defaultConfig, projectRoot } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
+import type { Logger } from '../../server/log.ts';
 import type { CohortServer } from '../../server/server.ts';
 import { startCohort } from '../../server/server.ts';
 import { eventually } from './eventually.ts';
@@ -60,10 +61,10 @@ export function apiClient(url: string, token: string): Api {
   };
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, options: { log?: Logger } = {}): Promise<TestServer> {
   const config = testConfig(overrides);
   const ownsDir = overrides.dataDir === undefined;
-  const server = await startCohort(config, createLogger(config.logLevel));
+  const server = await startCohort(config, options.log ?? createLogger(config.logLevel));
   const adminToken = config.adminToken!;
   const url = server.url;
   const admin = apiClient(url, adminToken);

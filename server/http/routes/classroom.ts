@@ -12,6 +12,7 @@ import type { Rooms } from '../../sync/rooms.ts';
 import { sendError } from '../errors.ts';
 import { notebookFor } from './notebooks.ts';
 import { setSessionCookie } from './session.ts';
+import { basePath } from '../site.ts';
 
 export interface ClassroomRouteDeps {
   sessions: LiveSessions;
@@ -31,7 +32,7 @@ function field(req: Request, name: string): unknown {
 export function classroomRoutes(deps: ClassroomRouteDeps): Router {
   const { sessions, notebooks, users, rooms } = deps;
   const router = Router();
-  const joinUrl = (req: Request, code: string) => `${req.protocol}://${req.get('host') ?? 'localhost'}/#/join/${code}`;
+  const joinUrl = (req: Request, code: string) => `${req.protocol}://${req.get('host') ?? 'localhost'}${basePath(req)}#/join/${code}`;
 
   router.post('/api/notebooks/:id/session', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req, can.manage);
@@ -67,6 +68,9 @@ export function classroomRoutes(deps: ClassroomRouteDeps): Router {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     skipSuccessfulRequests: true,
+    // Keyed on req.ip, which honours --trust-proxy; the library's own check of X-Forwarded-For
+    // would print a stack trace per server, and the server already warns once in its log (site.ts).
+    validate: { xForwardedForHeader: false },
     handler: (_req, res) => sendError(res, 429, 'too_many_attempts', 'too many join attempts; wait a minute and try again'),
   });
 

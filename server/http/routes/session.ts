@@ -6,11 +6,15 @@ import type { Users } from '../../auth/users.ts';
 import { SESSION_COOKIE } from '../../auth/users.ts';
 import { HttpError } from '../errors.ts';
 import { userOf } from '../auth.ts';
+import { basePath } from '../site.ts';
 
-/** Starts a browser session for the user: an httpOnly SameSite cookie holding a random id. */
+/**
+ * Starts a browser session for the user: an httpOnly SameSite cookie holding a random id, for the
+ * base URL's path only, and `Secure` when the page is https (directly, or as a trusted proxy says).
+ */
 export async function setSessionCookie(users: Users, userId: string, res: Response): Promise<void> {
   const { sessionId, maxAgeMs } = await users.startSession(userId);
-  res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, sameSite: 'lax', maxAge: maxAgeMs, path: '/' });
+  res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, sameSite: 'lax', maxAge: maxAgeMs, path: basePath(res.req), secure: res.req.secure });
 }
 
 async function signIn(users: Users, token: unknown, res: Response) {
@@ -26,7 +30,7 @@ export function sessionRoutes(users: Users): Router {
 
   router.get('/login', async (req, res) => {
     await signIn(users, req.query.token, res);
-    res.redirect(303, '/');
+    res.redirect(303, basePath(req));
   });
 
   router.post('/api/login', async (req, res) => {
@@ -37,7 +41,7 @@ export function sessionRoutes(users: Users): Router {
   router.post('/api/logout', async (req, res) => {
     const session = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     if (session) await users.endSession(session);
-    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.clearCookie(SESSION_COOKIE, { path: basePath(req), secure: req.secure });
     res.status(204).end();
   });
 
