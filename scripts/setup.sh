@@ -16,7 +16,8 @@ trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 export DEBIAN_FRONTEND=noninteractive
 STARTED_NS=$(date +%s%N)
 
-DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium)
+# nginx-light and openssl: the tests run the browser suite behind a real nginx with a self-signed certificate.
+DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl)
 PYTHON_DIR="$ROOT/.python"
 KERNEL_DIR="$ROOT/.jupyter/kernels/python3"
 OS_ID="$(os_field ID)"

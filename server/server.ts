@@ -19,6 +19,8 @@ import { cleanupOrphans } from './kernels/orphans.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
 import { clientAddress, createSite, trustFunction } from './http/site.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import { Metrics } from './metrics.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -38,16 +40,18 @@ export interface CohortServer {
   readonly kernels: KernelManager;
   readonly execution: ExecutionService;
   readonly classroom: LiveSessions;
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
 export async function startCohort(config: Config, log: Logger): Promise<CohortServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log });
+  const metrics = new Metrics();
+  const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log);
-  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log, config.roomIdleMs);
+  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites, metrics }, log, config.roomIdleMs);
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
   const kernels = new KernelManager({
@@ -68,7 +72,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxOutputBytes: config.maxOutputBytes,
     plugins: widgets.plugin(),
-    onRunFinished: (run) => classroom.recordRun(run),
+    onRunFinished: (run) => {
+      classroom.recordRun(run);
+      metrics.runFinished(run);
+    },
   });
   const classroom: LiveSessions = new LiveSessions({
     store,
@@ -89,6 +96,16 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     allowedOrigins: config.allowedOrigins,
     basePath: config.baseUrl,
     clientAddress: (req) => clientAddress(req, trust),
+    metrics,
+  });
+  kernels.on('limit', (scope) => metrics.quotaHit(scope === 'user' ? 'kernels_per_user' : 'kernels_total'));
+  metrics.observe({
+    connectedClients: () => sync.connectionCount,
+    loadedRooms: () => rooms.size,
+    kernels: () => [
+      ...kernels.list().map((managed) => ({ state: managed.kernel.state, provider: 'local' })),
+      ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: 'local' })),
+    ],
   });
   const app = createApp({
     users,
@@ -109,6 +126,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
         rooms,
         isConnected: (notebookId, userId) => sync.isConnected(notebookId, userId),
         joinAttemptsPerMinute: config.joinAttemptsPerMinute,
+        metrics,
       }),
     ],
   });
@@ -116,6 +134,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const http = createServer(createSite(app, {
     baseUrl: config.baseUrl,
     trust,
+    beforeApp: metricsRoutes(metrics, config.metricsToken),
     warnUntrustedForwarding:
       config.trustProxy === 0
         ? (from) => log.warn({ from }, 'X-Forwarded-For ignored: no --trust-proxy (behind a proxy, every client would share its address)')
@@ -158,6 +177,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     kernels,
     execution,
     classroom,
+    metrics,
     close: () => (closing ??= doClose()),
   };
 }

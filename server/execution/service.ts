@@ -62,6 +62,9 @@ export interface FinishedRun {
   cellId: string;
   scope: Scope;
   status: ExecutionInfo['status'];
+  /** When the run was accepted and when it ended (ms since epoch), for the latency metric. */
+  queuedAt: number;
+  finishedAt: number;
 }
 
 export class ExecutionService {
@@ -214,7 +217,15 @@ export class ExecutionService {
         const info = new Promise<ExecutionInfo>((resolve) => (resolveInfo = resolve));
         const settle = (finished: ExecutionInfo) => {
           resolveInfo(finished);
-          this.deps.onRunFinished?.({ notebookId: notebook.id, userId, cellId: p.cellId, scope, status: finished.status });
+          this.deps.onRunFinished?.({
+            notebookId: notebook.id,
+            userId,
+            cellId: p.cellId,
+            scope,
+            status: finished.status,
+            queuedAt: finished.queued_at,
+            finishedAt: finished.finished_at ?? Date.now(),
+          });
         };
         results.push({ cellId: p.cellId, scope, info });
         return { cellId: p.cellId, source: p.source, userId, settle };

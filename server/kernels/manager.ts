@@ -2,6 +2,7 @@
 // on first use (from the warm pool when possible), limited, culled when idle, all stopped on dispose.
 import { TypedEmitter } from './emitter.ts';
 import { KernelLimitError, NoSuchKernelError } from './errors.ts';
+import type { KernelLimitScope } from './errors.ts';
 import { launchKernel } from './kernel.ts';
 import type { KernelState, LocalKernel } from './kernel.ts';
 import type { KernelSpec } from './kernelspec.ts';
@@ -47,6 +48,8 @@ export interface KernelManagerEvents extends Record<string, unknown[]> {
   dead: [key: KernelKey, reason: string];
   /** The key has no kernel any more (shutdown, culled, dead, dispose). */
   removed: [key: KernelKey];
+  /** A start was refused by a limit (counted in the metrics). */
+  limit: [scope: KernelLimitScope];
 }
 
 export interface KernelManagerOptions extends KernelTuning {
@@ -251,11 +254,16 @@ export class KernelManager {
   private checkLimits(key: KernelKey): void {
     const maxTotal = this.options.maxKernels ?? 50;
     const all = [...this.entries.values()].map((e) => e.key).concat([...this.starting.values()].map((s) => s.key));
-    if (all.length >= maxTotal) throw new KernelLimitError('total', maxTotal);
+    if (all.length >= maxTotal) this.refuse(new KernelLimitError('total', maxTotal));
     if (key.shared) return;
     const maxPerUser = this.options.maxKernelsPerUser ?? 10;
     const mine = all.filter((k) => !k.shared && k.userId === key.userId).length;
-    if (mine >= maxPerUser) throw new KernelLimitError('user', maxPerUser);
+    if (mine >= maxPerUser) this.refuse(new KernelLimitError('user', maxPerUser));
+  }
+
+  private refuse(err: KernelLimitError): never {
+    this.events.emit('limit', err.scope);
+    throw err;
   }
 
   private require(key: KernelKey): Entry {

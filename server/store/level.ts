@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import type { Role } from '../../shared/roles.ts';
 import { isRole } from '../../shared/roles.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { DocumentLog, LiveSessionRecord, MetaStore, NotebookRecord, SessionRecord, Store, UserRecord } from './types.ts';
 
 // `level` builds on abstract-level; its sublevel type is the one level's own methods return.
@@ -57,6 +58,7 @@ class LevelDocumentLog implements DocumentLog {
     private readonly log: Logger,
     /** Asks LevelDB to rewrite a key range now, so the entries a merge replaced leave the disk. */
     private readonly reclaim: (from: string, to: string) => Promise<void>,
+    private readonly metrics?: Metrics,
   ) {}
 
   private range(doc: string) {
@@ -106,7 +108,9 @@ class LevelDocumentLog implements DocumentLog {
     });
     state.nextSeq += updates.length;
     state.count += updates.length;
+    const written = this.metrics?.storeWriteSeconds.startTimer();
     await this.updates.batch(updates.map((value, i) => ({ type: 'put' as const, key: seqKey(doc, first + i), value })));
+    written?.();
     const seq = first + updates.length - 1;
     // Merging costs the whole document's size, so a large document is merged only once its log
     // has grown by half of it: the work per stored byte stays constant however large it gets.
@@ -290,7 +294,7 @@ function canCompact(db: object): db is Compactable {
   return typeof (db as Partial<Compactable>).compactRange === 'function';
 }
 
-export async function openLevelStore(path: string, options: { compactAfter: number; log: Logger }): Promise<Store> {
+export async function openLevelStore(path: string, options: { compactAfter: number; log: Logger; metrics?: Metrics }): Promise<Store> {
   const db = new Level<string, string>(path, { valueEncoding: 'utf8' });
   await db.open();
   const json = <V>(name: string): Sub<V> => db.sublevel<string, V>(name, { valueEncoding: 'json' });
@@ -298,6 +302,7 @@ export async function openLevelStore(path: string, options: { compactAfter: numb
   const updates: Sub<Uint8Array> = db.sublevel<string, Uint8Array>('updates', { valueEncoding: 'view' });
   const docs = new LevelDocumentLog(updates, options.compactAfter, options.log, (from, to) =>
     canCompact(db) ? db.compactRange(updates.prefix + from, updates.prefix + to) : Promise.resolve(),
+    options.metrics,
   );
   return {
     docs,

@@ -9,6 +9,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
 import {
   decodeAwarenessEntries,
@@ -35,6 +36,7 @@ export interface Connection {
 
 export interface RoomOptions {
   maxRefusedWrites: number;
+  metrics?: Metrics;
 }
 
 export class Room {
@@ -209,6 +211,7 @@ export class Room {
       // A read-only client's sync step 2 repeats what it received: that is not a write.
       if (containsUpdate(this.doc, update)) return;
       conn.refusedWrites++;
+      this.options.metrics?.refusedWrites.inc();
       this.log.warn({ user: conn.userId, refused: conn.refusedWrites }, 'write refused: read-only connection');
       if (conn.refusedWrites >= this.options.maxRefusedWrites) {
         close(conn, CloseCode.Forbidden, 'read-only: writes refused');

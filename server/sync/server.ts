@@ -8,6 +8,7 @@ import { CloseCode } from '../../shared/closeCodes.ts';
 import { identify, originAllowed } from '../auth/identify.ts';
 import type { Users } from '../auth/users.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Notebooks } from '../notebooks/service.ts';
 import { authorizeRoom } from './authorize.ts';
 import type { Connection, Room } from './room.ts';
@@ -25,6 +26,7 @@ export interface SyncServerDeps {
   allowedOrigins: readonly string[];
   /** The server's base URL (`/` or `/prefix/`): the endpoint is `<base>sync/<room>`. */
   basePath?: string;
+  metrics?: Metrics;
   /** The client's address, by the same proxy trust as REST requests' `req.ip`. */
   clientAddress?: (req: IncomingMessage) => string | undefined;
 }
@@ -60,7 +62,10 @@ export class SyncServer {
     const early: Uint8Array[] = [];
     const buffer = (data: Buffer) => early.push(new Uint8Array(data));
     ws.on('message', buffer);
-    ws.on('error', (err) => log.warn({ err: err.message }, 'websocket error'));
+    ws.on('error', (err) => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.deps.metrics?.quotaHit('message_size');
+      log.warn({ err: err.message }, 'websocket error');
+    });
     let name: string;
     try {
       name = decodeURIComponent(rawName);
@@ -150,6 +155,11 @@ export class SyncServer {
     for (const room of await this.deps.rooms.roomsOf(notebookId)) {
       for (const conn of room.connections) if (conn.userId === userId) conn.socket.close(code, reason);
     }
+  }
+
+  /** Open connections (for the metrics). */
+  get connectionCount(): number {
+    return this.live.size;
   }
 
   /** Whether a user has a socket open on any room of the notebook. */

@@ -9,6 +9,7 @@ import { hiddenCount, hideFrom, revealNext } from '../../classroom/reveal.ts';
 import type { Users } from '../../auth/users.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
+import type { Metrics } from '../../metrics.ts';
 import { sendError } from '../errors.ts';
 import { notebookFor } from './notebooks.ts';
 import { setSessionCookie } from './session.ts';
@@ -22,6 +23,7 @@ export interface ClassroomRouteDeps {
   isConnected(notebookId: string, userId: string): boolean;
   /** Join attempts allowed per client address per minute. */
   joinAttemptsPerMinute: number;
+  metrics?: Metrics;
 }
 
 function field(req: Request, name: string): unknown {
@@ -71,11 +73,19 @@ export function classroomRoutes(deps: ClassroomRouteDeps): Router {
     // Keyed on req.ip, which honours --trust-proxy; the library's own check of X-Forwarded-For
     // would print a stack trace per server, and the server already warns once in its log (site.ts).
     validate: { xForwardedForHeader: false },
-    handler: (_req, res) => sendError(res, 429, 'too_many_attempts', 'too many join attempts; wait a minute and try again'),
+    handler: (_req, res) => {
+      deps.metrics?.quotaHit('join_rate');
+      deps.metrics?.joined('rate_limited');
+      sendError(res, 429, 'too_many_attempts', 'too many join attempts; wait a minute and try again');
+    },
   });
 
   router.post('/api/join', joinLimiter, async (req, res) => {
-    const joined = await sessions.join(field(req, 'code'), field(req, 'name'), req.identity?.user);
+    const joined = await sessions.join(field(req, 'code'), field(req, 'name'), req.identity?.user).catch((err: unknown) => {
+      deps.metrics?.joined('refused');
+      throw err;
+    });
+    deps.metrics?.joined('joined');
     if (joined.token) await setSessionCookie(users, joined.user.id, res);
     res.json({
       notebookId: joined.notebookId,
