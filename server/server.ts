@@ -21,6 +21,7 @@ import { createApp } from './http/app.ts';
 import { clientAddress, createSite, trustFunction } from './http/site.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { Metrics } from './metrics.ts';
+import { listenForBackups } from './backup/socket.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -147,6 +148,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
   });
+  const backups = await listenForBackups(config.dataDir, store, log);
   const port = (http.address() as AddressInfo).port;
   // Without the base URL's final slash, so that `${url}/login` and `${url}/api/...` read naturally.
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.baseUrl.slice(0, -1)}`;
@@ -162,6 +164,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     await rooms.dispose();
     http.closeAllConnections();
     await httpClosed;
+    await backups.close();
     await store.close();
     log.info('stopped');
   };

@@ -31,8 +31,10 @@ export class Users {
     if (await this.meta.getUserByName(name)) throw new UserError(409, 'name_taken', `a user named "${name}" exists`);
     const user: UserRecord = { id: newId(), name, admin: options.admin ?? false, created_at: Date.now() };
     const token = options.token ?? newSecret();
-    await this.meta.putUser(user);
+    // Token first: a snapshot (backup) or crash in between leaves a hash pointing at no user, which
+    // is harmless, rather than a user whose token was never stored.
     await this.meta.putTokenHash(hashSecret(token), user.id);
+    await this.meta.putUser(user);
     this.log.info({ user: user.id, name }, 'user created');
     return { user, token };
   }
@@ -56,8 +58,8 @@ export class Users {
     }
     const user: UserRecord = { id: newId(), name: name.trim(), admin: false, created_at: Date.now(), guest: { notebookId } };
     const token = newSecret();
+    await this.meta.putTokenHash(hashSecret(token), user.id); // first, as in create()
     await this.meta.putUser(user, { indexName: false });
-    await this.meta.putTokenHash(hashSecret(token), user.id);
     this.log.info({ user: user.id, notebook: notebookId }, 'guest joined');
     return { user, token };
   }

@@ -10,7 +10,7 @@ import type { Role } from '../../shared/roles.ts';
 import { isRole } from '../../shared/roles.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { DocumentLog, LiveSessionRecord, MetaStore, NotebookRecord, SessionRecord, Store, UserRecord } from './types.ts';
+import type { DocumentLog, LiveSessionRecord, MetaStore, NotebookRecord, RawEntry, SessionRecord, Store, UserRecord } from './types.ts';
 
 // `level` builds on abstract-level; its sublevel type is the one level's own methods return.
 type Sub<V> = AbstractSublevel<Level<string, string>, string | Buffer | Uint8Array, string, V>;
@@ -186,8 +186,14 @@ class LevelDocumentLog implements DocumentLog {
   }
 }
 
+/**
+ * Metadata on LevelDB. A record and its index entries (a user and its name, a member and its
+ * membership, a live session and its code) are written in one atomic batch, so a backup's
+ * snapshot, or a crash, never sees one without the other.
+ */
 class LevelMetaStore implements MetaStore {
   constructor(
+    private readonly db: Level<string, string>,
     private readonly users: Sub<UserRecord>,
     private readonly usernames: Sub<string>,
     private readonly tokens: Sub<string>,
@@ -200,8 +206,11 @@ class LevelMetaStore implements MetaStore {
   ) {}
 
   async putLiveSession(session: LiveSessionRecord) {
-    await this.liveSessions.put(session.notebookId, session);
-    await this.joinCodes.put(session.code, session.notebookId);
+    await this.db
+      .batch()
+      .put(session.notebookId, session, { sublevel: this.liveSessions })
+      .put(session.code, session.notebookId, { sublevel: this.joinCodes })
+      .write();
   }
   getLiveSession(notebookId: string) {
     return this.liveSessions.get(notebookId);
@@ -213,13 +222,17 @@ class LevelMetaStore implements MetaStore {
     return session?.code === code ? session : undefined;
   }
   async deleteLiveSession(session: LiveSessionRecord) {
-    await this.joinCodes.del(session.code);
-    await this.liveSessions.del(session.notebookId);
+    await this.db
+      .batch()
+      .del(session.code, { sublevel: this.joinCodes })
+      .del(session.notebookId, { sublevel: this.liveSessions })
+      .write();
   }
 
   async putUser(user: UserRecord, options: { indexName?: boolean } = {}) {
-    await this.users.put(user.id, user);
-    if (options.indexName !== false) await this.usernames.put(user.name, user.id);
+    const batch = this.db.batch().put(user.id, user, { sublevel: this.users });
+    if (options.indexName !== false) batch.put(user.name, user.id, { sublevel: this.usernames });
+    await batch.write();
   }
   getUser(id: string) {
     return this.users.get(id);
@@ -260,17 +273,26 @@ class LevelMetaStore implements MetaStore {
     return this.notebooks.values().all();
   }
   async deleteNotebook(id: string) {
-    for (const { userId } of await this.listMembers(id)) await this.removeMember(id, userId);
-    await this.notebooks.del(id);
+    const batch = this.db.batch();
+    for (const { userId } of await this.listMembers(id)) {
+      batch.del(`${id}${SEP}${userId}`, { sublevel: this.members }).del(`${userId}${SEP}${id}`, { sublevel: this.memberships });
+    }
+    await batch.del(id, { sublevel: this.notebooks }).write();
   }
 
   async setMember(notebookId: string, userId: string, role: Role) {
-    await this.members.put(`${notebookId}${SEP}${userId}`, role);
-    await this.memberships.put(`${userId}${SEP}${notebookId}`, role);
+    await this.db
+      .batch()
+      .put(`${notebookId}${SEP}${userId}`, role, { sublevel: this.members })
+      .put(`${userId}${SEP}${notebookId}`, role, { sublevel: this.memberships })
+      .write();
   }
   async removeMember(notebookId: string, userId: string) {
-    await this.members.del(`${notebookId}${SEP}${userId}`);
-    await this.memberships.del(`${userId}${SEP}${notebookId}`);
+    await this.db
+      .batch()
+      .del(`${notebookId}${SEP}${userId}`, { sublevel: this.members })
+      .del(`${userId}${SEP}${notebookId}`, { sublevel: this.memberships })
+      .write();
   }
   async getRole(notebookId: string, userId: string) {
     const role = await this.members.get(`${notebookId}${SEP}${userId}`);
@@ -307,6 +329,7 @@ export async function openLevelStore(path: string, options: { compactAfter: numb
   return {
     docs,
     meta: new LevelMetaStore(
+      db,
       json<UserRecord>('users'),
       text('usernames'),
       text('tokens'),
@@ -317,9 +340,56 @@ export async function openLevelStore(path: string, options: { compactAfter: numb
       json<LiveSessionRecord>('live-sessions'),
       text('join-codes'),
     ),
+    snapshot: () => rawEntries(db),
     close: async () => {
       await docs.settle();
       await db.close();
     },
   };
+}
+
+/**
+ * Every entry of the database as raw bytes (sublevel prefixes included), read from one LevelDB
+ * snapshot: the iterator is created (and its snapshot taken) synchronously by this call, so the
+ * entries are the database as it was at this instant, whatever is written while they are read.
+ */
+export function rawEntries(db: Level<string, string>): AsyncGenerator<RawEntry> {
+  const iterator = db.iterator<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+  return (async function* () {
+    try {
+      for await (const [key, value] of iterator) yield [key, value] as RawEntry;
+    } finally {
+      await iterator.close();
+    }
+  })();
+}
+
+/** Opens a data directory's database (`<data-dir>/db`) that no server holds, for an offline backup. */
+export async function openRawDatabase(path: string): Promise<Level<string, string>> {
+  const db = new Level<string, string>(path, { createIfMissing: false });
+  await db.open();
+  return db;
+}
+
+/** Writes raw entries into a new database at `path` (which must not exist), in batches. */
+export async function writeRawDatabase(path: string, entries: (put: (entry: RawEntry) => Promise<void>) => Promise<void>): Promise<void> {
+  const db = new Level<string, string>(path, { createIfMissing: true, errorIfExists: true });
+  await db.open();
+  const raw = { keyEncoding: 'view', valueEncoding: 'view' } as const;
+  let batch = db.batch();
+  let bytes = 0;
+  try {
+    await entries(async ([key, value]) => {
+      batch.put<Uint8Array, Uint8Array>(key, value, raw);
+      bytes += key.byteLength + value.byteLength;
+      if (bytes >= 4 * 1024 * 1024) {
+        await batch.write();
+        batch = db.batch();
+        bytes = 0;
+      }
+    });
+    await batch.write();
+  } finally {
+    await db.close();
+  }
 }

@@ -81,8 +81,13 @@ export interface MetaStore {
   notebooksOf(userId: string): Promise<Array<{ notebookId: string; role: Role }>>;
 }
 
+/** One database entry as stored: key and value bytes, sublevel prefix included. */
+export type RawEntry = [key: Uint8Array, value: Uint8Array];
+
 export interface Store {
   docs: DocumentLog;
   meta: MetaStore;
+  /** Every entry as of this call (one consistent snapshot), for a backup; close by finishing or breaking the iteration. */
+  snapshot(): AsyncGenerator<RawEntry>;
   close(): Promise<void>;
 }
