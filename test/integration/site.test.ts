@@ -3,7 +3,7 @@
 // cookies' Secure flag, WebSocket log lines); without it, spoofing them changes nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
@@ -12,9 +12,16 @@ import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 
+const madeDirs: string[] = [];
+after(() => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A client dir with a recognizable page, so the test does not need a client build. */
 function fakeClient(): string {
-  const dir = join(tempDir('cohort-client-'), 'client');
+  const parent = tempDir('cohort-fake-client-');
+  madeDirs.push(parent);
+  const dir = join(parent, 'client');
   mkdirSync(dir);
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>fake cohort page</title><script src="./assets/app.js"></script>');
   return dir;
