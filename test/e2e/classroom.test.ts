@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { apiCall, joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
+import { apiCall, joinAsGuest, newContext, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
 import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
 
 let e2e: E2E;
@@ -74,7 +74,7 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await mainCell(t, 'c0').locator('.cell-toolbar').click();
 
     // A wrong code gets a clear message, not a status code.
-    const stray = await e2e.browser.newContext();
+    const stray = await newContext(e2e.browser);
     const strayPage = await stray.newPage();
     await strayPage.goto(`${e2e.url}/#/join/ZZZZZZZ`);
     await strayPage.locator('form.join-form input[name="name"]').fill('Nobody');
@@ -182,7 +182,7 @@ test('join page: a signed-in member joins from the list with their account; repe
   const nb = await strict.createNotebook(strict.adminToken, 'Join rules', notebookOf([codeCell('1 + 1')]));
   const started = await apiCall<{ code: string }>(strict.url, strict.adminToken, 'POST', `/api/notebooks/${nb.id}/session`);
   const signedIn = await signIn(strict.browser, strict.url, member.token);
-  const guest = await strict.browser.newContext();
+  const guest = await newContext(strict.browser);
   try {
     // From the notebook list: type the code, the join page knows who you are and asks no name.
     await signedIn.page.locator('form.join-entry input').fill(started.code.toLowerCase());

@@ -1,7 +1,12 @@
 // Shared set-up of the browser tests: the real Cohort server (port 0, temp data dir) from the
-// server's test helper, one Chromium, and REST shortcuts used to arrange a scenario.
+// server's test helper, one Chromium, and REST shortcuts used to arrange a scenario. With
+// COHORT_E2E_NGINX=1 (set by behind-nginx.test.ts, which also hands over a certificate that Node
+// trusts) the same tests run through a real nginx: https://127.0.0.1:<port>/cohort/ in front of
+// Cohort started with --base-url /cohort/ --trust-proxy 1.
 import type { Browser } from 'playwright-core';
-import { startTestServer } from '../helpers/server.ts';
+import { rmSync } from 'node:fs';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { startNginx } from '../helpers/nginx.ts';
 import { apiCall, launchBrowser } from '../helpers/browser.ts';
 import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
@@ -23,27 +28,55 @@ export interface E2E {
   close(): Promise<void>;
 }
 
+/** The proxy in front when the tests run behind nginx, else none. */
+async function proxyFor(server: TestServer): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (process.env['COHORT_E2E_NGINX'] !== '1') return undefined;
+  const cert = process.env['COHORT_E2E_NGINX_CERT'];
+  const key = process.env['COHORT_E2E_NGINX_KEY'];
+  if (!cert || !key) throw new Error('COHORT_E2E_NGINX needs COHORT_E2E_NGINX_CERT and _KEY (run test/e2e/behind-nginx.test.ts)');
+  const dir = tempDir('cohort-nginx-');
+  const nginx = await startNginx({ upstreamPort: server.port, certificate: { cert, key }, dir });
+  // Read by behind-nginx.test.ts: proof that the run really went through the proxy.
+  console.log(`e2e through nginx: ${nginx.url}/ -> ${server.url}/`);
+  return {
+    url: nginx.url,
+    close: async () => {
+      await nginx.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startE2E(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<E2E> {
-  const server = await startTestServer({ clientDir: builtClientDir(), ...overrides });
+  const behindNginx = process.env['COHORT_E2E_NGINX'] === '1';
+  const server = await startTestServer({
+    clientDir: builtClientDir(),
+    ...(behindNginx ? { baseUrl: '/cohort/', trustProxy: 1 } : {}),
+    ...overrides,
+  });
   let browser: Browser;
+  let proxy: Awaited<ReturnType<typeof proxyFor>>;
   try {
+    proxy = await proxyFor(server);
     browser = await launchBrowser();
   } catch (error) {
+    await proxy?.close();
     await server.close();
     throw error;
   }
+  const url = proxy?.url ?? server.url;
   return {
-    url: server.url,
+    url,
     adminToken: server.adminToken,
     browser,
     createUser: (name) => server.createUser(name),
-    createNotebook: (token, name, notebook) =>
-      apiCall<Summary>(server.url, token, 'POST', '/api/notebooks', notebook ? { name, notebook } : { name }),
+    createNotebook: (token, name, notebook) => apiCall<Summary>(url, token, 'POST', '/api/notebooks', notebook ? { name, notebook } : { name }),
     async setMember(ownerToken, notebookId, userIdOrName, role) {
-      await apiCall(server.url, ownerToken, 'PUT', `/api/notebooks/${notebookId}/members/${encodeURIComponent(userIdOrName)}`, { role });
+      await apiCall(url, ownerToken, 'PUT', `/api/notebooks/${notebookId}/members/${encodeURIComponent(userIdOrName)}`, { role });
     },
     async close() {
       await browser.close();
+      await proxy?.close();
       await server.close();
     },
   };

@@ -30,10 +30,19 @@ export interface SignedInPage {
   pageErrors: Error[];
 }
 
-/** A fresh browser context (its own cookie jar) signed in through the printed login URL. */
-export async function signIn(browser: Browser, baseUrl: string, token: string): Promise<SignedInPage> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+/**
+ * A fresh browser context (its own cookie jar). It accepts the self-signed certificate of the
+ * test nginx (test/e2e/behind-nginx.test.ts); nothing else in the tests speaks TLS.
+ */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ignoreHTTPSErrors: true });
   context.setDefaultTimeout(20_000);
+  return context;
+}
+
+/** A fresh browser context signed in through the printed login URL. */
+export async function signIn(browser: Browser, baseUrl: string, token: string): Promise<SignedInPage> {
+  const context = await newContext(browser);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   page.on('pageerror', (error) => pageErrors.push(error));
@@ -97,8 +106,7 @@ export async function waitForCellText(page: Page, index: number, test: (text: st
  * student typing the code would; resolves once the notebook is on the page.
  */
 export async function joinAsGuest(browser: Browser, baseUrl: string, code: string, name: string): Promise<SignedInPage> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  context.setDefaultTimeout(20_000);
+  const context = await newContext(browser);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   page.on('pageerror', (error) => pageErrors.push(error));
