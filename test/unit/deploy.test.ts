@@ -86,11 +86,19 @@ test('the unit hardens the service without taking from the kernel sandbox what i
   assert.equal(one('KillMode'), 'mixed', 'Cohort stops its own kernels on SIGTERM');
 });
 
-test('systemd-analyze finds nothing to say about the unit', () => {
-  const verified = spawnSync('systemd-analyze', ['verify', UNIT], { encoding: 'utf8' });
+test('systemd-analyze finds nothing to say about the units', () => {
+  const units = ['cohort.service', 'cohort-backup.service', 'cohort-backup.timer'].map((name) => join(projectRoot, 'deploy/systemd', name));
+  const verified = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
   assert.equal(verified.error, undefined, 'systemd-analyze is missing: run npm run setup');
   assert.equal(verified.status, 0, verified.stderr);
   assert.equal(`${verified.stdout}${verified.stderr}`.trim(), '');
+});
+
+test('the backup unit runs the backup command on the unit\'s data dir', () => {
+  const backup = parseUnit(readFileSync(join(projectRoot, 'deploy/systemd/cohort-backup.service'), 'utf8')).get('Service')!;
+  const exec = backup.get('ExecStart')?.[0] ?? '';
+  assert.match(exec, /npm run --silent backup -- --data-dir \/var\/lib\/cohort --out \/var\/backups\/cohort\//);
+  assert.equal(backup.get('User')?.[0], one('User'), 'the backup socket is the service user\'s alone');
 });
 
 test('the nginx site proxies the unit\'s address and base URL, with Cohort\'s body limit', () => {
