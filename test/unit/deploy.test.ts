@@ -97,7 +97,10 @@ test('systemd-analyze finds nothing to say about the units', () => {
 test('the backup unit runs the backup command on the unit\'s data dir', () => {
   const backup = parseUnit(readFileSync(join(projectRoot, 'deploy/systemd/cohort-backup.service'), 'utf8')).get('Service')!;
   const exec = backup.get('ExecStart')?.[0] ?? '';
-  assert.match(exec, /npm run --silent backup -- --data-dir \/var\/lib\/cohort --out \/var\/backups\/cohort\//);
+  const script = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['backup']!;
+  const [node, importFlag, loader, entry] = script.split(' ');
+  assert.equal(`${node} ${importFlag} ${loader}`, 'node --import tsx', script);
+  assert.ok(exec.includes(`/usr/bin/node --import tsx /opt/cohort/${entry} --data-dir /var/lib/cohort --out /var/backups/cohort/`), exec);
   assert.equal(backup.get('User')?.[0], one('User'), 'the backup socket is the service user\'s alone');
 });
 
