@@ -35,12 +35,12 @@ export function sendError(res: Response, status: number, code: string, message: 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
-      log.error({ err, path: req.path }, 'error after response started');
+      log.error({ err, path: req.path, address: req.ip }, 'error after response started');
       res.end();
       return;
     }
     if (hasStatus(err) && err.status >= 400 && err.status < 600 && !('type' in err)) {
-      if (err.status >= 500) log.error({ err, path: req.path }, err.message);
+      if (err.status >= 500) log.error({ err, path: req.path, address: req.ip }, err.message);
       sendError(res, err.status, codeOf(err), err.message);
       return;
     }
@@ -58,7 +58,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       sendError(res, bodyError.status, 'bad_request', bodyError.message ?? 'bad request');
       return;
     }
-    log.error({ err, path: req.path, method: req.method }, 'unhandled error in request');
+    log.error({ err, path: req.path, method: req.method, address: req.ip }, 'unhandled error in request');
     sendError(res, 500, 'internal', 'internal server error');
   };
 }
