@@ -30,8 +30,20 @@ export interface BackupEndpoint {
   close(): Promise<void>;
 }
 
-/** Listens for backup requests. Call after the store is open: holding its lock, no other server uses this data dir. */
+/**
+ * Listens for backup requests. Call after the store is open: holding its lock, no other server
+ * uses this data dir. A server that cannot listen still serves; the error says backups need it.
+ */
 export async function listenForBackups(dataDir: string, store: Store, log: Logger): Promise<BackupEndpoint> {
+  try {
+    return await listen(dataDir, store, log);
+  } catch (err) {
+    log.error({ err, path: backupSocketPath(dataDir) }, 'cannot listen on the backup socket: `npm run backup` cannot reach this server');
+    return { path: undefined, close: async () => undefined };
+  }
+}
+
+async function listen(dataDir: string, store: Store, log: Logger): Promise<BackupEndpoint> {
   const path = backupSocketPath(dataDir);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     log.warn({ path }, 'data directory path too long for the backup socket: `npm run backup` cannot reach this server');

@@ -71,8 +71,8 @@ export function createSite(app: express.Express, options: SiteOptions): express.
     // `/prefix` without its slash: the page's relative asset URLs need the slash to resolve.
     site.use((req, res, next) => {
       if (req.path !== mountPath) return next();
-      const query = req.originalUrl.slice(req.originalUrl.indexOf('?') >= 0 ? req.originalUrl.indexOf('?') : req.originalUrl.length);
-      res.redirect(308, base + query);
+      const query = req.originalUrl.indexOf('?');
+      res.redirect(308, base + (query >= 0 ? req.originalUrl.slice(query) : ''));
     });
   }
   if (options.beforeApp) site.use(mountPath, options.beforeApp);
