@@ -1,6 +1,6 @@
 // Shared set-up of the browser tests: the real Cohort server (port 0, temp data dir) from the
 // server's test helper, one Chromium, and REST shortcuts used to arrange a scenario. With
-// COHORT_E2E_NGINX=1 (set by behind-nginx.test.ts, which also hands over a certificate that Node
+// COHORT_E2E_NGINX=1 (set by behindNginx.ts for nginx-*.test.ts, with a certificate that Node
 // trusts) the same tests run through a real nginx: https://127.0.0.1:<port>/cohort/ in front of
 // Cohort started with --base-url /cohort/ --trust-proxy 1.
 import type { Browser } from 'playwright-core';
@@ -33,10 +33,10 @@ async function proxyFor(server: TestServer): Promise<{ url: string; close(): Pro
   if (process.env['COHORT_E2E_NGINX'] !== '1') return undefined;
   const cert = process.env['COHORT_E2E_NGINX_CERT'];
   const key = process.env['COHORT_E2E_NGINX_KEY'];
-  if (!cert || !key) throw new Error('COHORT_E2E_NGINX needs COHORT_E2E_NGINX_CERT and _KEY (run test/e2e/behind-nginx.test.ts)');
+  if (!cert || !key) throw new Error('COHORT_E2E_NGINX needs COHORT_E2E_NGINX_CERT and _KEY (run test/e2e/nginx-*.test.ts)');
   const dir = tempDir('cohort-nginx-');
   const nginx = await startNginx({ upstreamPort: server.port, certificate: { cert, key }, dir });
-  // Read by behind-nginx.test.ts: proof that the run really went through the proxy.
+  // Read by behindNginx.ts: proof that the run really went through the proxy.
   console.log(`e2e through nginx: ${nginx.url}/ -> ${server.url}/`);
   return {
     url: nginx.url,

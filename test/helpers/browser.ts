@@ -32,7 +32,7 @@ export interface SignedInPage {
 
 /**
  * A fresh browser context (its own cookie jar). It accepts the self-signed certificate of the
- * test nginx (test/e2e/behind-nginx.test.ts); nothing else in the tests speaks TLS.
+ * test nginx (test/e2e/nginx-*.test.ts); nothing else in the tests speaks TLS.
  */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ignoreHTTPSErrors: true });

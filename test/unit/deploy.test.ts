@@ -2,7 +2,7 @@
 // environment are what Cohort accepts (and carry no secret on the command line), its hardening
 // leaves the kernel sandbox what it needs, systemd itself finds nothing wrong with it, and the
 // nginx site proxies the unit's address, base URL and body size. (The nginx site is run for real
-// by test/e2e/behind-nginx.test.ts.)
+// by test/e2e/nginx-*.test.ts and test/integration/behind-nginx.test.ts.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
