@@ -102,9 +102,16 @@ export async function spawnServer(
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
-    timeoutMs: 20_000,
-    message: 'server process did not print its URL',
-  });
+  let url: string;
+  try {
+    // Generous: on a busy machine tsx compiles the server slowly, and LevelDB may replay a long log.
+    url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
+      timeoutMs: 60_000,
+      message: 'server process did not print its URL',
+    });
+  } catch (error) {
+    child.kill('SIGKILL'); // the caller never gets the child: do not leave it running
+    throw new Error(`${(error as Error).message}\n${out}`);
+  }
   return { child, url, output: () => out };
 }
