@@ -3,6 +3,7 @@
 // writes, kernels by state), connections, a refused write, a join, a kernel quota.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { sharedRoom } from '../../shared/rooms.ts';
 import { notebookOf } from '../../shared/schema.ts';
@@ -35,7 +36,7 @@ const code = (id: string, source: string) => ({ cell_type: 'code' as const, id, 
 describe('GET /metrics', { timeout: 120_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ metricsToken: METRICS_TOKEN, maxKernelsPerUser: 1, baseUrl: '/cohort/' });
+    s = await startTestServer({ metricsToken: METRICS_TOKEN, maxKernelsPerUser: 1, baseUrl: '/cohort/', joinAttemptsPerMinute: 2, maxMessageBytes: 64 * 1024 });
   });
   after(() => s?.close());
 
@@ -109,6 +110,25 @@ describe('GET /metrics', { timeout: 120_000 }, () => {
     const joined = await scrape(s);
     assert.equal(joined.get('cohort_joins_total{result="refused"}'), 1);
     assert.equal(joined.get('cohort_joins_total{result="joined"}'), 1);
+    // Two failures a minute are allowed; the third attempt is refused by the limit.
+    assert.equal((await join('ZZZZZZZ')).status, 404);
+    assert.equal((await join('ZZZZZZZ')).status, 429);
+    const limited = await scrape(s);
+    assert.equal(limited.get('cohort_joins_total{result="rate_limited"}'), 1);
+    assert.equal(limited.get('cohort_quota_hits_total{quota="join_rate"}'), 1);
+  });
+
+  test('a WebSocket message over --max-message-bytes counts as a quota hit', async () => {
+    const { body: nb } = await s.api(s.adminToken)<{ id: string }>('POST', '/api/notebooks', { name: 'Big message' });
+    const ws = new WebSocket(`${s.wsUrl}/${nb.id}?token=${s.adminToken}`);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    ws.send(new Uint8Array(100 * 1024));
+    assert.equal(await closed, 1009);
+    await eventually(async () => (await scrape(s)).get('cohort_quota_hits_total{quota="message_size"}') === 1, { message: 'not counted' });
   });
 });
 
