@@ -89,9 +89,9 @@ async function startOnce(options: { upstreamPort: number; certificate: Certifica
   writeFileSync(
     join(dir, 'nginx.conf'),
     [
-      // As root, workers would switch to `nobody` and could not use this private temp dir.
-      process.getuid?.() === 0 ? 'user root root;' : '',
-      'worker_processes 1;',
+      // One process, no workers: with the parent-death signal below it cannot outlive the test
+      // (nginx's workers would survive a killed master).
+      'master_process off;',
       `pid ${join(dir, 'nginx.pid')};`,
       'error_log stderr warn;',
       'events { worker_connections 512; }',
@@ -103,7 +103,8 @@ async function startOnce(options: { upstreamPort: number; certificate: Certifica
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(NGINX, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], {
+  // setpriv --pdeathsig: nginx gets SIGKILL if the test process dies without closing it.
+  const child: ChildProcess = spawn('setpriv', ['--pdeathsig', 'KILL', '--', NGINX, '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off;'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -115,6 +115,7 @@ test('the nginx site proxies the unit\'s address and base URL, with Cohort\'s bo
   for (const header of ['Upgrade $http_upgrade', 'Connection $cohort_connection', 'X-Forwarded-For $proxy_add_x_forwarded_for', 'X-Forwarded-Proto $scheme', 'Host $http_host']) {
     assert.ok(site.includes(`proxy_set_header ${header};`), `missing proxy_set_header ${header}`);
   }
+  assert.doesNotMatch(site, /gzip_types[^;]*json/, 'API answers hold tokens: never compress them (BREACH)');
   const timeout = /proxy_read_timeout (\d+)h;/.exec(site);
   assert.ok(timeout && Number(timeout[1]) >= 1, 'idle sync sockets need a long read timeout');
 });
