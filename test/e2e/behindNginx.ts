@@ -2,8 +2,10 @@
 // TLS with a self-signed certificate made here by openssl, at https://127.0.0.1:<port>/cohort/,
 // Cohort started with --base-url /cohort/ --trust-proxy 1 (fixture.ts does that when
 // COHORT_E2E_NGINX=1). The file runs in its own test process, so that Node's fetch can be told to
-// trust the certificate (NODE_EXTRA_CA_CERTS is read at start-up only). One nginx-*.test.ts per
-// browser file keeps each within the test runner's time per file.
+// trust the certificate (NODE_EXTRA_CA_CERTS is read at start-up only): the file is run directly
+// (node runs its tests in that one process) under a parent-death signal, so if this test is killed
+// (a timeout), that process goes too and leaves no browser, server or nginx behind. One
+// nginx-*.test.ts per browser file keeps each within the test runner's time per file.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -12,9 +14,9 @@ import { makeCertificate } from '../helpers/nginx.ts';
 import { tempDir } from '../helpers/server.ts';
 
 function run(file: string, certificate: { cert: string; key: string }): Promise<{ code: number | null; output: string }> {
-  // The runner marks its test processes; without this, the child would think it is one and skip its file.
+  // The runner marks its test processes; the child is not one of its, and must report as a plain run.
   const { NODE_TEST_CONTEXT: _runnerMark, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', file], {
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, '--import', 'tsx', '--test-reporter=spec', file], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
