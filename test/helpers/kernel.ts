@@ -11,6 +11,8 @@ import { resolveKernelSpec } from '../../server/kernels/kernelspec.ts';
 import type { Logger } from '../../server/kernels/logger.ts';
 import type { KernelMessage } from '../../server/kernels/messages.ts';
 import type { KernelRequest } from '../../server/kernels/request.ts';
+import { DEFAULT_SANDBOX_SETTINGS, KernelSandbox } from '../../server/kernels/sandbox.ts';
+import type { SandboxSettings } from '../../server/kernels/sandbox.ts';
 
 export const REPO_JUPYTER_DIR = resolve(import.meta.dirname, '../../.jupyter');
 
@@ -34,6 +36,13 @@ export function captureLogger(): Logger & { entries: LogEntry[] } {
 /** The python3 kernelspec the server would use (the project's .jupyter first, then the system's). */
 export function python3Spec(logger: Logger): Promise<KernelSpec> {
   return resolveKernelSpec('python3', { extraDirs: [REPO_JUPYTER_DIR], logger });
+}
+
+export const PROJECT_PYTHON_DIR = resolve(import.meta.dirname, '../../.python');
+
+/** The sandbox the server would use (bwrap unless overridden), for kernels launched directly. */
+export function testSandbox(dataDir: string, logger: Logger, overrides: Partial<SandboxSettings> = {}): Promise<KernelSandbox> {
+  return KernelSandbox.create(dataDir, { ...DEFAULT_SANDBOX_SETTINGS, readOnlyPaths: [PROJECT_PYTHON_DIR], ...overrides }, logger);
 }
 
 /** A fresh temp directory, removed when the test ends. */

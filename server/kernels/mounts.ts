@@ -1,0 +1,166 @@
+// Host-side mounts for kernel sandboxes: a pooled kernel's home mount point is made a shared mount
+// before its sandbox starts, and a user's home is bound onto it once the kernel is assigned (the
+// mount propagates into the sandbox, see sandbox.ts); both are detached when the kernel stops, and
+// leftovers of a crashed server are found in /proc/self/mountinfo and detached at the next start.
+//
+// Node has no mount(2). Spawning mount(8) costs 10-15 ms per call here (measured from Node), and
+// one such call sits on a new user's first-result path; so a small resident helper makes the calls
+// instead (Python, which every kernel needs anyway, through ctypes): about 0.2 ms each. It runs
+// with the server's privileges, takes commands only on its stdin from this process, refuses paths
+// outside the data directory, and dies with the server (PR_SET_PDEATHSIG, and EOF on stdin).
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+
+import { parseMountInfo } from './cgroups.ts';
+import type { Logger } from './logger.ts';
+
+const HELPER = String.raw`
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+MS_BIND, MS_SHARED, MNT_DETACH, PR_SET_PDEATHSIG = 4096, 1 << 20, 2, 1
+libc.prctl(PR_SET_PDEATHSIG, 9)
+if os.getppid() != int(sys.argv[2]):
+    sys.exit(1)
+root = os.path.realpath(sys.argv[1])
+
+def inside(path):
+    real = os.path.realpath(path)
+    if real != root and not real.startswith(root + '/'):
+        raise ValueError('%s is outside %s' % (path, root))
+    return real.encode()
+
+def check(rc, what, path):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, '%s %s: %s' % (what, path, os.strerror(err)))
+
+for line in sys.stdin:
+    request = json.loads(line)
+    try:
+        op = request['op']
+        if op == 'share':
+            path = inside(request['path'])
+            check(libc.mount(path, path, None, MS_BIND, None), 'bind', request['path'])
+            check(libc.mount(None, path, None, MS_SHARED, None), 'make shared', request['path'])
+        elif op == 'bind':
+            source, target = inside(request['source']), inside(request['target'])
+            check(libc.mount(source, target, None, MS_BIND, None), 'bind onto', request['target'])
+        elif op == 'detach':
+            check(libc.umount2(inside(request['path']), MNT_DETACH), 'detach', request['path'])
+        else:
+            raise ValueError('unknown op %r' % op)
+        answer = {'id': request['id'], 'ok': True}
+    except Exception as error:
+        answer = {'id': request['id'], 'error': str(error)}
+    sys.stdout.write(json.dumps(answer) + '\n')
+    sys.stdout.flush()
+`;
+
+type Request = { op: 'share'; path: string } | { op: 'bind'; source: string; target: string } | { op: 'detach'; path: string };
+
+export class MountHelper {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+  constructor(
+    /** Every path the helper touches must be inside this directory. */
+    private readonly root: string,
+    private readonly logger: Logger,
+    private readonly python = '/usr/bin/python3',
+  ) {}
+
+  /** Binds `path` onto itself and makes it a shared mount: mounts made on it later propagate to its copies. */
+  share(path: string): Promise<void> {
+    return this.call({ op: 'share', path });
+  }
+
+  bind(source: string, target: string): Promise<void> {
+    return this.call({ op: 'bind', source, target });
+  }
+
+  /** Lazy unmount (MNT_DETACH): gone from the tree at once, released when nothing uses it. */
+  detach(path: string): Promise<void> {
+    return this.call({ op: 'detach', path });
+  }
+
+  /** Detaches every mount at or below `dir`, topmost first, until none is left. */
+  async detachAllUnder(dir: string): Promise<void> {
+    for (let round = 0; round < 20; round++) {
+      const left = await mountPointsUnder(dir);
+      if (left.length === 0) return;
+      // The last entries are the most recent mounts: stacked ones come after what they cover.
+      for (const path of left.reverse()) await this.detach(path);
+    }
+    throw new Error(`mounts under ${dir} could not be removed`);
+  }
+
+  dispose(): void {
+    this.child?.stdin.end();
+    this.child = undefined;
+  }
+
+  private call(request: Request): Promise<void> {
+    const child = (this.child ??= this.start());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.holdOpen(child, true);
+      child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+    });
+  }
+
+  /**
+   * The helper must not keep the server (or a test) alive by itself, but a call waiting for its
+   * answer must: the process is referenced only while answers are due.
+   */
+  private holdOpen(child: ChildProcessWithoutNullStreams, hold: boolean): void {
+    for (const handle of [child, child.stdout]) {
+      if (!(handle instanceof Socket) && handle !== child) continue;
+      if (hold) handle.ref();
+      else handle.unref();
+    }
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    const child = spawn(this.python, ['-I', '-c', HELPER, this.root, String(process.pid)], { env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      let answer: { id?: unknown; ok?: unknown; error?: unknown };
+      try {
+        answer = JSON.parse(line) as typeof answer;
+      } catch {
+        this.logger.error({ line }, 'mount helper wrote something unexpected');
+        return;
+      }
+      const waiter = typeof answer.id === 'number' ? this.waiting.get(answer.id) : undefined;
+      if (!waiter) return;
+      this.waiting.delete(answer.id as number);
+      if (this.waiting.size === 0) this.holdOpen(child, false);
+      if (answer.ok === true) waiter.resolve();
+      else waiter.reject(new Error(`mount helper: ${String(answer.error)}`));
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => this.logger.warn({ line }, 'mount helper'));
+    const fail = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(new Error(`mount helper ${why}`));
+      this.waiting.clear();
+    };
+    child.on('error', (error) => fail(`failed: ${error.message}`));
+    child.on('exit', (code, signal) => fail(`exited (${signal ?? code})`));
+    // Not referenced while idle (see holdOpen); it ends when the server does.
+    for (const stream of [child.stdin, child.stderr]) if (stream instanceof Socket) stream.unref();
+    this.holdOpen(child, false);
+    return child;
+  }
+}
+
+/** Mount points at or below `dir`, in /proc/self/mountinfo order (older first). */
+export async function mountPointsUnder(dir: string): Promise<string[]> {
+  const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  return mounts.map((m) => m.mountPoint).filter((point) => point === dir || point.startsWith(`${dir}/`));
+}
