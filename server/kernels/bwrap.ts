@@ -50,7 +50,8 @@ export interface BwrapCommand {
   command: string[];
 }
 
-const SETPRIV = '/usr/bin/setpriv';
+export const SETPRIV = '/usr/bin/setpriv';
+export const SETSID = '/usr/bin/setsid';
 
 export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
   const options = [
@@ -70,7 +71,7 @@ export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
     '--dev', '/dev',
     '--perms', '1777', '--tmpfs', SANDBOX_TMP,
     '--perms', '1777', '--tmpfs', '/dev/shm',
-    ...readOnlyBinds(plan.readOnly).flatMap((path) => ['--ro-bind', path, path]),
+    ...readOnlyBindsWithParents(plan.readOnly),
     '--perms', '0755', '--dir', '/run',
     '--bind', plan.runDir, SANDBOX_RUN_DIR,
     '--perms', '0755', '--dir', '/home',
@@ -81,10 +82,35 @@ export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
     // Last: everything above was made on the sandbox's root; from here on it is read-only.
     '--remount-ro', '/',
   ];
+  // The kernel leads a session and process group of its own (the sandbox's init leads the one
+  // --new-session made), so an interrupt to its group reaches it and what it started, as
+  // jupyter_client's does, and never the init. setsid(1) does not fork here: the kernel is not a
+  // group leader when it runs it.
+  const kernel = [SETSID, ...plan.argv];
   const command = plan.dropTo
-    ? [SETPRIV, `--reuid=${plan.dropTo.uid}`, `--regid=${plan.dropTo.gid}`, '--clear-groups', '--inh-caps=-all', '--', ...plan.argv]
-    : plan.argv;
+    ? [SETPRIV, `--reuid=${plan.dropTo.uid}`, `--regid=${plan.dropTo.gid}`, '--clear-groups', '--inh-caps=-all', '--', ...kernel]
+    : kernel;
   return { options, command };
+}
+
+/**
+ * Read-only binds at the host paths, each after its parent directories: bwrap would make missing
+ * parents 0700 root, which the kernel's uid could not pass.
+ */
+function readOnlyBindsWithParents(paths: string[]): string[] {
+  const made = new Set<string>();
+  const options: string[] = [];
+  for (const path of readOnlyBinds(paths)) {
+    const parts = path.split('/').filter(Boolean);
+    for (let depth = 1; depth < parts.length; depth++) {
+      const parent = `/${parts.slice(0, depth).join('/')}`;
+      if (made.has(parent)) continue;
+      made.add(parent);
+      options.push('--perms', '0755', '--dir', parent);
+    }
+    options.push('--ro-bind', path, path);
+  }
+  return options;
 }
 
 /** Extra read-only paths, minus what /usr and /etc already show and paths inside another one. */

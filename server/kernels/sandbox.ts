@@ -18,7 +18,7 @@ import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, chmod, chown, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 
-import { bwrapCommand, encodeArgs, hostRootEntries, SANDBOX_HOME, SANDBOX_RUN_DIR, SANDBOX_TMP } from './bwrap.ts';
+import { bwrapCommand, encodeArgs, hostRootEntries, SANDBOX_HOME, SANDBOX_RUN_DIR, SANDBOX_TMP, SETPRIV, SETSID } from './bwrap.ts';
 import type { RootEntry } from './bwrap.ts';
 import { KernelCgroup } from './cgroups.ts';
 import type { ConnectionInfo } from './connection.ts';
@@ -229,21 +229,32 @@ export class KernelSandbox {
     return kernelDirsRoot(this.dataDir);
   }
 
+  /**
+   * Host directories the kernelspec needs, bound read-only at their own paths: its resource dir,
+   * its interpreter's prefix when outside /usr (a venv, conda), the directories its env puts on
+   * PYTHONPATH and PATH, and the configured extras. Never the root, the data directory or a
+   * directory holding it.
+   */
   private async readOnlyPathsFor(spec: KernelSpec): Promise<string[]> {
     const candidates = [spec.resourceDir, ...this.settings.readOnlyPaths];
     const interpreter = spec.argv[0];
-    // An interpreter outside /usr (a venv, conda) needs its whole prefix: bin/python's ../
-    if (interpreter && isAbsolute(interpreter) && !interpreter.startsWith('/usr/')) candidates.push(dirname(dirname(interpreter)));
+    if (interpreter && isAbsolute(interpreter)) {
+      const real = await realpath(interpreter).catch(() => interpreter);
+      // …/bin/python → … ; /usr/bin/python3 is in /usr already
+      if (!real.startsWith('/usr/')) candidates.push(dirname(dirname(real)));
+    }
     for (const name of ['PYTHONPATH', 'PATH']) {
       for (const entry of (spec.env[name] ?? '').split(':')) if (isAbsolute(entry)) candidates.push(entry);
     }
     const existing: string[] = [];
     for (const path of candidates) {
-      try {
-        if ((await stat(path)).isDirectory()) existing.push(path);
-      } catch (error) {
-        if (!(isObject(error) && (error.code === 'ENOENT' || error.code === 'ENOTDIR'))) throw error;
+      const real = await realpath(path).catch(() => undefined);
+      if (!real || !(await stat(real)).isDirectory()) continue;
+      if (real === '/' || this.dataDir === real || this.dataDir.startsWith(`${real}/`) || real.startsWith(`${this.dataDir}/`)) {
+        this.logger.warn({ path, spec: spec.name }, 'not showing this directory to kernels: it is or holds the data directory');
+        continue;
       }
+      existing.push(real);
     }
     return existing;
   }
@@ -289,7 +300,9 @@ export class KernelSandbox {
     } catch {
       throw new SandboxUnavailableError(`kernel sandbox unavailable: ${bwrapPath} not found; ${advice}`);
     }
-    if (owner && !existsSync('/usr/bin/setpriv')) throw new SandboxUnavailableError(`kernel sandbox unavailable: /usr/bin/setpriv (util-linux) not found; ${advice}`);
+    for (const tool of owner ? [SETPRIV, SETSID] : [SETSID]) {
+      if (!existsSync(tool)) throw new SandboxUnavailableError(`kernel sandbox unavailable: ${tool} (util-linux) not found; ${advice}`);
+    }
     const dir = join(kernelDirsRoot(this.dataDir), `trial-${randomBytes(4).toString('hex')}`);
     await mkdir(join(dir, 'run'), { recursive: true, mode: 0o700 });
     try {

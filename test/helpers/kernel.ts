@@ -1,5 +1,6 @@
 // Shared pieces of the kernel tests: the real python3 kernelspec, a capturing logger, temp
 // data dirs that are removed afterwards, and output collection for a request.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
 import { resolveKernelSpec } from '../../server/kernels/kernelspec.ts';
 import type { Logger } from '../../server/kernels/logger.ts';
 import type { KernelMessage } from '../../server/kernels/messages.ts';
+import { mountPointsUnder } from '../../server/kernels/mounts.ts';
 import type { KernelRequest } from '../../server/kernels/request.ts';
 import { DEFAULT_SANDBOX_SETTINGS, KernelSandbox } from '../../server/kernels/sandbox.ts';
 import type { SandboxSettings } from '../../server/kernels/sandbox.ts';
@@ -48,8 +50,18 @@ export function testSandbox(dataDir: string, logger: Logger, overrides: Partial<
 /** A fresh temp directory, removed when the test ends. */
 export async function tempDataDir(t: Pick<TestContext, 'after'>, prefix = 'cohort-kernels-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => removeDataDir(dir));
   return dir;
+}
+
+/**
+ * Removes a test's data directory. A kernel whose stop is still under way (after hooks run in the
+ * order they were added, so before the kernel's) may still have a home bound in it; a recursive
+ * removal must never walk into a bound home, so mounts are detached first.
+ */
+export async function removeDataDir(dir: string): Promise<void> {
+  for (const point of (await mountPointsUnder(dir)).reverse()) execFileSync('umount', ['--lazy', point]);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** Every iopub message of a request, collected until it is done. */
