@@ -1,7 +1,7 @@
 // Shared pieces of the kernel tests: the real python3 kernelspec, a capturing logger, temp
 // data dirs that are removed afterwards, and output collection for a request.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,4 +111,29 @@ export function startedRunning(request: KernelRequest, timeoutMs = 30_000): Prom
       resolve();
     });
   });
+}
+
+/**
+ * Kernel processes (not their bwrap sandboxes) that belong to one of `dirs`: the directory is on
+ * the command line (no sandbox) or among its mounts (a sandboxed kernel sees its directories
+ * under other names). For checks that a test left no kernel running.
+ */
+export function kernelProcessesUsing(dirs: string[]): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd: string;
+    let mounts: string;
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (!cmd.includes('ipykernel') || /^\S*bwrap /.test(cmd)) continue;
+      mounts = readFileSync(`/proc/${name}/mountinfo`, 'utf8');
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) continue;
+      throw error;
+    }
+    if (processEnded(Number(name))) continue;
+    if (dirs.some((dir) => cmd.includes(dir) || mounts.includes(dir))) found.push(`${name} ${cmd}`);
+  }
+  return found;
 }
