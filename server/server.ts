@@ -126,6 +126,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     clientDir: config.clientDir,
+    kernelSandbox: sandbox.mode,
     extraRoutes: [
       executionRoutes(notebooks, execution, rooms),
       widgetRoutes(notebooks, execution, widgets),

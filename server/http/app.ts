@@ -26,6 +26,8 @@ export interface AppDeps {
   clientDir: string;
   /** Routers added by later layers (execution, kernels), mounted after the core routes. */
   extraRoutes?: Router[];
+  /** Where kernels run, for `GET /api/me` (the client warns owners when kernels are not isolated). */
+  kernelSandbox?: 'bwrap' | 'none';
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -43,7 +45,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(sessionRoutes(deps.users));
+  app.use(sessionRoutes(deps.users, { kernelSandbox: deps.kernelSandbox ?? 'bwrap' }));
   app.use(userRoutes(deps.users, deps.meta));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));

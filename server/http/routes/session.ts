@@ -25,7 +25,12 @@ async function signIn(users: Users, token: unknown, res: Response) {
   return user;
 }
 
-export function sessionRoutes(users: Users): Router {
+export interface SessionRouteOptions {
+  /** Told to signed-in users: with `none` the client shows owners that kernels are not isolated. */
+  kernelSandbox: 'bwrap' | 'none';
+}
+
+export function sessionRoutes(users: Users, options: SessionRouteOptions = { kernelSandbox: 'bwrap' }): Router {
   const router = Router();
 
   router.get('/login', async (req, res) => {
@@ -47,7 +52,7 @@ export function sessionRoutes(users: Users): Router {
 
   router.get('/api/me', (req, res) => {
     const user = userOf(req);
-    res.json({ id: user.id, name: user.name, admin: user.admin });
+    res.json({ id: user.id, name: user.name, admin: user.admin, kernelSandbox: options.kernelSandbox });
   });
 
   return router;
