@@ -1,7 +1,7 @@
 // Records of running kernels, so a server that was SIGKILLed leaves nothing behind: the next
 // start kills kernels whose owning server process is gone, removes their cgroups, mounts and
 // directories, and their records. A record is written before any of a kernel's resources exists.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { KernelCgroup } from './cgroups.ts';
@@ -44,7 +44,10 @@ export async function writeKernelRecord(dataDir: string, record: NewKernelRecord
     ownerStartTime: await processStartTime(process.pid),
   };
   await mkdir(kernelsDir(dataDir), { recursive: true, mode: 0o700 });
-  await writeFile(recordPath(dataDir, record.kernelId), JSON.stringify(full), { mode: 0o600 });
+  // Written aside, then renamed over the old one: a reader never sees a half-written record.
+  const path = recordPath(dataDir, record.kernelId);
+  await writeFile(`${path}.tmp`, JSON.stringify(full), { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }
 
 export async function removeKernelRecord(dataDir: string, kernelId: string): Promise<void> {

@@ -92,12 +92,13 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
+  options: { env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
       '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
