@@ -60,8 +60,11 @@ const CELLS = [code('one', '1+1'), code('pid', 'import os\nos.getpid()'), code('
 /** Every data dir this file used: at the end no kernel of one may run. */
 const usedDataDirs: string[] = [];
 
-after(() => {
+after(async () => {
   assert.deepEqual(kernelProcessesUsing(usedDataDirs), [], 'kernel processes of this file are still running');
+  // Here, not in each test: a test's own after hooks run in the order they were added, so the
+  // data dir would go before the server that writes into it has stopped.
+  for (const dir of usedDataDirs) await removeDataDir(dir);
 });
 
 /** Kills a kernel's process group if it still runs: a failed test must not leave it behind. */
@@ -163,7 +166,6 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
   it('SIGTERM stops every kernel the server started: user, shared and pool kernels', async (t) => {
     const dataDir = tempDir('cohort-lifecycle-');
     usedDataDirs.push(dataDir);
-    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
     const pids = guardPids(t);
     const server = await spawnGuarded(t, dataDir, ['--pool-size', '1']);
     const admin = apiClient(server.url, ADMIN);
@@ -197,7 +199,6 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
   it('a SIGKILLed server takes its sandboxed kernels along; the next start on the same data dir removes what they left', async (t) => {
     const dataDir = tempDir('cohort-lifecycle-');
     usedDataDirs.push(dataDir);
-    t.after(() => removeDataDir(dataDir));
     const pids = guardPids(t);
     const first = await spawnGuarded(t, dataDir, ['--pool-size', '1']);
     const admin = apiClient(first.url, ADMIN);
@@ -237,7 +238,6 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
   it('without a sandbox a SIGKILLed server orphans its kernel; the next start on the same data dir kills it and removes its files', async (t) => {
     const dataDir = tempDir('cohort-lifecycle-');
     usedDataDirs.push(dataDir);
-    t.after(() => removeDataDir(dataDir));
     const pids = guardPids(t);
     const first = await spawnGuarded(t, dataDir, ['--kernel-sandbox', 'none']);
     const admin = apiClient(first.url, ADMIN);

@@ -41,9 +41,10 @@ function text(run: RunAnswer): string {
 
 describe('kernel homes', { timeout: 300_000 }, () => {
   const dataDir = tempDir('cohort-homes-');
-  after(() => removeDataDir(dataDir));
   let server: TestServer;
+  // In this order: hooks run as they were added, and the server writes into its data dir until it stopped.
   after(() => server?.close());
+  after(() => removeDataDir(dataDir));
   const users: Record<string, { id: string; token: string }> = {};
   let nb = '';
 

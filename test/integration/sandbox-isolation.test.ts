@@ -31,8 +31,10 @@ interface RunAnswer {
 }
 
 const usedDataDirs: string[] = [];
-after(() => {
+after(async () => {
   assert.deepEqual(kernelProcessesUsing(usedDataDirs), [], 'kernel processes of this file are still running');
+  // Here, not in each test: a test's after hooks run in the order they were added, before the server's stop.
+  for (const dir of usedDataDirs) await removeDataDir(dir);
 });
 
 const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
@@ -162,7 +164,6 @@ function hostConnects(port: number, token: string): Promise<boolean> {
 async function probe(t: TestContext, mode: 'bwrap' | 'none'): Promise<{ results: Record<Probe, boolean>; errors: Record<string, string>; output: string }> {
   const dataDir = tempDir('cohort-probe-');
   usedDataDirs.push(dataDir);
-  t.after(() => removeDataDir(dataDir));
   const envSecret = `probe-${randomBytes(8).toString('hex')}`;
   const server = await spawnServer(dataDir, ['--kernel-sandbox', mode], { env: { COHORT_PROBE_SECRET: envSecret } });
   t.after(async () => {
