@@ -1,5 +1,5 @@
 // A kernel as the rest of the server sees it: one identity that survives restarts (new
-// process, new ports, same object and listeners), its status, and its end.
+// process, new sandbox, same object and listeners), its status, and its end.
 import { randomUUID } from 'node:crypto';
 
 import type { ConnectionInfo, RequestOptions } from './connection.ts';

@@ -120,7 +120,7 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
     assert.ok(Date.now() - started < 15_000, 'interrupt took too long');
   });
 
-  it('restart gives a fresh process on new ports that has forgotten variables', async () => {
+  it('restart gives a fresh process in a new sandbox that has forgotten variables', async () => {
     await kernel.execute('x = 42').done;
     const oldPid = kernel.pid;
     const oldFile = kernel.connectionFile;
