@@ -52,10 +52,25 @@ export interface CohortServer {
 
 export async function startCohort(config: Config, log: Logger): Promise<CohortServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  // First: a server that cannot isolate kernels as configured refuses to start, before it holds anything.
-  const sandbox = await createSandbox(config, log);
+  // Trying out the sandbox takes a moment (a trial sandbox, cgroup detection): it goes on while the
+  // store opens. A server that cannot isolate kernels as configured refuses to start.
+  const sandboxReady = createSandbox(config, log);
+  sandboxReady.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   const metrics = new Metrics();
-  const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
+  let store: Store;
+  try {
+    store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
+  } catch (error) {
+    (await sandboxReady.catch(() => undefined))?.dispose();
+    throw error;
+  }
+  let sandbox: KernelSandbox;
+  try {
+    sandbox = await sandboxReady;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log);

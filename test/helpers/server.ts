@@ -105,7 +105,8 @@ export async function spawnServer(
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   let url: string;
   try {
-    // Generous: on a busy machine tsx compiles the server slowly, and LevelDB may replay a long log.
+    // Generous: on a busy machine tsx compiles the server slowly, LevelDB may replay a long log, and
+    // the kernel sandbox is tried out first.
     url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
       timeoutMs: 60_000,
       message: 'server process did not print its URL',

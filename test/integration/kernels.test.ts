@@ -12,7 +12,7 @@ import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { recordPath } from '../../server/kernels/orphans.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir, testSandbox } from '../helpers/kernel.ts';
+import { captureLogger, collectIopub, processEnded, processGone, python3Spec, startedRunning, tempDataDir, testSandbox } from '../helpers/kernel.ts';
 import type { KernelSandbox } from '../../server/kernels/sandbox.ts';
 
 describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
@@ -141,6 +141,20 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
     await eventually(() => processGone(oldPid), { timeoutMs: 5000, message: 'old kernel process still running' });
     const reply = await kernel.execute('x').done;
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'NameError');
+  });
+
+  it('shutdown stops everything the kernel started, setsid or not, and removes its cgroup and directory', async () => {
+    const own = await launchKernel({ spec, dataDir, logger, sandbox });
+    const record = JSON.parse(await readFile(recordPath(dataDir, own.id), 'utf8'));
+    const started = await own.execute("import subprocess\nfor _ in range(2): subprocess.Popen(['sleep', '1000'], start_new_session=True)\nsubprocess.Popen(['sleep', '1000'])").reply;
+    assert.equal(started.content.status, 'ok');
+    // Seen from the host: everything in the kernel's cgroup (its sandbox, the kernel, the three sleeps).
+    const inGroup = (await readFile(join(record.cgroup.dirs[0], 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+    assert.ok(inGroup.length >= 5, `expected the sandbox, the kernel and 3 children, got ${inGroup}`);
+    await own.shutdown();
+    for (const pid of inGroup) await eventually(() => processEnded(pid), { timeoutMs: 5000, message: `process ${pid} outlived its kernel` });
+    for (const dir of record.cgroup.dirs) assert.equal(existsSync(dir), false, `cgroup ${dir} is still there`);
+    assert.equal(existsSync(record.kernelDir), false);
   });
 
   it('shutdown stops the process and removes its files; a second shutdown is a no-op', async () => {

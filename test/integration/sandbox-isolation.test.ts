@@ -18,7 +18,9 @@ import { projectRoot } from '../../server/config.ts';
 import type { Output } from '../../shared/nbformat.ts';
 import { kernelProcessesUsing, removeDataDir } from '../helpers/kernel.ts';
 import type { Api } from '../helpers/server.ts';
-import { apiClient, spawnServer, tempDir } from '../helpers/server.ts';
+import { createLogger } from '../../server/log.ts';
+import { startCohort } from '../../server/server.ts';
+import { apiClient, spawnServer, tempDir, testConfig } from '../helpers/server.ts';
 
 const ADMIN = 'admin-test-token';
 const PROBES = ['ownEnvironment', 'anyEnvironment', 'listDataDir', 'readConnectionFile', 'driveOtherKernel', 'seeOtherKernel', 'signalOtherKernel', 'writeProject', 'reachServer', 'listenForHost'] as const;
@@ -235,6 +237,21 @@ function notebook(cells: unknown[]) {
 }
 
 describe('kernel isolation: what a user\'s code can reach', { timeout: 300_000 }, () => {
+  it('a server that cannot sandbox its kernels refuses to start, unless told --kernel-sandbox none', async () => {
+    const dataDir = tempDir('cohort-refuse-');
+    usedDataDirs.push(dataDir);
+    const config = { ...testConfig({ dataDir }), bwrapPath: '/nonexistent/bwrap' };
+    await assert.rejects(startCohort(config, createLogger('silent')), (error: Error) => {
+      assert.match(error.message, /kernel sandbox unavailable: \/nonexistent\/bwrap not found/);
+      assert.match(error.message, /--kernel-sandbox none/);
+      return true;
+    });
+    const unsandboxed = await startCohort({ ...config, kernelSandbox: 'none' }, createLogger('silent'));
+    assert.equal(unsandboxed.kernelSandbox, 'none');
+    await unsandboxed.close();
+  });
+
+
   it('without a sandbox (--kernel-sandbox none) every probe gets through, except the kernel\'s own environment; the server warned at start', async (t) => {
     const { results, errors, output } = await probe(t, 'none');
     const expected = Object.fromEntries(PROBES.map((p) => [p, p !== 'ownEnvironment'])) as Record<Probe, boolean>;
