@@ -18,7 +18,7 @@ async function bannersSeen(e2e: E2E, token: string, notebookId: string): Promise
     // The header is laid out with the banner, in one go: once it is there, the banner is too (or never).
     await page.locator('.notebook-header .kernel-status').waitFor();
     assert.deepEqual(pageErrors, []);
-    return page.locator('.isolation-banner').allTextContents();
+    return await page.locator('.isolation-banner').allTextContents();
   } finally {
     await context.close();
   }
