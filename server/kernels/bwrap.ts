@@ -7,6 +7,7 @@
 //              PID namespace, a minimal /dev
 //   read-write its home at /home/cohort (working directory) and its socket dir at /run/kernel
 // and nothing else: the root itself is read-only, so not even an empty folder can be made there.
+import { spawn } from 'node:child_process';
 import { lstat, readlink } from 'node:fs/promises';
 
 import { isObject } from './messages.ts';
@@ -144,4 +145,26 @@ export async function hostRootEntries(): Promise<RootEntry[]> {
 /** NUL-separated, as `--args <fd>` reads them. */
 export function encodeArgs(options: string[]): Buffer {
   return Buffer.from(options.map((option) => `${option}\0`).join(''), 'utf8');
+}
+
+/** Runs bwrap with its options on fd 3 (as kernels are started) and resolves when it exits with 0. */
+export function runBwrap(bwrapPath: string, options: string[], command: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bwrapPath, ['--args', '3', ...command], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const fd3 = child.stdio[3] as NodeJS.WritableStream | null;
+    fd3?.on('error', () => undefined); // an early exit is reported by the exit code below
+    fd3?.end(encodeArgs(options));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(stderr.trim() || `bwrap ${signal ? `killed by ${signal}` : `exited with code ${code}`}`));
+    });
+  });
 }

@@ -10,7 +10,8 @@
 // outside the data directory, and dies with the server (PR_SET_PDEATHSIG, and EOF on stdin).
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -163,4 +164,18 @@ export class MountHelper {
 export async function mountPointsUnder(dir: string): Promise<string[]> {
   const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
   return mounts.map((m) => m.mountPoint).filter((point) => point === dir || point.startsWith(`${dir}/`));
+}
+
+/**
+ * Removes a kernel directory, but only once nothing is mounted in it: a user's home may be bound
+ * on its placeholder, and a recursive removal would descend into it and delete the user's files.
+ */
+export async function removeKernelDir(dir: string, mounts: MountHelper | undefined): Promise<void> {
+  if (!existsSync(dir)) return;
+  if ((await mountPointsUnder(dir)).length > 0) {
+    if (!mounts) throw new Error(`${dir} still has mounts and this server cannot unmount them`);
+    await mounts.detachAllUnder(dir);
+    if ((await mountPointsUnder(dir)).length > 0) throw new Error(`${dir} still has mounts; not removing it`);
+  }
+  await rm(dir, { recursive: true, force: true });
 }

@@ -8,8 +8,8 @@ import { KernelCgroup } from './cgroups.ts';
 import { kernelsDir } from './connectionFile.ts';
 import type { Logger } from './logger.ts';
 import { isObject } from './messages.ts';
+import { removeKernelDir } from './mounts.ts';
 import { isProcessAlive, signalGroup } from './process.ts';
-import { removeKernelDir } from './sandbox.ts';
 import type { KernelSandbox, SandboxRecord } from './sandbox.ts';
 
 export interface KernelRecord extends SandboxRecord {

@@ -12,13 +12,12 @@
 // kernel start (the pool's whole point); handing the kernel an open directory instead would leave
 // HOME and every absolute path pointing at the placeholder. Binding on the host needs root, so a
 // server that is not root has no pool in the sandbox (see canAssignHome).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, chmod, chown, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 
-import { bwrapCommand, encodeArgs, hostRootEntries, SANDBOX_HOME, SANDBOX_RUN_DIR, SANDBOX_TMP, SETPRIV, SETSID } from './bwrap.ts';
+import { bwrapCommand, encodeArgs, hostRootEntries, runBwrap, SANDBOX_HOME, SANDBOX_RUN_DIR, SANDBOX_TMP, SETPRIV, SETSID } from './bwrap.ts';
 import type { RootEntry } from './bwrap.ts';
 import { KernelCgroup } from './cgroups.ts';
 import type { ConnectionInfo } from './connection.ts';
@@ -31,7 +30,7 @@ import { DEFAULT_LIMITS, KernelLimiter } from './limits.ts';
 import type { KernelLimits, LimitedProcess, LimitEnforcement } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { isObject } from './messages.ts';
-import { MountHelper, mountPointsUnder } from './mounts.ts';
+import { MountHelper, removeKernelDir } from './mounts.ts';
 import { expandArgv, signalName } from './process.ts';
 import type { ExitInfo, SpawnedKernel, SpawnKernelOptions } from './process.ts';
 
@@ -224,11 +223,6 @@ export class KernelSandbox {
     this.mounts?.dispose();
   }
 
-  /** The kernel dir root as records name it (real path). */
-  get kernelDirsRoot(): string {
-    return kernelDirsRoot(this.dataDir);
-  }
-
   /**
    * Host directories the kernelspec needs, bound read-only at their own paths: its resource dir,
    * its interpreter's prefix when outside /usr (a venv, conda), the directories its env puts on
@@ -316,7 +310,7 @@ export class KernelSandbox {
         env: {},
         argv: ['/usr/bin/true'],
       });
-      await runWithArgs(bwrapPath, options, command);
+      await runBwrap(bwrapPath, options, command);
     } catch (error) {
       throw new SandboxUnavailableError(`kernel sandbox unavailable: bubblewrap could not start a sandbox here (${(error as Error).message.trim()}); ${advice}`);
     } finally {
@@ -396,40 +390,4 @@ export class PreparedKernel {
       await this.sandbox.release(this.record);
     })());
   }
-}
-
-/**
- * Removes a kernel directory, but only once nothing is mounted in it: a user's home may be bound
- * on its placeholder, and a recursive removal would descend into it and delete the user's files.
- */
-export async function removeKernelDir(dir: string, mounts: MountHelper | undefined): Promise<void> {
-  if (!existsSync(dir)) return;
-  if ((await mountPointsUnder(dir)).length > 0) {
-    if (!mounts) throw new Error(`${dir} still has mounts and this server cannot unmount them`);
-    await mounts.detachAllUnder(dir);
-    if ((await mountPointsUnder(dir)).length > 0) throw new Error(`${dir} still has mounts; not removing it`);
-  }
-  await rm(dir, { recursive: true, force: true });
-}
-
-/** Runs bwrap with its options on fd 3 (as kernels are started) and resolves when it exits with 0. */
-function runWithArgs(bwrapPath: string, options: string[], command: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bwrapPath, ['--args', '3', ...command], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const fd3 = child.stdio[3] as NodeJS.WritableStream | null;
-    fd3?.on('error', () => undefined); // an early exit is reported by the exit code below
-    fd3?.end(encodeArgs(options));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(stderr.trim() || `bwrap ${signal ? `killed by ${signal}` : `exited with code ${code}`}`));
-    });
-  });
 }
