@@ -31,6 +31,12 @@ export interface BwrapPlan {
    * unprivileged uid in a user namespace, and the sandbox may not make further user namespaces.
    */
   dropTo: { uid: number; gid: number } | undefined;
+  /**
+   * Set when bwrap runs as root of a user namespace that is not the host's (the mount helper's of
+   * a server that is not root): the sandbox gets a user namespace of its own again, with these
+   * ids inside, mapped to that root, i.e. to the server's uid on the host.
+   */
+  mapTo?: { uid: number; gid: number } | undefined;
   network: 'none' | 'host';
   rootEntries: RootEntry[];
   /** Host directories bound read-only at the same path. */
@@ -58,7 +64,9 @@ export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
   const options = [
     '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try',
     ...(plan.network === 'none' ? ['--unshare-net'] : []),
-    ...(plan.dropTo ? ['--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID'] : ['--unshare-user', '--disable-userns']),
+    ...(plan.dropTo
+      ? ['--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
+      : ['--unshare-user', '--disable-userns', ...(plan.mapTo ? ['--uid', String(plan.mapTo.uid), '--gid', String(plan.mapTo.gid), '--cap-drop', 'ALL'] : [])]),
     // The sandbox's init gets SIGKILL when bwrap (or the server, its parent) dies; the PID
     // namespace then ends every process in it, whatever session or group it put itself in.
     '--die-with-parent',
@@ -147,10 +155,11 @@ export function encodeArgs(options: string[]): Buffer {
   return Buffer.from(options.map((option) => `${option}\0`).join(''), 'utf8');
 }
 
-/** Runs bwrap with its options on fd 3 (as kernels are started) and resolves when it exits with 0. */
-export function runBwrap(bwrapPath: string, options: string[], command: string[]): Promise<void> {
+/** Runs bwrap (`launcher`: bwrap, maybe entered through nsenter) with its options on fd 3, as kernels are started; resolves when it exits with 0. */
+export function runBwrap(launcher: string[], options: string[], command: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bwrapPath, ['--args', '3', ...command], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    const [program, ...args] = launcher as [string, ...string[]];
+    const child = spawn(program, [...args, '--args', '3', ...command], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const fd3 = child.stdio[3] as NodeJS.WritableStream | null;

@@ -96,7 +96,7 @@ export class KernelManager {
     this.events = new TypedEmitter((event, error) => logger.error({ err: error, event: String(event) }, 'kernel manager listener threw'));
     let poolSize = options.poolSize ?? 2;
     if (poolSize > 0 && !options.sandbox.canAssignHome) {
-      logger.warn({ poolSize }, 'the warm pool is off: a sandboxed kernel can be given its user\'s home after it started only when the server runs as root');
+      logger.warn({ poolSize }, 'the warm pool is off: this sandbox cannot give a kernel its user\'s home after it started');
       poolSize = 0;
     }
     this.pool = new KernelPool({ size: poolSize, logger, start: () => this.launch(this.defaultSpecName, undefined) });

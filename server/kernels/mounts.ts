@@ -1,7 +1,13 @@
-// Host-side mounts for kernel sandboxes: a pooled kernel's home mount point is made a shared mount
-// before its sandbox starts, and a user's home is bound onto it once the kernel is assigned (the
-// mount propagates into the sandbox, see sandbox.ts); both are detached when the kernel stops, and
-// leftovers of a crashed server are found in /proc/self/mountinfo and detached at the next start.
+// Mounts for kernel sandboxes: a pooled kernel's home mount point is made a shared mount before
+// its sandbox starts, and a user's home is bound onto it once the kernel is assigned (the mount
+// propagates into the sandbox, see sandbox.ts); both are detached when the kernel stops, and
+// leftovers of a crashed server are found in mountinfo and detached at the next start.
+//
+// A root server mounts in the host's mount namespace. A server that is not root cannot; its helper
+// then runs in a user and mount namespace of its own (unshare(1): root in there, the server's uid
+// outside), where it may mount, and sandboxes are started inside those namespaces (nsenter(1)), so
+// the mounts propagate into them just the same. Nothing of it is seen on the host, and it all goes
+// with the helper.
 //
 // Node has no mount(2). Spawning mount(8) costs 10-15 ms per call here (measured from Node), and
 // one such call sits on a new user's first-result path; so a small resident helper makes the calls
@@ -44,7 +50,9 @@ for line in sys.stdin:
     request = json.loads(line)
     try:
         op = request['op']
-        if op == 'share':
+        if op == 'ping':
+            pass
+        elif op == 'share':
             path = inside(request['path'])
             check(libc.mount(path, path, None, MS_BIND, None), 'bind', request['path'])
             check(libc.mount(None, path, None, MS_SHARED, None), 'make shared', request['path'])
@@ -62,7 +70,7 @@ for line in sys.stdin:
     sys.stdout.flush()
 `;
 
-type Request = { op: 'share'; path: string } | { op: 'bind'; source: string; target: string } | { op: 'detach'; path: string };
+type Request = { op: 'ping' } | { op: 'share'; path: string } | { op: 'bind'; source: string; target: string } | { op: 'detach'; path: string };
 
 export class MountHelper {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -73,8 +81,31 @@ export class MountHelper {
     /** Every path the helper touches must be inside this directory. */
     private readonly root: string,
     private readonly logger: Logger,
+    /** Mount in a user and mount namespace of the helper's own (a server that is not root). */
+    readonly ownNamespace = false,
     private readonly python = '/usr/bin/python3',
   ) {}
+
+  /**
+   * What runs a command inside the helper's namespaces (nothing when it mounts on the host). The
+   * helper answers a ping first: before that, its namespaces may not exist yet.
+   */
+  async enterPrefix(): Promise<string[]> {
+    if (!this.ownNamespace) return [];
+    await this.call({ op: 'ping' });
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('mount helper is not running');
+    // --preserve-credentials: the server's uid is root in there already; nsenter must not try
+    // setgroups, which unshare --map-root-user denies.
+    return [NSENTER, `--target=${pid}`, '--user', '--mount', '--preserve-credentials', '--'];
+  }
+
+  /** Mount points at or below `dir` in the helper's mount namespace. */
+  async pointsUnder(dir: string): Promise<string[]> {
+    if (!this.ownNamespace) return mountPointsUnder(dir);
+    await this.call({ op: 'ping' });
+    return mountPointsUnder(dir, `/proc/${this.child!.pid}/mountinfo`);
+  }
 
   /** Binds `path` onto itself and makes it a shared mount: mounts made on it later propagate to its copies. */
   share(path: string): Promise<void> {
@@ -93,7 +124,7 @@ export class MountHelper {
   /** Detaches every mount at or below `dir`, topmost first, until none is left. */
   async detachAllUnder(dir: string): Promise<void> {
     for (let round = 0; round < 20; round++) {
-      const left = await mountPointsUnder(dir);
+      const left = await this.pointsUnder(dir);
       if (left.length === 0) return;
       // The last entries are the most recent mounts: stacked ones come after what they cover.
       for (const path of left.reverse()) await this.detach(path);
@@ -129,7 +160,10 @@ export class MountHelper {
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    const child = spawn(this.python, ['-I', '-c', HELPER, this.root, String(process.pid)], { env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
+    const helper = [this.python, '-I', '-c', HELPER, this.root, String(process.pid)];
+    // unshare(1) execs the helper: same pid, still the server's child.
+    const argv = this.ownNamespace ? [UNSHARE, '--user', '--map-root-user', '--mount', ...helper] : helper;
+    const child = spawn(argv[0]!, argv.slice(1), { env: {}, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: child.stdout }).on('line', (line) => {
       let answer: { id?: unknown; ok?: unknown; error?: unknown };
       try {
@@ -160,9 +194,12 @@ export class MountHelper {
   }
 }
 
-/** Mount points at or below `dir`, in /proc/self/mountinfo order (older first). */
-export async function mountPointsUnder(dir: string): Promise<string[]> {
-  const mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8'));
+export const NSENTER = '/usr/bin/nsenter';
+export const UNSHARE = '/usr/bin/unshare';
+
+/** Mount points at or below `dir`, in mountinfo order (older first). */
+export async function mountPointsUnder(dir: string, mountInfo = '/proc/self/mountinfo'): Promise<string[]> {
+  const mounts = parseMountInfo(await readFile(mountInfo, 'utf8'));
   return mounts.map((m) => m.mountPoint).filter((point) => point === dir || point.startsWith(`${dir}/`));
 }
 
@@ -172,10 +209,11 @@ export async function mountPointsUnder(dir: string): Promise<string[]> {
  */
 export async function removeKernelDir(dir: string, mounts: MountHelper | undefined): Promise<void> {
   if (!existsSync(dir)) return;
-  if ((await mountPointsUnder(dir)).length > 0) {
+  const pointsUnder = (path: string) => (mounts ? mounts.pointsUnder(path) : mountPointsUnder(path));
+  if ((await pointsUnder(dir)).length > 0) {
     if (!mounts) throw new Error(`${dir} still has mounts and this server cannot unmount them`);
     await mounts.detachAllUnder(dir);
-    if ((await mountPointsUnder(dir)).length > 0) throw new Error(`${dir} still has mounts; not removing it`);
+    if ((await pointsUnder(dir)).length > 0) throw new Error(`${dir} still has mounts; not removing it`);
   }
   await rm(dir, { recursive: true, force: true });
 }

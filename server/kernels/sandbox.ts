@@ -10,15 +10,16 @@
 // propagates into that one sandbox (and no other: each kernel has its own placeholder), and the
 // kernel changes into it. Restarting the sandbox with the home bound from the start would cost a
 // kernel start (the pool's whole point); handing the kernel an open directory instead would leave
-// HOME and every absolute path pointing at the placeholder. Binding on the host needs root, so a
-// server that is not root has no pool in the sandbox (see canAssignHome).
+// HOME and every absolute path pointing at the placeholder. A server that is not root cannot bind
+// on the host: its mounts are made in a user and mount namespace of the mount helper's own, and
+// its sandboxes start inside those namespaces (see mounts.ts).
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, chmod, chown, mkdir, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 
 import { bwrapCommand, encodeArgs, hostRootEntries, runBwrap, SANDBOX_HOME, SANDBOX_RUN_DIR, SANDBOX_TMP, SETPRIV, SETSID } from './bwrap.ts';
-import type { RootEntry } from './bwrap.ts';
+import type { BwrapPlan, RootEntry } from './bwrap.ts';
 import { KernelCgroup } from './cgroups.ts';
 import type { ConnectionInfo } from './connection.ts';
 import { CONNECTION_FILE_NAME, ipcConnectionInfo, kernelDirsRoot, longestSocketPath, MAX_SOCKET_PATH, writeConnectionFile } from './connectionFile.ts';
@@ -30,7 +31,7 @@ import { DEFAULT_LIMITS, KernelLimiter } from './limits.ts';
 import type { KernelLimits, LimitedProcess, LimitEnforcement } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { isObject } from './messages.ts';
-import { MountHelper, removeKernelDir } from './mounts.ts';
+import { MountHelper, NSENTER, removeKernelDir, UNSHARE } from './mounts.ts';
 import { expandArgv, signalName } from './process.ts';
 import type { ExitInfo, SpawnedKernel, SpawnKernelOptions } from './process.ts';
 
@@ -100,7 +101,7 @@ export class KernelSandbox {
     const root = process.getuid?.() === 0;
     if (root && settings.kernelUser.uid === 0) throw new Error('kernels must not run as root: choose another --kernel-uid');
     const rootEntries = await hostRootEntries();
-    const mounts = settings.mode === 'bwrap' && root ? new MountHelper(realDataDir, logger) : undefined;
+    const mounts = settings.mode === 'bwrap' ? new MountHelper(realDataDir, logger, !root) : undefined;
     const sandbox = new KernelSandbox(settings, realDataDir, limiter, rootEntries, mounts, logger);
     if (settings.mode === 'bwrap') await sandbox.trial();
     return sandbox;
@@ -117,6 +118,13 @@ export class KernelSandbox {
   /** Whether a started kernel can be given its home later (the warm pool depends on it). */
   get canAssignHome(): boolean {
     return this.settings.mode === 'none' || this.mounts !== undefined;
+  }
+
+  /** The sandbox's user, as bwrapCommand wants it (see BwrapPlan). */
+  private get users(): Pick<BwrapPlan, 'dropTo' | 'mapTo'> {
+    const owner = this.kernelOwner;
+    if (owner) return { dropTo: owner };
+    return { dropTo: undefined, mapTo: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } };
   }
 
   /** The server is root: kernels get their own uid, files made for them are chowned to it. */
@@ -179,7 +187,7 @@ export class KernelSandbox {
       await ensureHome(this.dataDir, home);
       return home;
     }
-    if (!this.mounts) throw new Error('a sandboxed kernel can get its home later only when the server runs as root');
+    if (!this.mounts) throw new Error('this sandbox has no mount helper to give a kernel its home later');
     await ensureHome(this.dataDir, home, this.kernelOwner);
     await this.mounts.bind(home, scratchHome);
     return SANDBOX_HOME;
@@ -257,7 +265,7 @@ export class KernelSandbox {
     const inside = ipcConnectionInfo(SANDBOX_RUN_DIR, spec.name, key);
     await writeConnectionFile(join(runDir, CONNECTION_FILE_NAME), inside, owner);
     const { options, command } = bwrapCommand({
-      dropTo: owner,
+      ...this.users,
       network: this.settings.network,
       rootEntries: this.rootEntries,
       readOnly: await this.readOnlyPathsFor(spec),
@@ -267,7 +275,7 @@ export class KernelSandbox {
       argv: expandArgv(spec, join(SANDBOX_RUN_DIR, CONNECTION_FILE_NAME)),
     });
     return {
-      argv: limits.wrap([this.settings.bwrapPath, '--args', '3', ...command]),
+      argv: limits.wrap([...(await this.mounts!.enterPrefix()), this.settings.bwrapPath, '--args', '3', ...command]),
       // bwrap itself needs no environment; the kernel's is set by --clearenv and --setenv.
       env: { PATH: '/usr/bin:/bin' },
       fd3: encodeArgs([...options, '--info-fd', '4']),
@@ -294,14 +302,14 @@ export class KernelSandbox {
     } catch {
       throw new SandboxUnavailableError(`kernel sandbox unavailable: ${bwrapPath} not found; ${advice}`);
     }
-    for (const tool of owner ? [SETPRIV, SETSID] : [SETSID]) {
+    for (const tool of owner ? [SETPRIV, SETSID] : [SETSID, NSENTER, UNSHARE]) {
       if (!existsSync(tool)) throw new SandboxUnavailableError(`kernel sandbox unavailable: ${tool} (util-linux) not found; ${advice}`);
     }
     const dir = join(kernelDirsRoot(this.dataDir), `trial-${randomBytes(4).toString('hex')}`);
     await mkdir(join(dir, 'run'), { recursive: true, mode: 0o700 });
     try {
       const { options, command } = bwrapCommand({
-        dropTo: owner,
+        ...this.users,
         network: this.settings.network,
         rootEntries: this.rootEntries,
         readOnly: [],
@@ -310,7 +318,7 @@ export class KernelSandbox {
         env: {},
         argv: ['/usr/bin/true'],
       });
-      await runBwrap(bwrapPath, options, command);
+      await runBwrap([...(await this.mounts!.enterPrefix()), bwrapPath], options, command);
     } catch (error) {
       throw new SandboxUnavailableError(`kernel sandbox unavailable: bubblewrap could not start a sandbox here (${(error as Error).message.trim()}); ${advice}`);
     } finally {

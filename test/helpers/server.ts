@@ -92,14 +92,15 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; /** A command the server runs under, e.g. setpriv to another uid. */ prefix?: string[] } = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(
+  const [command, ...args] = [
+    ...(options.prefix ?? []),
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
-      '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
-  );
+    '--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
+    '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs,
+  ] as [string, ...string[]];
+  const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -63,6 +63,13 @@ describe('bwrapCommand', () => {
     assert.equal(command[0], '/usr/bin/setsid');
   });
 
+  it('as root of the mount helper\'s namespace (a server that is not root): a user namespace of its own again, with the server\'s ids, no capability', () => {
+    const { options, command } = bwrapCommand(plan({ dropTo: undefined, mapTo: { uid: 998, gid: 997 } }));
+    const at = options.indexOf('--unshare-user');
+    assert.deepEqual(options.slice(at, at + 8), ['--unshare-user', '--disable-userns', '--uid', '998', '--gid', '997', '--cap-drop', 'ALL']);
+    assert.equal(command[0], '/usr/bin/setsid');
+  });
+
   it('binds read-only what the kernel needs (not what /usr shows, not twice), after passable parents; its home and socket dir read-write', () => {
     const { options } = bwrapCommand(plan());
     assert.deepEqual(pairs(options, '--ro-bind'), [
