@@ -91,12 +91,13 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
-      '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0', ...extraArgs],
+    // The token by environment, as the README says: never on a command line.
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...extraEnv } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
