@@ -2,6 +2,7 @@
 // start the very same server (tests on port 0 with a temp data dir).
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Users } from './auth/users.ts';
@@ -18,6 +19,7 @@ import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
+import { AllowedHosts, refuseUpgradeForHost } from './http/hosts.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -37,6 +39,8 @@ export interface CohortServer {
   readonly kernels: KernelManager;
   readonly execution: ExecutionService;
   readonly classroom: LiveSessions;
+  /** The express app (tests list its routes). */
+  readonly app: Express;
   close(): Promise<void>;
 }
 
@@ -45,7 +49,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log });
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
-  const notebooks = new Notebooks(store, log);
+  const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
   const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites }, log, config.roomIdleMs);
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
@@ -60,7 +64,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  const widgets = new WidgetBridge(log);
+  const widgets = new WidgetBridge(log, {
+    maxStateBytes: config.maxWidgetStateBytes,
+    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
+  });
   const execution = new ExecutionService({
     rooms,
     kernels,
@@ -77,6 +84,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     execution,
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
+    joinsPerSessionPerMinute: config.joinsPerSessionPerMinute,
   });
   const sync = new SyncServer({
     rooms,
@@ -86,6 +94,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxMessageBytes: config.maxMessageBytes,
     allowedOrigins: config.allowedOrigins,
   });
+  const allowedHosts = new AllowedHosts(config.host, config.allowedOrigins);
   const app = createApp({
     users,
     meta: store.meta,
@@ -94,10 +103,11 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    allowedHosts,
     clientDir: config.clientDir,
     extraRoutes: [
-      executionRoutes(notebooks, execution, rooms),
-      widgetRoutes(notebooks, execution, widgets),
+      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       classroomRoutes({
         sessions: classroom,
         notebooks,
@@ -111,6 +121,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
 
   const http = createServer(app);
   http.on('upgrade', (req, socket, head) => {
+    if (refuseUpgradeForHost(allowedHosts, req, socket)) return;
     if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -118,6 +129,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     http.listen(config.port, config.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
+  allowedHosts.listening(port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir }, 'cohort listening');
 
@@ -146,6 +158,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     kernels,
     execution,
     classroom,
+    app,
     close: () => (closing ??= doClose()),
   };
 }
