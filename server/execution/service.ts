@@ -150,6 +150,8 @@ export class ExecutionService {
     // The per-user kernel cap counts shared kernels too, charged to the user whose run starts one.
     const startedBy = key.shared ? this.sharedRunBy.get(id) : key.userId;
     const managed = await this.deps.kernels.kernelFor(key, spec, startedBy);
+    // Revoked while it started: revokeUser stops it; no run may use it meanwhile.
+    if (this.revoked.has(id)) throw new ExecutionError(410, 'access_revoked', 'your access to this notebook was revoked');
     if (before !== managed) {
       session.kernelReplaced();
       session.watch(managed);

@@ -86,6 +86,12 @@ export class RoomProbe {
     }
   }
 
+  /** Waits for the first sync answer or the close: `synced`, or the close code. */
+  async settled(timeoutMs = 10_000): Promise<string> {
+    await this.answered(1, timeoutMs);
+    return this.closeCode !== undefined ? String(this.closeCode) : 'synced';
+  }
+
   /**
    * What this connection may do: its close code if the server refused it, else `rw` or `r`
    * according to whether a write (key `probe.<label>`) is in the server's document afterwards.
