@@ -32,7 +32,7 @@ export class RoomProbe {
     this.ws.binaryType = 'arraybuffer';
     this.closed = new Promise((resolve) => {
       this.ws.on('close', (code) => {
-        this.closeCode = code;
+        this.closeCode ??= code; // a refused upgrade's status stays the answer
         this.wake();
         resolve(code);
       });
