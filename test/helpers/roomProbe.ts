@@ -113,6 +113,19 @@ export class RoomProbe {
     }
   }
 
+  /**
+   * Makes a change in this connection's copy of the document and resolves once the server has
+   * handled it (stored it, or refused it): the marker rule of `outcome`.
+   */
+  async write(change: (doc: Y.Doc) => void, timeoutMs = 10_000): Promise<void> {
+    await this.answered(1, timeoutMs);
+    const sent = this.step2s;
+    const update = captureUpdate(this.doc, () => change(this.doc));
+    this.send((e) => syncProtocol.writeUpdate(e, update));
+    this.send((e) => syncProtocol.writeSyncStep1(e, this.doc));
+    await this.answered(sent + 1, timeoutMs);
+  }
+
   close(): void {
     this.ws.close();
     this.doc.destroy();
