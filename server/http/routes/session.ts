@@ -37,11 +37,15 @@ async function cookieUser(users: Users, req: Request): Promise<UserRecord | unde
   return session ? users.bySession(session) : undefined;
 }
 
-/** The login pages are ours alone: no framing, no script, no referrer (the URL holds a token). */
+/**
+ * The login pages are ours alone: no framing, no script, a referrer (the URL holds a token) only
+ * to this origin. Not `no-referrer`: with it browsers send `Origin: null` on the confirmation
+ * form's POST, which then cannot be told from a foreign one.
+ */
 function loginPageHeaders(res: Response): void {
   res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Referrer-Policy', 'same-origin');
   res.setHeader('Cache-Control', 'no-store');
 }
 
