@@ -238,7 +238,7 @@ export class ExecutionService {
     return results;
   }
 
-  /** A limit error should answer the request (429/503), not only fail the run later. */
+  /** A limit error (429/503) or a revoked user (410) should answer the request, not only fail the run later. */
   private async checkCanStart(key: KernelKey): Promise<void> {
     if (this.deps.kernels.get(key)) return;
     // kernelOf loads documents before kernelFor checks the limits, so a tick is not enough: wait
@@ -254,7 +254,7 @@ export class ExecutionService {
     start.catch(() => undefined); // the run reports a failed start; only limit errors answer here
     try {
       const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), passed]);
-      if (early instanceof Error && 'status' in early && (early.status === 429 || early.status === 503)) throw early;
+      if (early instanceof Error && 'status' in early && [410, 429, 503].includes(early.status as number)) throw early;
     } finally {
       off();
     }
