@@ -103,7 +103,7 @@ export async function spawnServer(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
-    timeoutMs: 20_000,
+    timeoutMs: 60_000, // tsx compiles the server first; on a loaded machine that alone can take 20 s
     message: 'server process did not print its URL',
   });
   return { child, url, output: () => out };

@@ -308,7 +308,7 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
           } finally {
             lease.release();
           }
-        }, { timeoutMs: 60_000, message: `no input prompt for ${a}` });
+        }, { timeoutMs: 120_000, message: `no input prompt for ${a}` });
       },
       request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/stdin`, body: { value: '42' } }),
     },

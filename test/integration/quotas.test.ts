@@ -176,11 +176,11 @@ describe('quotas', { timeout: 300_000 }, () => {
     const grow = await run(owner.api, nb, ['grow']);
     assert.equal(grow.status, 200);
     assert.equal((await run(owner.api, nb, ['shrink'])).status, 200);
-    await eventually(() => value() === 'fits', { message: 'the update that fits never arrived' });
+    await eventually(() => value() === 'fits', { timeoutMs: 30_000, message: 'the update that fits never arrived' });
     assert.match(text0(), /Widget update refused: .* more than the server keeps \(16384, --max-widget-state-bytes\)/);
     const huge = await run(owner.api, nb, ['huge']);
     assert.equal(huge.status, 200);
-    await eventually(() => /Widget update refused/.test(text(outputsToJSON(doc.outputs.get('huge')))), { message: 'no note for the refused model' });
+    await eventually(() => /Widget update refused/.test(text(outputsToJSON(doc.outputs.get('huge')))), { timeoutMs: 30_000, message: 'no note for the refused model' });
     assert.equal([...widgets.values()].filter((m) => m.get('model_name') === 'TextModel').length, 1, 'the oversized model was not created');
 
     // Through the document: a client's change past the bound does not reach the kernel; the
@@ -199,7 +199,7 @@ describe('quotas', { timeout: 300_000 }, () => {
       }
     });
     mine.doc.transact(() => widgetState(model).set('value', 'marker'));
-    await eventually(() => text0().includes('kernel got 6'), { message: 'the change after the refused one never reached the kernel' });
+    await eventually(() => text0().includes('kernel got 6'), { timeoutMs: 30_000, message: 'the change after the refused one never reached the kernel' });
     assert.doesNotMatch(text0(), new RegExp(`kernel got ${2 * WIDGET_STATE_BYTES}`));
 
     // Through REST: a custom message larger than a widget may hold.

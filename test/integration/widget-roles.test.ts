@@ -86,7 +86,7 @@ describe('widget changes through documents follow roles', { timeout: 240_000 }, 
   it('a runner drives their own kernel through their private document (the path works)', async () => {
     const mine = await probe(privateRoom(nb, alice.id), alice.token);
     await mine.write(setSlider(3));
-    await eventually(async () => (await privateLog()).includes('kernel got 3'), { message: 'the runner\'s change never reached the kernel' });
+    await eventually(async () => (await privateLog()).includes('kernel got 3'), { timeoutMs: 30_000, message: 'the runner\'s change never reached the kernel' });
   });
 
   it('demoted to viewer: a change in their private document does not reach their kernel', async () => {
@@ -96,7 +96,7 @@ describe('widget changes through documents follow roles', { timeout: 240_000 }, 
     // Marker through the same document and model: a change by the server itself (always allowed),
     // queued behind whatever was decided about 55.
     await inRoom(privateRoom(nb, alice.id), (doc) => doc.transact(() => setSlider(7)(doc)));
-    await eventually(async () => (await privateLog()).includes('kernel got 7'), { message: 'the marker never reached the kernel' });
+    await eventually(async () => (await privateLog()).includes('kernel got 7'), { timeoutMs: 30_000, message: 'the marker never reached the kernel' });
     assert.doesNotMatch(await privateLog(), /kernel got 55/);
   });
 
@@ -106,25 +106,25 @@ describe('widget changes through documents follow roles', { timeout: 240_000 }, 
     const connectionOfAlice = { userId: alice.id };
     await inRoom(privateRoom(nb, alice.id), (doc) => doc.transact(() => setSlider(66)(doc), connectionOfAlice));
     await inRoom(privateRoom(nb, alice.id), (doc) => doc.transact(() => setSlider(8)(doc)));
-    await eventually(async () => (await privateLog()).includes('kernel got 8'), { message: 'the marker never reached the kernel' });
+    await eventually(async () => (await privateLog()).includes('kernel got 8'), { timeoutMs: 30_000, message: 'the marker never reached the kernel' });
     assert.doesNotMatch(await privateLog(), /kernel got 66/);
     // Promoted again, the same kind of change goes through.
     await setRole(alice, 'runner');
     await inRoom(privateRoom(nb, alice.id), (doc) => doc.transact(() => setSlider(9)(doc), connectionOfAlice));
-    await eventually(async () => (await privateLog()).includes('kernel got 9'));
+    await eventually(async () => (await privateLog()).includes('kernel got 9'), { timeoutMs: 30_000 });
   });
 
   it('an editor demoted to runner no longer moves a shared widget; the owner still does', async () => {
     const shared = await probe(sharedRoom(nb), ed.token);
     await shared.write(setSlider(4));
-    await eventually(async () => (await sharedLog()).includes('kernel got 4'), { message: "the editor's change never reached the shared kernel" });
+    await eventually(async () => (await sharedLog()).includes('kernel got 4'), { timeoutMs: 30_000, message: "the editor's change never reached the shared kernel" });
     await setRole(ed, 'runner');
     // Past the sync layer (as in the race window) and through it: neither reaches the kernel.
     await inRoom(sharedRoom(nb), (doc) => doc.transact(() => setSlider(77)(doc), { userId: ed.id }));
     await shared.write(setSlider(78));
     const owners = await probe(sharedRoom(nb), owner.token);
     await owners.write(setSlider(10));
-    await eventually(async () => (await sharedLog()).includes('kernel got 10'), { message: "the owner's marker never reached the shared kernel" });
+    await eventually(async () => (await sharedLog()).includes('kernel got 10'), { timeoutMs: 30_000, message: "the owner's marker never reached the shared kernel" });
     assert.doesNotMatch(await sharedLog(), /kernel got 7[78]/);
   });
 });
