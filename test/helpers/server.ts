@@ -102,9 +102,23 @@ export async function spawnServer(
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
-    timeoutMs: 60_000, // tsx compiles the server first; on a loaded machine that alone can take 20 s
-    message: 'server process did not print its URL',
-  });
-  return { child, url, output: () => out };
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  try {
+    const url = await eventually(
+      () => {
+        if (exited) throw new Error(`the server exited before listening:\n${out}`);
+        return /"url":"(http:[^"]+)"/.exec(out)?.[1];
+      },
+      {
+        timeoutMs: 60_000, // tsx compiles the server first; on a loaded machine that alone can take 20 s
+        message: 'server process did not print its URL',
+      },
+    );
+    return { child, url, output: () => out };
+  } catch (err) {
+    // A server left running would keep the test file's process (and its kernels) alive.
+    child.kill('SIGKILL');
+    throw err;
+  }
 }
