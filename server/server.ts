@@ -2,6 +2,7 @@
 // start the very same server (tests on port 0 with a temp data dir).
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Users } from './auth/users.ts';
@@ -22,6 +23,7 @@ import { clientAddress, createSite, trustFunction } from './http/site.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { Metrics } from './metrics.ts';
 import { listenForBackups } from './backup/socket.ts';
+import { AllowedHosts, refuseUpgradeForHost } from './http/hosts.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -42,6 +44,8 @@ export interface CohortServer {
   readonly execution: ExecutionService;
   readonly classroom: LiveSessions;
   readonly metrics: Metrics;
+  /** The express app (tests list its routes). */
+  readonly app: Express;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
-  const notebooks = new Notebooks(store, log);
+  const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
   const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites, metrics }, log, config.roomIdleMs);
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
@@ -66,7 +70,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  const widgets = new WidgetBridge(log);
+  const widgets = new WidgetBridge(log, {
+    maxStateBytes: config.maxWidgetStateBytes,
+    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
+  });
   const execution = new ExecutionService({
     rooms,
     kernels,
@@ -86,6 +93,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     execution,
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
+    joinsPerSessionPerMinute: config.joinsPerSessionPerMinute,
   });
   const trust = trustFunction(config.trustProxy);
   const sync = new SyncServer({
@@ -108,6 +116,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: 'local' })),
     ],
   });
+  const allowedHosts = new AllowedHosts(config.host, config.allowedOrigins);
   const app = createApp({
     users,
     meta: store.meta,
@@ -116,10 +125,11 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
+    allowedHosts,
     clientDir: config.clientDir,
     extraRoutes: [
-      executionRoutes(notebooks, execution, rooms),
-      widgetRoutes(notebooks, execution, widgets),
+      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       classroomRoutes({
         sessions: classroom,
         notebooks,
@@ -142,6 +152,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
         : undefined,
   }));
   http.on('upgrade', (req, socket, head) => {
+    if (refuseUpgradeForHost(allowedHosts, req, socket)) return;
     if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -150,6 +161,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   });
   const backups = await listenForBackups(config.dataDir, store, log);
   const port = (http.address() as AddressInfo).port;
+  allowedHosts.listening(port);
   // Without the base URL's final slash, so that `${url}/login` and `${url}/api/...` read naturally.
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.baseUrl.slice(0, -1)}`;
   log.info({ url, dataDir: config.dataDir }, 'cohort listening');
@@ -181,6 +193,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     execution,
     classroom,
     metrics,
+    app,
     close: () => (closing ??= doClose()),
   };
 }

@@ -10,6 +10,9 @@ import type { MetaStore } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { authenticate } from './auth.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
+import { confineGuests } from './guests.ts';
+import type { AllowedHosts } from './hosts.ts';
+import { checkHost } from './hosts.ts';
 import { exportRoutes } from './routes/export.ts';
 import { notebookRoutes } from './routes/notebooks.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -23,6 +26,8 @@ export interface AppDeps {
   log: Logger;
   maxBodyBytes: number;
   allowedOrigins: readonly string[];
+  /** `Host` headers this server answers (DNS-rebinding defence). */
+  allowedHosts: AllowedHosts;
   clientDir: string;
   /** Routers added by later layers (execution, kernels), mounted after the core routes. */
   extraRoutes?: Router[];
@@ -30,6 +35,7 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
+  app.use(checkHost(deps.allowedHosts));
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((_req, res, next) => {
@@ -39,11 +45,12 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   app.use(authenticate(deps.users, deps.allowedOrigins));
+  app.use(confineGuests());
 
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(sessionRoutes(deps.users));
+  app.use(sessionRoutes(deps.users, deps.allowedOrigins));
   app.use(userRoutes(deps.users, deps.meta));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));

@@ -108,6 +108,10 @@ export class SyncServer {
     }
     const state = { room, pong: true };
     this.live.set(conn, state);
+    // Revoked (a guest's session ended) while this socket was being accepted: closing the user's
+    // sockets only finds joined ones, so a socket that joined after that closes itself here.
+    const revoked = this.deps.users.revokedReason(conn.userId);
+    if (revoked) ws.close(CloseCode.Revoked, revoked);
     ws.off('message', buffer);
     ws.on('pong', () => (state.pong = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
