@@ -162,6 +162,11 @@ export class Room {
     });
   }
 
+  /** Readers (execution, export) skip malformed entries and say so here; the repair on load should leave none. */
+  skipped(what: string): void {
+    this.log.warn({ what }, 'a reader skipped a malformed entry of the document');
+  }
+
   /** Resolves when every update made so far is stored (and broadcast). */
   flushed(): Promise<void> {
     return this.writing ? this.writing.then(() => this.flushed()) : Promise.resolve();
