@@ -88,6 +88,7 @@ function copyOf(content: Content): { copy: string; bytes: number } {
     if (content instanceof Y.ContentType) value = content.type.toJSON();
     else if (content instanceof Y.ContentBinary) value = { binary: Buffer.from(content.content).toString('base64') };
     else if (content instanceof Y.ContentDoc) value = { subdocument: content.doc?.guid };
+    else if (content instanceof Y.ContentString) value = content.str;
     else value = content.getContent();
     const json = JSON.stringify(value, (_key, v: unknown) =>
       typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? { binary: Buffer.from(v).toString('base64') } : v,
