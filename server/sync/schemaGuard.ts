@@ -153,13 +153,15 @@ class UpdateCheck {
     let addsContent = false;
     const newMaps: Array<{ item: Y.Item; node: MapNode }> = [];
     for (const item of fresh) {
+      // Deleted content carries nothing, wherever it sits (a client's full state has such items).
+      if (item.content instanceof Y.ContentDeleted) continue;
       const place = this.placeOf(item);
       if (place.kind === 'refused') return schema(place.reason);
       if (place.kind === 'gc') continue;
       const verdict = checkContent(item.content, place.node, place.key);
       if (!verdict.ok) return schema(`${describePlace(place)}: ${verdict.reason}`);
-      if (!(item.content instanceof Y.ContentDeleted)) addsContent = true;
-      if (place.key !== null && !(item.content instanceof Y.ContentDeleted) && !Y.isDeleted(this.ds, item.id)) {
+      addsContent = true;
+      if (place.key !== null && !Y.isDeleted(this.ds, item.id)) {
         let keys = this.keysSet.get(place.parent);
         if (!keys) this.keysSet.set(place.parent, (keys = new Set()));
         keys.add(place.key);
