@@ -79,6 +79,8 @@ export class Room {
   private sizeMeasured = 0;
   private sizeSince = 0;
   private sizeMeasuredAt = 0;
+  /** A client deleted something since the last measure: the estimate may be far too high. */
+  private shrunkSince = false;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
   /** Updates made in memory and not yet stored, in order. */
@@ -256,11 +258,10 @@ export class Room {
       case 'awareness':
         this.receiveAwareness(conn, message.update);
         break;
-      case 'query-awareness': {
-        const presence = this.encodeAllAwareness();
-        if (presence) send(conn, presence);
+      case 'query-awareness':
+        // Answered even when nobody is present (an empty update), as y-protocols does.
+        send(conn, this.encodeAllAwareness() ?? encodeAwareness(this.awareness, []));
         break;
-      }
       case 'auth':
         break;
     }
@@ -369,6 +370,7 @@ export class Room {
       this.resync(conn, 'pending structs after applying');
       return;
     }
+    if (verdict.deletes) this.shrunkSince = true;
     const member = this.members.get(conn);
     if (member) member.resyncs = 0;
   }
@@ -399,17 +401,18 @@ export class Room {
   /**
    * Whether adding `incoming` bytes would take the document past its limit. The size is an
    * estimate (last measured size plus the bytes of every update since), re-measured by encoding
-   * the document when the estimate says no — at most once a second unless the estimate grew by
-   * a 256th of the limit, so a full document does not cost an encoding per keystroke.
+   * the document when the estimate says no — after a deletion, once the estimate grew by a 256th
+   * of the limit, or once a second: a full document does not cost an encoding per keystroke.
    */
   private wouldExceed(incoming: number): boolean {
     const max = this.options.maxDocumentBytes;
     if (this.sizeMeasured + this.sizeSince + incoming <= max) return false;
-    const stale = this.sizeSince > max / 256 || Date.now() - this.sizeMeasuredAt > 1000;
+    const stale = this.shrunkSince || this.sizeSince > max / 256 || Date.now() - this.sizeMeasuredAt > 1000;
     if (this.sizeSince > 0 && stale) {
       this.sizeMeasured = Y.encodeStateAsUpdate(this.doc).byteLength;
       this.sizeSince = 0;
       this.sizeMeasuredAt = Date.now();
+      this.shrunkSince = false;
     }
     return this.sizeMeasured + this.sizeSince + incoming > max;
   }

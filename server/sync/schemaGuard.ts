@@ -19,7 +19,13 @@ import type { DocSchema, MapNode, Slot, YNode } from './docSchema.ts';
 import { isPlainValue, slotsUnder } from './docSchema.ts';
 
 export type GuardVerdict =
-  | { ok: true; /** whether the update adds content (not only deletions or known structs) */ addsContent: boolean }
+  | {
+      ok: true;
+      /** Whether the update adds content (not only deletions or structs the document has). */
+      addsContent: boolean;
+      /** Whether it deletes anything. */
+      deletes: boolean;
+    }
   | { ok: false; kind: 'missing-dependencies' | 'schema' | 'malformed'; reason: string };
 
 type Struct = Y.Item | Y.GC | Y.Skip;
@@ -179,7 +185,7 @@ class UpdateCheck {
     // 5. No deletion leaves a map without a required key.
     const removed = this.removedRequiredKey();
     if (removed) return schema(removed);
-    return { ok: true, addsContent };
+    return { ok: true, addsContent, deletes: this.ds.clients.size > 0 };
   }
 
   private known(client: number): number {

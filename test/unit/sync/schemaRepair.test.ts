@@ -52,7 +52,7 @@ describe('repair on load', () => {
     assert.equal(cellSource(sharedDoc(doc).cells.get(0)).toString(), 'a = 1');
     assert.deepEqual(notebook.cells[0]!.metadata, { fine: 'kept' });
     // What is left is a document the guard would accept whole.
-    assert.deepEqual(new SchemaGuard(new Y.Doc(), SHARED_SCHEMA).check(Y.encodeStateAsUpdate(doc)), { ok: true, addsContent: true });
+    assert.deepEqual(new SchemaGuard(new Y.Doc(), SHARED_SCHEMA).check(Y.encodeStateAsUpdate(doc)), { ok: true, addsContent: true, deletes: true });
     // Once repaired, nothing more to do.
     assert.deepEqual(repairDocument(doc, SHARED_SCHEMA, 'repair'), []);
   });
