@@ -17,7 +17,6 @@ import {
   awarenessStates,
   queryAwarenessFrame,
   rawSync,
-  syncStep1Frame,
   updateFrame,
 } from '../helpers/rawSync.ts';
 import type { RawSync } from '../helpers/rawSync.ts';
@@ -281,16 +280,6 @@ describe('no member can break a room', { timeout: 240_000 }, () => {
     const s = await rawSync(t.wsUrl, long, owner.token).catch(() => undefined);
     if (s) assert.equal((await s.closed()).code, CloseCode.NotFound);
     assert.equal((await fetch(`${t.url}/api/health`)).status, 200);
-  });
-
-  it('a sync step 1 naming clients the server never saw is answered, not fatal', async () => {
-    const s = await raw(sharedRoom(nb), members.viewer);
-    const doc = new Y.Doc();
-    doc.getMap('x').set('y', 1);
-    const from = s.messages.length;
-    s.send(syncStep1Frame(Y.encodeStateVector(doc)));
-    await s.next('sync-step2', from);
-    assert.equal(await s.roundTrip(), true);
   });
 });
 
