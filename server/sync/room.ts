@@ -29,7 +29,6 @@ import {
   encodeUpdate,
   ProtocolError,
 } from './protocol.ts';
-
 import { SchemaGuard } from './schemaGuard.ts';
 import { repairDocument } from './schemaRepair.ts';
 
