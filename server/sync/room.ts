@@ -276,20 +276,24 @@ export class Room {
       this.expel(conn, CloseCode.MalformedMessage, `awareness refused: ${why}`.slice(0, 120));
       return;
     }
-    const own = entries.filter((entry) => this.speaksFor(conn, entry.clientID));
+    const own = entries.filter((entry) => this.speaksFor(conn, entry));
     this.members.get(conn)?.throttle.submit(own);
   }
 
   /**
    * Whether a connection may set this awareness client's state: its own clients, or a new one
    * while it has fewer than the limit. Stock y-websocket clients send back every state they
-   * receive; such an echo of another connection's client is dropped quietly.
+   * receive; such an echo of another connection's client is dropped quietly. A page that
+   * reconnects before the server noticed its old socket is gone keeps its awareness client id:
+   * a newer state (an echo is never newer) from the same user's new connection takes it over.
    */
-  private speaksFor(conn: Connection, clientID: number): boolean {
+  private speaksFor(conn: Connection, { clientID, clock }: { clientID: number; clock: number }): boolean {
     if (conn.awarenessIds.has(clientID)) return true;
     if (conn.awarenessIds.size >= this.options.presence.maxClientsPerConnection) return false;
-    if (this.awareness.getStates().has(clientID)) return false;
-    for (const other of this.connections) if (other !== conn && other.awarenessIds.has(clientID)) return false;
+    const owner = [...this.connections].find((other) => other !== conn && other.awarenessIds.has(clientID));
+    if (!owner) return !this.awareness.getStates().has(clientID);
+    if (owner.userId !== conn.userId || clock <= (this.awareness.meta.get(clientID)?.clock ?? 0)) return false;
+    owner.awarenessIds.delete(clientID);
     return true;
   }
 

@@ -275,6 +275,42 @@ describe('no member can break a room', { timeout: 240_000 }, () => {
     assert.deepEqual(truth.user, { id: members.editor.id, name: 'editor', color: '#a1b2c3', colorLight: '#a1b2c333' });
   });
 
+  it("presence survives echoes, and a reconnected page of the same user takes its awareness client over", async () => {
+    const room = async () => (await t.server.rooms.loaded(sharedRoom(nb)))!;
+    const state = async (id: number) => (await room()).awareness.getStates().get(id) as { n?: number; user?: { id?: string } } | undefined;
+    const editorConnections = async () => [...(await room()).connections].filter((c) => c.userId === members.editor.id).length;
+    const old = await raw(sharedRoom(nb), members.editor);
+    old.send(awarenessFrame(5000, 1, JSON.stringify({ n: 1 })));
+    assert.equal(await old.roundTrip(), true);
+    assert.equal((await state(5000))?.n, 1);
+    // Another user's client echoes it back (stock y-websocket does), then leaves: no effect.
+    const other = await raw(sharedRoom(nb), members.viewer);
+    other.send(awarenessFrame(5000, 1, JSON.stringify({ n: 1 })));
+    assert.equal(await other.roundTrip(), true);
+    other.close();
+    await other.closed();
+    // A second tab of the same user echoes it too (same clock): still the first tab's.
+    const tab = await raw(sharedRoom(nb), members.editor);
+    tab.send(awarenessFrame(5000, 1, JSON.stringify({ n: 1 })));
+    assert.equal(await tab.roundTrip(), true);
+    tab.close();
+    await tab.closed();
+    await eventually(async () => (await editorConnections()) === 1, { message: 'the tab is still in the room' });
+    assert.equal((await state(5000))?.n, 1, "an echo took another connection's presence with it");
+    // The page reconnects with a newer state before its old socket is gone: the new one owns it.
+    const reconnected = await raw(sharedRoom(nb), members.editor);
+    reconnected.send(awarenessFrame(5000, 2, JSON.stringify({ n: 2 })));
+    assert.equal(await reconnected.roundTrip(), true);
+    assert.equal((await state(5000))?.n, 2);
+    old.close();
+    await old.closed();
+    await eventually(async () => (await editorConnections()) === 1, { message: 'the old socket is still in the room' });
+    assert.equal((await state(5000))?.user?.id, members.editor.id, 'the old socket closing did not remove the live page');
+    reconnected.close();
+    await reconnected.closed();
+    await eventually(async () => (await state(5000)) === undefined, { message: 'presence outlived its connection' });
+  });
+
   it('a room name longer than a close reason can hold is refused without harm', async () => {
     const long = 'x'.repeat(300);
     const s = await rawSync(t.wsUrl, long, owner.token).catch(() => undefined);
