@@ -4,6 +4,12 @@
 // is a node; a map key or an array element is a slot listing what may sit there.
 import type { RoomName } from '../../shared/rooms.ts';
 
+/**
+ * Bumped whenever the schema below changes, so every stored document is checked (and repaired)
+ * once more against the new one when it next loads.
+ */
+export const SCHEMA_VERSION = 1;
+
 /** Deepest plain (JSON) value accepted in a document: readers and encoders recurse on it. */
 export const MAX_VALUE_DEPTH = 100;
 

@@ -18,7 +18,7 @@ import { parseRoom } from '../../shared/rooms.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
-import { SHARED_SCHEMA, schemaFor } from './docSchema.ts';
+import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
 import type { PresenceLimits } from './presence.ts';
 import { encodeAwarenessEntries, PresenceError, PresenceThrottle, readAwarenessUpdate } from './presence.ts';
 import {
@@ -123,24 +123,27 @@ export class Room {
 
   async load(): Promise<void> {
     const update = await this.docs.load(this.name);
-    if (update) {
-      Y.applyUpdate(this.doc, update, FROM_STORE);
-      this.asLoaded = update;
-      this.sizeMeasured = update.byteLength;
-      this.sizeMeasuredAt = Date.now();
-      this.repair();
-    }
+    if (!update) return;
+    Y.applyUpdate(this.doc, update, FROM_STORE);
+    this.asLoaded = update;
+    this.sizeMeasured = update.byteLength;
+    this.sizeMeasuredAt = Date.now();
+    if ((await this.docs.checkedAgainst(this.name)) !== SCHEMA_VERSION) await this.repair();
   }
 
   /**
-   * Removes what the schema forbids (stored before the guard existed, or by an older server),
-   * logging a copy of each removed entry. The removal is an update like any other: stored, so
-   * this happens once.
+   * Once per document (and schema version): removes what the schema forbids — stored before the
+   * guard existed, or by an older server — logging a copy of each removed entry. The removal is
+   * an update like any other, stored before the document is marked as checked; every write
+   * since passed the guard, so later loads skip this walk over the whole document.
    */
-  private repair(): void {
+  private async repair(): Promise<void> {
     const removed = repairDocument(this.doc, this.guard.schema, REPAIR);
-    if (removed.length === 0) return;
-    this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
+    if (removed.length > 0) {
+      this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
+    }
+    await this.flushed();
+    if (!this.failed) await this.docs.markChecked(this.name, SCHEMA_VERSION);
   }
 
   private drain(): void {
