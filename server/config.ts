@@ -24,6 +24,12 @@ export interface Config {
   compactAfter: number;
   /** Refused writes tolerated from a read-only connection before it is closed. */
   maxRefusedWrites: number;
+  /** Largest single write (one sync update) a client may send to a document. */
+  maxWriteBytes: number;
+  /** Largest a document may grow through clients' writes (its encoded Yjs state). */
+  maxDocumentBytes: number;
+  /** WebSocket connections one user may have open at once (every room, every tab). */
+  maxConnectionsPerUser: number;
   logLevel: string;
   /** Folders searched first for kernelspecs (`<dir>/kernels/<name>/kernel.json`), like JUPYTER_PATH. */
   kernelSpecDirs: string[];
@@ -90,6 +96,9 @@ export function defaultConfig(): Config {
     maxBodyBytes: 32 * 1024 * 1024,
     compactAfter: 500,
     maxRefusedWrites: 3,
+    maxWriteBytes: 4 * 1024 * 1024,
+    maxDocumentBytes: 64 * 1024 * 1024,
+    maxConnectionsPerUser: 50,
     logLevel: 'info',
     kernelSpecDirs: [resolve(projectRoot, '.jupyter')],
     defaultKernel: 'python3',
@@ -160,6 +169,9 @@ const OPTIONS = {
   'max-message-bytes': { env: 'COHORT_MAX_MESSAGE_BYTES', kind: 'int', key: 'maxMessageBytes' },
   'max-body-bytes': { env: 'COHORT_MAX_BODY_BYTES', kind: 'int', key: 'maxBodyBytes' },
   'compact-after': { env: 'COHORT_COMPACT_AFTER', kind: 'int', key: 'compactAfter' },
+  'max-write-bytes': { env: 'COHORT_MAX_WRITE_BYTES', kind: 'int', key: 'maxWriteBytes' },
+  'max-document-bytes': { env: 'COHORT_MAX_DOCUMENT_BYTES', kind: 'int', key: 'maxDocumentBytes' },
+  'max-connections-per-user': { env: 'COHORT_MAX_CONNECTIONS_PER_USER', kind: 'int', key: 'maxConnectionsPerUser' },
   'log-level': { env: 'COHORT_LOG_LEVEL', kind: 'string', key: 'logLevel' },
   'kernelspec-dirs': { env: 'COHORT_KERNELSPEC_DIRS', kind: 'list', key: 'kernelSpecDirs' },
   'default-kernel': { env: 'COHORT_DEFAULT_KERNEL', kind: 'string', key: 'defaultKernel' },

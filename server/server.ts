@@ -28,6 +28,7 @@ import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
 import type { Store } from './store/types.ts';
+import { DEFAULT_PRESENCE_LIMITS } from './sync/presence.ts';
 import { Rooms } from './sync/rooms.ts';
 import { SyncServer } from './sync/server.ts';
 
@@ -56,7 +57,18 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
-  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites, metrics }, log, config.roomIdleMs);
+  const rooms = new Rooms(
+    store.docs,
+    {
+      maxRefusedWrites: config.maxRefusedWrites,
+      maxWriteBytes: config.maxWriteBytes,
+      maxDocumentBytes: config.maxDocumentBytes,
+      presence: DEFAULT_PRESENCE_LIMITS,
+      metrics,
+    },
+    log,
+    config.roomIdleMs,
+  );
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
   const kernels = new KernelManager({
@@ -102,6 +114,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     notebooks,
     log,
     maxMessageBytes: config.maxMessageBytes,
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
     allowedOrigins: config.allowedOrigins,
     basePath: config.baseUrl,
     clientAddress: (req) => clientAddress(req, trust),

@@ -2,7 +2,7 @@
 // cells, the notebook's shared one for shared-scope cells), queues the runs, answers stdin, and
 // controls kernels. Results are written into documents by each kernel's KernelSession.
 import type { ExecutionInfo, StdinRequest } from '../../shared/schema.ts';
-import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
 import type { Scope } from '../../shared/schema.ts';
 import { can } from '../../shared/roles.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
@@ -197,7 +197,8 @@ export class ExecutionService {
     const lease = await this.deps.rooms.acquire(sharedRoom(notebook.id));
     const plan: Array<{ cellId: string; scope: Scope; source: string }> = [];
     try {
-      const cells = new Map(sharedDoc(lease.room.doc).cells.map((cell) => [cellId(cell), cell] as const));
+      const readable = readableCells(sharedDoc(lease.room.doc).cells, (index) => lease.room.skipped(`cells[${index}]`));
+      const cells = new Map(readable.map((cell) => [cellId(cell), cell] as const));
       for (const id of cellIds as string[]) {
         const cell = cells.get(id);
         if (!cell) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
