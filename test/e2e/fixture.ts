@@ -2,7 +2,7 @@
 // server's test helper, one Chromium, and REST shortcuts used to arrange a scenario.
 import type { Browser } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
-import { apiCall, launchBrowser } from '../helpers/browser.ts';
+import { apiCall, cspViolations, launchBrowser } from '../helpers/browser.ts';
 import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
 import type { Role } from '../../shared/roles.ts';
@@ -45,6 +45,7 @@ export async function startE2E(overrides: Parameters<typeof startTestServer>[0] 
     async close() {
       await browser.close();
       await server.close();
+      if (cspViolations.length > 0) throw new Error(`the page tripped its own Content-Security-Policy:\n${cspViolations.join('\n')}`);
     },
   };
 }

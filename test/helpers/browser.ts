@@ -23,6 +23,42 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every Content-Security-Policy violation reported by a page of a context from `signIn` or
+ * `joinAsGuest` in this test process: the page must not trip its own policy, so the e2e fixture
+ * fails the file when this is not empty (test/e2e/fixture.ts).
+ *
+ * One kind is not counted: an inline handler or <style> that is no longer there when the report
+ * arrives. Chromium applies the page's CSP to the inert document DOMPurify parses untrusted markup
+ * into, so sanitizing `<img onerror=…>` reports a refusal for an attribute DOMPurify then removes.
+ * A handler still on an element, a <style> still in the page, and every blocked URL count.
+ */
+export const cspViolations: string[] = [];
+
+const CSP_MARK = '[csp-violation]';
+
+export async function watchCspViolations(context: BrowserContext, into: string[] = cspViolations): Promise<void> {
+  // An init script runs before the page's own code and is not subject to the page's CSP.
+  await context.addInitScript((mark: string) => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const target = event.target;
+      const inline = event.blockedURI === 'inline' || event.blockedURI === '';
+      const handlerGone =
+        event.effectiveDirective === 'script-src-attr' &&
+        !(target instanceof Element && target.isConnected && [...target.attributes].some((attribute) => attribute.name.startsWith('on')));
+      const styleGone = event.effectiveDirective === 'style-src-elem' && !(target instanceof Element && target.isConnected);
+      if (inline && (handlerGone || styleGone)) return;
+      const where = target instanceof Element ? target.outerHTML.slice(0, 200) : String(target);
+      console.error(
+        `${mark} ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber}:${event.columnNumber}) on ${where}`,
+      );
+    });
+  }, CSP_MARK);
+  context.on('console', (message) => {
+    if (message.text().startsWith(CSP_MARK)) into.push(`${message.page()?.url() ?? ''}: ${message.text()}`);
+  });
+}
+
 export interface SignedInPage {
   context: BrowserContext;
   page: Page;
@@ -34,6 +70,7 @@ export interface SignedInPage {
 export async function signIn(browser: Browser, baseUrl: string, token: string): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
+  await watchCspViolations(context);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   page.on('pageerror', (error) => pageErrors.push(error));
@@ -99,6 +136,7 @@ export async function waitForCellText(page: Page, index: number, test: (text: st
 export async function joinAsGuest(browser: Browser, baseUrl: string, code: string, name: string): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
+  await watchCspViolations(context);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
   page.on('pageerror', (error) => pageErrors.push(error));
