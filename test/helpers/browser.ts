@@ -28,10 +28,11 @@ export function launchBrowser(): Promise<Browser> {
  * `joinAsGuest` in this test process: the page must not trip its own policy, so the e2e fixture
  * fails the file when this is not empty (test/e2e/fixture.ts).
  *
- * One kind is not counted: an inline handler or <style> that is no longer there when the report
- * arrives. Chromium applies the page's CSP to the inert document DOMPurify parses untrusted markup
- * into, so sanitizing `<img onerror=…>` reports a refusal for an attribute DOMPurify then removes.
- * A handler still on an element, a <style> still in the page, and every blocked URL count.
+ * One kind is not counted: an inline handler, <style> or <base> that is no longer there when the
+ * report arrives. Chromium applies the page's CSP to the inert document DOMPurify parses untrusted
+ * markup into, so sanitizing `<img onerror=…>` reports a refusal for an attribute DOMPurify then
+ * removes. A handler still on an element, a <style> or <base> still in the page, and every blocked
+ * fetch count.
  */
 export const cspViolations: string[] = [];
 
@@ -46,8 +47,9 @@ export async function watchCspViolations(context: BrowserContext, into: string[]
       const handlerGone =
         event.effectiveDirective === 'script-src-attr' &&
         !(target instanceof Element && target.isConnected && [...target.attributes].some((attribute) => attribute.name.startsWith('on')));
-      const styleGone = event.effectiveDirective === 'style-src-elem' && !(target instanceof Element && target.isConnected);
-      if (inline && (handlerGone || styleGone)) return;
+      const styleGone = event.effectiveDirective === 'style-src-elem' && inline && !(target instanceof Element && target.isConnected);
+      const baseGone = event.effectiveDirective === 'base-uri' && !document.querySelector('base');
+      if ((inline && handlerGone) || styleGone || baseGone) return;
       const where = target instanceof Element ? target.outerHTML.slice(0, 200) : String(target);
       console.error(
         `${mark} ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber}:${event.columnNumber}) on ${where}`,
