@@ -394,6 +394,28 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
     assert.deepEqual(findings, { ran: [], dialogs: [], navigatedAway: [], foreignRequests: [], leftInDom: [], coversPage: [] });
     await page.screenshot({ path: 'test-output/xss-corpus.png' });
 
+    // Safe markup still renders as markup: descriptions with description_allow_html (all but the
+    // controls ipywidgets shows descriptions of as text, or not at all), HTMLMath's math (KaTeX),
+    // and an output's own <style>, which applies inside that output only.
+    const rendered = await page.evaluate(() => ({
+      controls: [...document.querySelectorAll('.widget-vbox > .lm-Widget')].map((control) => ({
+        kind: [...control.classList].filter((name) => name.startsWith('widget-') || name.startsWith('jupyter-widget-')).join(' '),
+        markup: Boolean(control.querySelector('b.payload-marker')),
+        parsed: control.querySelectorAll('img, .cover').length,
+      })),
+      htmlMathTypeset: document.querySelectorAll('.widget-htmlmath-content .katex').length,
+      ownStyle: getComputedStyle(document.querySelector('.widget-html-content b.payload-marker')!).fontFamily,
+      othersStyle: getComputedStyle(document.querySelector('.widget-label b.payload-marker')!).fontFamily,
+    }));
+    assert.equal(rendered.controls.length, CONTROLS.length);
+    const textOnly = rendered.controls.filter((control) => !control.markup).map((control) => control.kind);
+    assert.deepEqual(textOnly.sort(), ['jupyter-widget-tagsinput', 'widget-inline-hbox widget-label', 'widget-inline-hbox widget-play', 'widget-toggle-button', 'widget-upload']);
+    // (The markup version keeps the <img> without its handler or URL, and the overlay, contained.)
+    for (const control of rendered.controls) if (!control.markup) assert.equal(control.parsed, 0, control.kind);
+    assert.ok(rendered.htmlMathTypeset >= 2, 'HTMLMath typesets $x^2$ and \\(y\\)');
+    assert.equal(rendered.ownStyle, 'x', "an output's own <style> applies inside it");
+    assert.notEqual(rendered.othersStyle, 'x', "and nowhere else");
+
     // The three models the page cannot load (bad model name, bad view name, `constructor`) show
     // the error view, as text.
     assert.deepEqual(
