@@ -1,8 +1,9 @@
 // The XSS corpus: everything another person can put in front of you, rendered in a real Chromium
-// for a second user (the admin, a viewer of Mallory's notebook). Mallory's payloads come through
-// every path: her shared kernel (text/html, SVG, markdown, LaTeX, ANSI, every HTML-capable widget
-// and description), her published output, a markdown cell, a raw Yjs client writing widget models
-// and outputs straight into the shared document with no kernel, and that client's awareness state.
+// for a second user (the admin, a viewer of Mallory's notebook). The payloads come through every
+// path: Mallory's shared kernel (text/html, SVG, markdown, LaTeX, ANSI, every HTML-capable widget
+// and description), her published output, a markdown cell, and Eve (an editor) with a raw Yjs
+// client writing widget models and outputs straight into the shared document with no kernel, and
+// that client's awareness state.
 // Each payload tries to run script (it would call __xss or alert), to cover the page, or to fetch
 // from a second local HTTP server playing the attacker. The test fails if anything runs, anything
 // escapes its box, any request leaves for another host, or the sanitizer leaves anything in the
@@ -291,11 +292,12 @@ async function escapes(page: Page): Promise<string[]> {
 
 // ---- the test ----------------------------------------------------------------------------------
 
-const HOSTILE_NAME = `<img src=x onerror="__xss('awareness-name')">mallory (teacher)`;
+const HOSTILE_NAME = `<img src=x onerror="__xss('awareness-name')">eve (teacher)`;
 const hostileColor = () => `red; position: fixed; inset: 0; z-index: 2147483647; background: url(${A}/awareness/color)`;
 
 test('nothing another person wrote runs, escapes its box or fetches from elsewhere in a second user’s page', async () => {
   const mallory = await e2e.createUser('mallory');
+  const eve = await e2e.createUser('eve');
   const admin = (await apiCall<{ id: string }>(e2e.url, e2e.adminToken, 'GET', '/api/me')).id;
   const shared = { cohort: { scope: 'shared' } };
   const notebook = notebookOf([
@@ -307,6 +309,7 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
   ]);
   const nb = await e2e.createNotebook(mallory.token, 'Homework', notebook);
   await e2e.setMember(mallory.token, nb.id, admin, 'viewer');
+  await e2e.setMember(mallory.token, nb.id, eve.id, 'editor');
 
   // Mallory's kernels write the outputs and widgets; she publishes her own output of the last cell.
   const run = (cellIds: string[]) =>
@@ -315,9 +318,9 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
   assert.deepEqual(runs.runs.map((r) => r.status), ['ok', 'ok', 'ok'], JSON.stringify(runs));
   await apiCall(e2e.url, mallory.token, 'POST', `/api/notebooks/${nb.id}/cells/published/publish`);
 
-  // With no kernel at all: widget models and outputs written straight into the shared document,
-  // and an awareness state of her choosing.
-  const raw: DocClient = connectDoc(`${e2e.url.replace(/^http/, 'ws')}/sync`, nb.id, mallory.token);
+  // Eve, an editor, with no kernel at all: widget models and outputs written straight into the
+  // shared document by a raw Yjs client, and an awareness state of her choosing.
+  const raw: DocClient = connectDoc(`${e2e.url.replace(/^http/, 'ws')}/sync`, nb.id, eve.token);
   await raw.synced();
   const doc = sharedDoc(raw.doc);
   const cellById = (id: string) => doc.cells.toArray().find((cell: YCell) => cell.get('id') === id)!;
@@ -339,7 +342,7 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
   const source = cellSource(cellById('outputs'));
   const at = (index: number) => Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(source, index));
   raw.provider.awareness.setLocalState({
-    user: { id: mallory.id, name: HOSTILE_NAME, color: hostileColor(), colorLight: hostileColor() },
+    user: { id: eve.id, name: HOSTILE_NAME, color: hostileColor(), colorLight: hostileColor() },
     cursor: { anchor: at(0), head: at(20) },
   });
 
@@ -435,7 +438,7 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
     assert.ok(caretLabels.length > 0);
     for (const label of caretLabels) {
       assert.equal(label.children, 0);
-      assert.ok([HOSTILE_NAME, 'mallory'].includes(label.text ?? ''), `caret label ${label.text}`);
+      assert.ok([HOSTILE_NAME, 'eve'].includes(label.text ?? ''), `caret label ${label.text}`);
     }
     assert.deepEqual(cspViolations, [], 'the sanitizer let something through that the CSP then refused');
     assert.deepEqual(victim.pageErrors.map(String), []);
