@@ -72,6 +72,8 @@ export interface SignedInPage {
 export async function signIn(browser: Browser, baseUrl: string, token: string): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
+  // A page load waits for every asset; on a machine shared with other suites it can take longer.
+  context.setDefaultNavigationTimeout(60_000);
   await watchCspViolations(context);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
@@ -138,6 +140,8 @@ export async function waitForCellText(page: Page, index: number, test: (text: st
 export async function joinAsGuest(browser: Browser, baseUrl: string, code: string, name: string): Promise<SignedInPage> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
+  // A page load waits for every asset; on a machine shared with other suites it can take longer.
+  context.setDefaultNavigationTimeout(60_000);
   await watchCspViolations(context);
   const page = await context.newPage();
   const pageErrors: Error[] = [];
