@@ -43,13 +43,13 @@ const MATH_IN_TEXT = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([\s\S]+?)\\\)|\
 
 /**
  * Typesets the math in the text of already sanitized DOM (the HTMLMath widget): each formula is
- * replaced by KaTeX's rendering. Text in code, pre and textarea is left alone.
+ * replaced by KaTeX's rendering. Text in code, pre, textarea and SVG is left alone.
  */
 export function typesetMath(root: Node): void {
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   const texts: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement?.closest('code, pre, textarea')) texts.push(node as Text);
+    if (!node.parentElement?.closest('code, pre, textarea, svg')) texts.push(node as Text);
   }
   for (const text of texts) {
     const value = text.data;
