@@ -1,5 +1,4 @@
 // The express app: JSON REST API, sign-in, export, and the built client.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import type { Router } from 'express';
@@ -9,6 +8,7 @@ import type { Notebooks } from '../notebooks/service.ts';
 import type { MetaStore } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { authenticate } from './auth.ts';
+import { clientPage } from './clientPage.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
 import { confineGuests } from './guests.ts';
 import type { AllowedHosts } from './hosts.ts';
@@ -17,6 +17,7 @@ import { exportRoutes } from './routes/export.ts';
 import { notebookRoutes } from './routes/notebooks.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
+import { securityHeaders } from './securityHeaders.ts';
 
 export interface AppDeps {
   users: Users;
@@ -38,11 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(checkHost(deps.allowedHosts));
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    next();
-  });
+  app.use(securityHeaders());
   app.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   app.use(authenticate(deps.users, deps.allowedOrigins));
   app.use(confineGuests());
@@ -60,15 +57,11 @@ export function createApp(deps: AppDeps): express.Express {
     throw new HttpError(404, 'not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
   });
 
-  const index = join(deps.clientDir, 'index.html');
-  app.use(express.static(deps.clientDir, { index: 'index.html' }));
-  app.get(/.*/, (req, res) => {
-    if (!existsSync(index)) {
-      res.status(503).type('text/plain').send('The client is not built yet: run `npm run setup` (or `npm run build`).');
-      return;
-    }
-    res.sendFile(index);
-  });
+  // The page is never served as a static file: each response carries its own style nonce.
+  const page = clientPage(join(deps.clientDir, 'index.html'));
+  app.get('/index.html', page);
+  app.use(express.static(deps.clientDir, { index: false }));
+  app.get(/.*/, page);
 
   app.use(errorMiddleware(deps.log));
   return app;
