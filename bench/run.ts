@@ -9,6 +9,7 @@ import type { Bench } from './lib/bench.ts';
 import { assertNoBenchKernels, loadNote, parseOptions } from './lib/bench.ts';
 import { memoryBench } from './memory.ts';
 import { sandboxBench } from './sandbox.ts';
+import { soak } from './soak.ts';
 import { storeBench } from './store.ts';
 import { syncLatency } from './sync-latency.ts';
 
@@ -20,6 +21,7 @@ export const BENCHES: Record<string, Bench> = {
   memory: memoryBench,
   burst: burstBench,
   sandbox: sandboxBench,
+  soak,
 };
 
 function argValue(argv: string[], flag: string): string | undefined {

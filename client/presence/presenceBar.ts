@@ -2,6 +2,7 @@
 // person show once).
 import type { Awareness } from 'y-protocols/awareness';
 import { h } from '../dom.ts';
+import { presenceColor } from './userColor.ts';
 
 export interface AwarenessUser {
   id: string;
@@ -26,14 +27,17 @@ export function presenceBar(awareness: Awareness, selfId: string): { element: HT
     }
     const sorted = [...people.values()].sort((a, b) => (a.id === selfId ? -1 : b.id === selfId ? 1 : a.name.localeCompare(b.name)));
     element.replaceChildren(
-      ...sorted.map((user) =>
-        h(
+      ...sorted.map((user) => {
+        // Names are text; the colour is checked and set through the CSSOM, never as markup.
+        const chip = h(
           'span',
-          { class: 'person', title: user.id === selfId ? `${user.name} (you)` : user.name, style: `--person:${user.color}` },
+          { class: 'person', title: user.id === selfId ? `${user.name} (you)` : user.name },
           user.name.slice(0, 1).toUpperCase(),
           h('span', { class: 'person-name' }, user.id === selfId ? `${user.name} (you)` : user.name),
-        ),
-      ),
+        );
+        chip.style.setProperty('--person', presenceColor(user.color, user.id));
+        return chip;
+      }),
     );
   };
   awareness.on('change', render);

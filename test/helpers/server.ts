@@ -97,24 +97,33 @@ export async function spawnServer(
   const [command, ...args] = [
     ...(options.prefix ?? []),
     process.execPath,
-    '--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
-    '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs,
+    '--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0', ...extraArgs,
   ] as [string, ...string[]];
-  const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  // The token by environment, as the README says: never on a command line.
+  const env = { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...options.env };
+  const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let url: string;
+  let exited = false;
+  child.once('exit', () => (exited = true));
   try {
-    // Generous: on a busy machine tsx compiles the server slowly, LevelDB may replay a long log, and
-    // the kernel sandbox is tried out first.
-    url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
-      timeoutMs: 60_000,
-      message: 'server process did not print its URL',
-    });
-  } catch (error) {
-    child.kill('SIGKILL'); // the caller never gets the child: do not leave it running
-    throw new Error(`${(error as Error).message}\n${out}`);
+    const url = await eventually(
+      () => {
+        if (exited) throw new Error(`the server exited before listening:\n${out}`);
+        return /"url":"(http:[^"]+)"/.exec(out)?.[1];
+      },
+      {
+        // Generous: on a busy machine tsx compiles the server slowly (20 s seen), LevelDB may replay a
+        // long log, and the kernel sandbox is tried out first.
+        timeoutMs: 60_000,
+        message: 'server process did not print its URL',
+      },
+    );
+    return { child, url, output: () => out };
+  } catch (err) {
+    // A server left running would keep the test file's process (and its kernels) alive.
+    child.kill('SIGKILL');
+    throw exited ? err : new Error(`${(err as Error).message}\n${out}`);
   }
-  return { child, url, output: () => out };
 }
