@@ -105,25 +105,22 @@ export async function spawnServer(
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  // 'close', not 'exit': by then all the output has been read (a refusal's message included).
+  let exited: string | undefined;
+  child.once('close', (code, signal) => (exited = signal ? `killed by ${signal}` : `code ${code}`));
+  let url: string | undefined;
   try {
-    const url = await eventually(
-      () => {
-        if (exited) throw new Error(`the server exited before listening:\n${out}`);
-        return /"url":"(http:[^"]+)"/.exec(out)?.[1];
-      },
-      {
-        // Generous: on a busy machine tsx compiles the server slowly (20 s seen), LevelDB may replay a
-        // long log, and the kernel sandbox is tried out first.
-        timeoutMs: 60_000,
-        message: 'server process did not print its URL',
-      },
-    );
+    await eventually(() => exited ?? (url = /"url":"(http:[^"]+)"/.exec(out)?.[1]), {
+      // Generous: on a busy machine tsx compiles the server slowly (20 s seen), LevelDB may replay a
+      // long log, and the kernel sandbox is tried out first.
+      timeoutMs: 60_000,
+      message: 'server process did not print its URL',
+    });
+    if (url === undefined) throw new Error(`the server exited (${exited}) before listening:\n${out}`);
     return { child, url, output: () => out };
   } catch (err) {
     // A server left running would keep the test file's process (and its kernels) alive.
     child.kill('SIGKILL');
-    throw exited ? err : new Error(`${(err as Error).message}\n${out}`);
+    throw exited && url === undefined ? err : new Error(`${(err as Error).message}\n${out}`);
   }
 }
