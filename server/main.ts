@@ -2,6 +2,7 @@
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startCohort } from './server.ts';
+import { loginLink } from './http/publicUrl.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -14,11 +15,11 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const server = await startCohort(config, log);
   if (server.adminToken) {
-    const login = `${server.url}/login?token=${server.adminToken}`;
+    const login = loginLink(config.publicUrl ?? server.url, server.adminToken);
     log.info({ login }, 'open this URL to sign in as admin');
     console.log(`\n    Cohort is running. Sign in as admin:\n\n        ${login}\n`);
   } else {
-    console.log(`\n    Cohort is running at ${server.url} (admin exists; start with --admin-token to set its token).\n`);
+    console.log(`\n    Cohort is running at ${config.publicUrl ?? server.url} (admin exists; start with --admin-token to set its token).\n`);
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -9,6 +9,9 @@ import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
+import { kernelRoutes } from './http/routes/kernels.ts';
+import { accountRoutes } from './http/routes/accounts.ts';
+import { Accounts } from './admin/accounts.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
@@ -108,6 +111,15 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: 'local' })),
     ],
   });
+  const accounts = new Accounts({
+    meta: store.meta,
+    notebooks,
+    rooms,
+    kernels,
+    execution,
+    log,
+    disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
+  });
   const app = createApp({
     users,
     meta: store.meta,
@@ -117,9 +129,12 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxBodyBytes: config.maxBodyBytes,
     allowedOrigins: config.allowedOrigins,
     clientDir: config.clientDir,
+    publicUrl: config.publicUrl,
     extraRoutes: [
+      accountRoutes(accounts),
       executionRoutes(notebooks, execution, rooms),
       widgetRoutes(notebooks, execution, widgets),
+      kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({
         sessions: classroom,
         notebooks,
@@ -128,6 +143,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
         isConnected: (notebookId, userId) => sync.isConnected(notebookId, userId),
         joinAttemptsPerMinute: config.joinAttemptsPerMinute,
         metrics,
+        publicUrl: config.publicUrl,
       }),
     ],
   });

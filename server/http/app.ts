@@ -24,6 +24,8 @@ export interface AppDeps {
   maxBodyBytes: number;
   allowedOrigins: readonly string[];
   clientDir: string;
+  /** `--public-url`, the base of the login links handed out (else the request's host). */
+  publicUrl?: string;
   /** Routers added by later layers (execution, kernels), mounted after the core routes. */
   extraRoutes?: Router[];
 }
@@ -44,7 +46,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.use(sessionRoutes(deps.users));
-  app.use(userRoutes(deps.users, deps.meta));
+  app.use(userRoutes(deps.users, deps.meta, deps.publicUrl));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));
   for (const router of deps.extraRoutes ?? []) app.use(router);

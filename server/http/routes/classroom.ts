@@ -11,9 +11,9 @@ import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
 import type { Metrics } from '../../metrics.ts';
 import { sendError } from '../errors.ts';
+import { joinLink, publicBase } from '../publicUrl.ts';
 import { notebookFor } from './notebooks.ts';
 import { setSessionCookie } from './session.ts';
-import { basePath } from '../site.ts';
 
 export interface ClassroomRouteDeps {
   sessions: LiveSessions;
@@ -24,6 +24,8 @@ export interface ClassroomRouteDeps {
   /** Join attempts allowed per client address per minute. */
   joinAttemptsPerMinute: number;
   metrics?: Metrics;
+  /** `--public-url`: the base of join links (else the request's host). */
+  publicUrl?: string;
 }
 
 function field(req: Request, name: string): unknown {
@@ -34,7 +36,7 @@ function field(req: Request, name: string): unknown {
 export function classroomRoutes(deps: ClassroomRouteDeps): Router {
   const { sessions, notebooks, users, rooms } = deps;
   const router = Router();
-  const joinUrl = (req: Request, code: string) => `${req.protocol}://${req.get('host') ?? 'localhost'}${basePath(req)}#/join/${code}`;
+  const joinUrl = (req: Request, code: string) => joinLink(publicBase(req, deps.publicUrl), code);
 
   router.post('/api/notebooks/:id/session', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req, can.manage);
