@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { can } from '../../../shared/roles.ts';
 import type { LiveSessions } from '../../classroom/liveSessions.ts';
-import { hiddenCount, hideFrom, revealNext } from '../../classroom/reveal.ts';
+import { hiddenCount, hideFrom, reveal } from '../../classroom/reveal.ts';
 import type { Users } from '../../auth/users.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
@@ -103,7 +103,7 @@ export function classroomRoutes(deps: ClassroomRouteDeps): Router {
 
   router.post('/api/notebooks/:id/session/reveal', async (req, res) => {
     const { notebook } = await notebookFor(notebooks, req, can.editShared);
-    res.json(await revealNext(rooms, notebook.id, field(req, 'count')));
+    res.json(await reveal(rooms, notebook.id, { count: field(req, 'count'), throughCellId: field(req, 'throughCellId'), all: field(req, 'all') }));
   });
 
   router.get('/api/notebooks/:id/session/hidden', async (req, res) => {
