@@ -290,10 +290,11 @@ export function createCellList(session: NotebookSession, options: CellListOption
   element.addEventListener('keydown', onKey);
 
   const observer = (_event: Y.YArrayEvent<YCell>) => reconcile();
+  // Read before the first render, which selects the first cell (and so would remember that one).
+  const remembered = options.rememberSelection ? storedSelection(session.notebookId) : undefined;
   cells.observe(observer);
   reconcile();
   // The remembered selection is restored once the list is on the page (scrolling needs layout).
-  const remembered = options.rememberSelection ? storedSelection(session.notebookId) : undefined;
   const restoreFrame = remembered
     ? requestAnimationFrame(() => {
         const index = order.findIndex((view) => view.id === remembered);
