@@ -42,7 +42,8 @@ async function shot(page: Page, name: string): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const server: TestServer = await startTestServer({ clientDir: builtClientDir(), poolSize: 1 });
+  // The links in the pictures name the address students would use (see "Listen on the network").
+  const server: TestServer = await startTestServer({ clientDir: builtClientDir(), poolSize: 1, publicUrl: 'http://192.168.1.20:8888' });
   let browser: Browser | undefined;
   const pages: SignedInPage[] = [];
   try {
