@@ -13,8 +13,6 @@ export interface RunningPanelOptions {
   me: Me;
   /** Only this notebook's kernels. */
   notebookId?: string;
-  /** Told after a kernel was shut down (the limit dialog retries its run). */
-  onShutdown?(kernel: RunningKernel): void;
 }
 
 const STATE_WORDS: Record<string, string> = { idle: 'idle', busy: 'busy', starting: 'starting…', restarting: 'restarting…', dead: 'dead' };
@@ -50,14 +48,7 @@ export function openRunningPanel(options: RunningPanelOptions): Modal {
     const shutdown = h('button', { class: 'kernel-shutdown danger', type: 'button', title: 'Stop this kernel; it starts again on the next run' }, 'Shut down');
     restart.addEventListener('click', () => void act(restart, () => api.restartKernel(kernel.id), 'Restart failed'));
     shutdown.addEventListener('click', () =>
-      void act(
-        shutdown,
-        async () => {
-          await api.shutdownKernel(kernel.id);
-          options.onShutdown?.(kernel);
-        },
-        'Shut down failed',
-      ),
+      void act(shutdown, () => api.shutdownKernel(kernel.id), 'Shut down failed'),
     );
     return h(
       'tr',
