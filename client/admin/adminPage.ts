@@ -81,7 +81,7 @@ export function renderAdminPage(app: HTMLElement, me: Me): { dispose(): void } {
     return h(
       'tr',
       { 'data-user': account.name, 'data-disabled': String(account.disabled) },
-      h('td', { class: 'member-person' }, avatar(account), h('span', {}, isSelf ? `${account.name} (you)` : account.name)),
+      h('td', {}, h('span', { class: 'member-person' }, avatar(account), h('span', {}, isSelf ? `${account.name} (you)` : account.name))),
       h('td', {}, account.admin ? 'admin' : 'user'),
       h('td', { class: 'account-status' }, account.disabled ? 'disabled' : 'active'),
       h('td', {}, new Date(account.created_at).toLocaleDateString()),

@@ -27,18 +27,16 @@ function oldestIdle(kernels: RunningKernel[]): RunningKernel | undefined {
 
 async function offerWayOut(me: Me, error: ApiError, retry: () => void): Promise<void> {
   let mine: RunningKernel[] = [];
-  let perUser: number | undefined;
   try {
     const listing = await api.kernels();
     mine = listing.kernels.filter((k) => k.scope === 'user' && k.userId === me.id);
-    perUser = listing.limits.perUser;
   } catch (listError) {
     notify(`Could not run: ${error.message} (and the running kernels could not be listed: ${errorMessage(listError)})`);
     return;
   }
   const full = error.status === 503;
   const candidate = full ? undefined : oldestIdle(mine);
-  const problem = h('p', {}, full ? `The server runs as many kernels as it may (${error.message}).` : `You have ${mine.length} kernels running — the most one person may have${perUser ? ` (${perUser})` : ''}. Shut one down to run this cell.`);
+  const problem = h('p', {}, full ? `The server runs as many kernels as it may (${error.message}).` : `You have ${mine.length} kernel${mine.length === 1 ? '' : 's'} running — the most one person may have. Shut one down to run this cell.`);
   const suggestion = candidate
     ? h(
         'p',

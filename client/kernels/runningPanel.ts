@@ -72,10 +72,14 @@ export function openRunningPanel(options: RunningPanelOptions): Modal {
       whoHeader.hidden = !showWho;
       body.replaceChildren(...listing.kernels.map((kernel) => row(kernel, showWho)));
       table.hidden = listing.kernels.length === 0;
+      const perUser = `${listing.limits.perUser} kernel${listing.limits.perUser === 1 ? '' : 's'}`;
+      const count = listing.kernels.length;
       summary.textContent =
-        listing.kernels.length === 0
+        count === 0
           ? 'No kernels are running.'
-          : `You have ${mine} of at most ${listing.limits.perUser} kernels${options.notebookId ? ' (in all notebooks: see the top bar’s Kernels)' : ''}.`;
+          : options.notebookId
+            ? `${count} kernel${count === 1 ? '' : 's'} running in this notebook. Each person may run at most ${perUser} across notebooks (Kernels, in the top bar, lists yours).`
+            : `You have ${mine} of at most ${perUser}.`;
       summary.dataset['mine'] = String(mine);
     } catch (reason) {
       if (!closed) error.textContent = `Could not list the kernels: ${errorMessage(reason)}`;

@@ -57,7 +57,7 @@ export function openShareDialog(notebook: ShareTarget, me: Me, onChange: () => v
     return h(
       'tr',
       { 'data-user': member.name, 'data-user-id': member.userId },
-      h('td', { class: 'member-person' }, avatar({ id: member.userId, name: member.name }), h('span', {}, isSelf ? `${member.name} (you)` : member.name)),
+      h('td', {}, h('span', { class: 'member-person' }, avatar({ id: member.userId, name: member.name }), h('span', {}, isSelf ? `${member.name} (you)` : member.name))),
       h('td', {}, select),
       h('td', {}, remove),
     );

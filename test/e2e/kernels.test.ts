@@ -51,7 +51,7 @@ test('the kernel limit offers to shut down the oldest idle kernel, then the run 
     assert.equal(await row.count(), 1);
     assert.equal(await row.getAttribute('data-notebook-id'), second.id);
     assert.match((await row.locator('.kernel-memory').textContent()) ?? '', /\d+(\.\d)? MiB/);
-    assert.match((await panel.locator('.kernels-summary').textContent()) ?? '', /You have 1 of at most 1 kernels/);
+    assert.match((await panel.locator('.kernels-summary').textContent()) ?? '', /You have 1 of at most 1 kernel\./);
     await screenshot(page, 'kernel-running-panel');
     await row.locator('button.kernel-shutdown').click();
     await panel.locator('.kernels-summary', { hasText: 'No kernels are running' }).waitFor();
