@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
+import { newContext, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
 import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
 
 let e2e: E2E;
@@ -121,7 +121,7 @@ test('dark mode follows the system until the toggle picks one, and the pick is k
 
 test('an admin creates an account in the UI; its link signs that person in; disable locks them out', async () => {
   const admin = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const guest = await e2e.browser.newContext();
+  const guest = await newContext(e2e.browser);
   try {
     const page = admin.page;
     page.on('dialog', (dialog) => void dialog.accept());
