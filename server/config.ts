@@ -9,7 +9,10 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** Token for the `admin` user created on a fresh data dir; random when unset. */
+  /**
+   * Token for the `admin` user created on a fresh data dir; random when unset. Read from the
+   * environment or a file only: a command line is visible to every local user (`ps`, /proc).
+   */
   adminToken?: string;
   /** Extra allowed `Origin`s for cookie-authenticated requests and WebSocket upgrades. */
   allowedOrigins: string[];
@@ -21,6 +24,12 @@ export interface Config {
   compactAfter: number;
   /** Refused writes tolerated from a read-only connection before it is closed. */
   maxRefusedWrites: number;
+  /** Largest single write (one sync update) a client may send to a document. */
+  maxWriteBytes: number;
+  /** Largest a document may grow through clients' writes (its encoded Yjs state). */
+  maxDocumentBytes: number;
+  /** WebSocket connections one user may have open at once (every room, every tab). */
+  maxConnectionsPerUser: number;
   logLevel: string;
   /** Folders searched first for kernelspecs (`<dir>/kernels/<name>/kernel.json`), like JUPYTER_PATH. */
   kernelSpecDirs: string[];
@@ -38,6 +47,14 @@ export interface Config {
   roomIdleMs: number;
   /** Live-session join attempts allowed per client address per minute (successful joins not counted). */
   joinAttemptsPerMinute: number;
+  /** New participants one live session accepts per minute (a class joins over minutes, not in a second). */
+  joinsPerSessionPerMinute: number;
+  /** Notebooks one user may own; 0 = no limit. */
+  maxNotebooksPerUser: number;
+  /** Largest published output (JSON of one user's outputs of one cell), bytes. */
+  maxPublishedBytes: number;
+  /** Widget state one kernel may keep in its document (all its models, buffers included), bytes. */
+  maxWidgetStateBytes: number;
   /** Directory with the built client (index.html); served at the base URL when present. */
   clientDir: string;
   /** Path prefix every route lives under (`/` or `/prefix/`, always with both slashes). */
@@ -84,6 +101,9 @@ export function defaultConfig(): Config {
     maxBodyBytes: 32 * 1024 * 1024,
     compactAfter: 500,
     maxRefusedWrites: 3,
+    maxWriteBytes: 4 * 1024 * 1024,
+    maxDocumentBytes: 64 * 1024 * 1024,
+    maxConnectionsPerUser: 50,
     logLevel: 'info',
     kernelSpecDirs: [resolve(projectRoot, '.jupyter')],
     defaultKernel: 'python3',
@@ -94,6 +114,10 @@ export function defaultConfig(): Config {
     kernelStartTimeoutMs: 30_000,
     maxOutputBytes: 1024 * 1024,
     joinAttemptsPerMinute: 20,
+    joinsPerSessionPerMinute: 120,
+    maxNotebooksPerUser: 200,
+    maxPublishedBytes: 1024 * 1024,
+    maxWidgetStateBytes: 16 * 1024 * 1024,
     roomIdleMs: 10_000,
     clientDir: resolve(projectRoot, 'dist/client'),
     baseUrl: '/',
@@ -140,28 +164,19 @@ export function parseTrustProxy(raw: string): TrustProxy {
   return list;
 }
 
-/** A secret read from a file (systemd credentials, a mounted secret): never on a command line. */
-function readSecretFile(flag: string, path: string): string {
-  let secret: string;
-  try {
-    secret = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    throw new Error(`${flag}: cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (secret === '') throw new Error(`${flag}: ${path} is empty`);
-  return secret;
-}
-
 /** Flags and their environment variables; `kind` says how the string is read. */
 const OPTIONS = {
   host: { env: 'COHORT_HOST', kind: 'string' },
   port: { env: 'COHORT_PORT', kind: 'int' },
   'data-dir': { env: 'COHORT_DATA_DIR', kind: 'path', key: 'dataDir' },
-  'admin-token': { env: 'COHORT_ADMIN_TOKEN', kind: 'string', key: 'adminToken' },
+  'admin-token-file': { env: 'COHORT_ADMIN_TOKEN_FILE', kind: 'secretFile', key: 'adminToken' },
   'allowed-origins': { env: 'COHORT_ALLOWED_ORIGINS', kind: 'list', key: 'allowedOrigins' },
   'max-message-bytes': { env: 'COHORT_MAX_MESSAGE_BYTES', kind: 'int', key: 'maxMessageBytes' },
   'max-body-bytes': { env: 'COHORT_MAX_BODY_BYTES', kind: 'int', key: 'maxBodyBytes' },
   'compact-after': { env: 'COHORT_COMPACT_AFTER', kind: 'int', key: 'compactAfter' },
+  'max-write-bytes': { env: 'COHORT_MAX_WRITE_BYTES', kind: 'int', key: 'maxWriteBytes' },
+  'max-document-bytes': { env: 'COHORT_MAX_DOCUMENT_BYTES', kind: 'int', key: 'maxDocumentBytes' },
+  'max-connections-per-user': { env: 'COHORT_MAX_CONNECTIONS_PER_USER', kind: 'int', key: 'maxConnectionsPerUser' },
   'log-level': { env: 'COHORT_LOG_LEVEL', kind: 'string', key: 'logLevel' },
   'kernelspec-dirs': { env: 'COHORT_KERNELSPEC_DIRS', kind: 'list', key: 'kernelSpecDirs' },
   'default-kernel': { env: 'COHORT_DEFAULT_KERNEL', kind: 'string', key: 'defaultKernel' },
@@ -178,6 +193,10 @@ const OPTIONS = {
   'metrics-token': { env: 'COHORT_METRICS_TOKEN', kind: 'string', key: 'metricsToken' },
   'metrics-token-file': { env: 'COHORT_METRICS_TOKEN_FILE', kind: 'secretFile', key: 'metricsToken' },
   'public-url': { env: 'COHORT_PUBLIC_URL', kind: 'url', key: 'publicUrl' },
+  'joins-per-session-per-minute': { env: 'COHORT_JOINS_PER_SESSION_PER_MINUTE', kind: 'int', key: 'joinsPerSessionPerMinute' },
+  'max-notebooks-per-user': { env: 'COHORT_MAX_NOTEBOOKS_PER_USER', kind: 'int', key: 'maxNotebooksPerUser' },
+  'max-published-bytes': { env: 'COHORT_MAX_PUBLISHED_BYTES', kind: 'int', key: 'maxPublishedBytes' },
+  'max-widget-state-bytes': { env: 'COHORT_MAX_WIDGET_STATE_BYTES', kind: 'int', key: 'maxWidgetStateBytes' },
 } as const;
 
 /** An http(s) URL without a trailing slash, so links are `${publicUrl}/login?…`. */
@@ -193,8 +212,21 @@ const url = (name: string, value: string): string => {
   return parsed.href.replace(/\/+$/, '');
 };
 
+/** The admin token's environment variable; it has no flag of its own (see `loadConfig`). */
+export const ADMIN_TOKEN_ENV = 'COHORT_ADMIN_TOKEN';
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const config = defaultConfig();
+  // Refused rather than warned about: by the time a warning prints, the token has been in the
+  // process table for every local user (and in shell history); a warning would not undo that.
+  if (argv.some((arg) => arg === '--admin-token' || arg.startsWith('--admin-token='))) {
+    throw new Error(
+      `--admin-token is not accepted on the command line, where every local user can read it (ps, /proc/<pid>/cmdline); ` +
+        `set ${ADMIN_TOKEN_ENV} or use --admin-token-file <path>`,
+    );
+  }
+  const envToken = env[ADMIN_TOKEN_ENV];
+  if (envToken !== undefined && envToken !== '') config.adminToken = envToken;
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(Object.keys(OPTIONS).map((flag) => [flag, { type: 'string' as const }])),
@@ -220,4 +252,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const projectSpecs = resolve(projectRoot, '.jupyter');
   config.kernelSpecDirs = [...config.kernelSpecDirs.map((d) => resolve(d)).filter((d) => d !== projectSpecs), projectSpecs];
   return config;
+}
+
+/** A secret kept in a file (systemd credentials, a container secret; never on a command line): its content without the trailing newline. */
+function readSecretFile(flag: string, path: string): string {
+  let content: string;
+  try {
+    content = readFileSync(resolve(path), 'utf8');
+  } catch (err) {
+    throw new Error(`${flag}: cannot read "${path}": ${(err as Error).message}`);
+  }
+  const secret = content.replace(/\r?\n$/, '');
+  if (secret === '' || /[\s]/.test(secret)) throw new Error(`${flag}: "${path}" must hold one token on one line`);
+  return secret;
 }

@@ -1,5 +1,5 @@
 // `npm start`: read the configuration, start Cohort, print the login URL, stop cleanly on signals.
-import { loadConfig } from './config.ts';
+import { ADMIN_TOKEN_ENV, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startCohort } from './server.ts';
 import { loginLink } from './http/publicUrl.ts';
@@ -12,14 +12,20 @@ async function main(): Promise<void> {
     console.error(`cohort: ${(err as Error).message}`);
     process.exit(2);
   }
+  // Read once; no process started from here (kernels included) inherits the admin's token.
+  delete process.env[ADMIN_TOKEN_ENV];
   const log = createLogger(config.logLevel);
   const server = await startCohort(config, log);
+  // The login URL holds the admin's token: it goes to the terminal only, as Jupyter does, never
+  // into the JSON log (which is shipped and kept: journald, log collectors).
   if (server.adminToken) {
     const login = loginLink(config.publicUrl ?? server.url, server.adminToken);
-    log.info({ login }, 'open this URL to sign in as admin');
+    log.info('admin login URL printed to the terminal');
     console.log(`\n    Cohort is running. Sign in as admin:\n\n        ${login}\n`);
   } else {
-    console.log(`\n    Cohort is running at ${config.publicUrl ?? server.url} (admin exists; start with --admin-token to set its token).\n`);
+    console.log(
+      `\n    Cohort is running at ${config.publicUrl ?? server.url} (admin exists; set ${ADMIN_TOKEN_ENV} or --admin-token-file to set its token).\n`,
+    );
   }
   let stopping = false;
   const stop = (signal: string) => {

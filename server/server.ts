@@ -2,6 +2,7 @@
 // start the very same server (tests on port 0 with a temp data dir).
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Users } from './auth/users.ts';
@@ -25,10 +26,12 @@ import { clientAddress, createSite, trustFunction } from './http/site.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { Metrics } from './metrics.ts';
 import { listenForBackups } from './backup/socket.ts';
+import { AllowedHosts, refuseUpgradeForHost } from './http/hosts.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
 import type { Store } from './store/types.ts';
+import { DEFAULT_PRESENCE_LIMITS } from './sync/presence.ts';
 import { Rooms } from './sync/rooms.ts';
 import { SyncServer } from './sync/server.ts';
 
@@ -45,6 +48,8 @@ export interface CohortServer {
   readonly execution: ExecutionService;
   readonly classroom: LiveSessions;
   readonly metrics: Metrics;
+  /** The express app (tests list its routes). */
+  readonly app: Express;
   close(): Promise<void>;
 }
 
@@ -54,8 +59,19 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
-  const notebooks = new Notebooks(store, log);
-  const rooms = new Rooms(store.docs, { maxRefusedWrites: config.maxRefusedWrites, metrics }, log, config.roomIdleMs);
+  const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
+  const rooms = new Rooms(
+    store.docs,
+    {
+      maxRefusedWrites: config.maxRefusedWrites,
+      maxWriteBytes: config.maxWriteBytes,
+      maxDocumentBytes: config.maxDocumentBytes,
+      presence: DEFAULT_PRESENCE_LIMITS,
+      metrics,
+    },
+    log,
+    config.roomIdleMs,
+  );
   const orphans = await cleanupOrphans(config.dataDir, log);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
   const kernels = new KernelManager({
@@ -69,7 +85,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
   });
-  const widgets = new WidgetBridge(log);
+  const widgets = new WidgetBridge(log, {
+    maxStateBytes: config.maxWidgetStateBytes,
+    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
+  });
   const execution = new ExecutionService({
     rooms,
     kernels,
@@ -89,15 +108,20 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     execution,
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
+    joinsPerSessionPerMinute: config.joinsPerSessionPerMinute,
   });
   const trust = trustFunction(config.trustProxy);
+  // The address people are told to use (--public-url) is this server's: its origin may change
+  // state and open sockets, and its host is answered, as for an --allowed-origins entry.
+  const allowedOrigins = config.publicUrl ? [...config.allowedOrigins, new URL(config.publicUrl).origin] : config.allowedOrigins;
   const sync = new SyncServer({
     rooms,
     users,
     notebooks,
     log,
     maxMessageBytes: config.maxMessageBytes,
-    allowedOrigins: config.allowedOrigins,
+    maxConnectionsPerUser: config.maxConnectionsPerUser,
+    allowedOrigins,
     basePath: config.baseUrl,
     clientAddress: (req) => clientAddress(req, trust),
     metrics,
@@ -120,6 +144,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
   });
+  const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
   const app = createApp({
     users,
     meta: store.meta,
@@ -127,13 +152,14 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     rooms,
     log,
     maxBodyBytes: config.maxBodyBytes,
-    allowedOrigins: config.allowedOrigins,
+    allowedOrigins,
+    allowedHosts,
     clientDir: config.clientDir,
     publicUrl: config.publicUrl,
     extraRoutes: [
       accountRoutes(accounts),
-      executionRoutes(notebooks, execution, rooms),
-      widgetRoutes(notebooks, execution, widgets),
+      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({
         sessions: classroom,
@@ -158,6 +184,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
         : undefined,
   }));
   http.on('upgrade', (req, socket, head) => {
+    if (refuseUpgradeForHost(allowedHosts, req, socket)) return;
     if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -166,6 +193,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   });
   const backups = await listenForBackups(config.dataDir, store, log);
   const port = (http.address() as AddressInfo).port;
+  allowedHosts.listening(port);
   // Without the base URL's final slash, so that `${url}/login` and `${url}/api/...` read naturally.
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${config.baseUrl.slice(0, -1)}`;
   log.info({ url, dataDir: config.dataDir }, 'cohort listening');
@@ -197,6 +225,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     execution,
     classroom,
     metrics,
+    app,
     close: () => (closing ??= doClose()),
   };
 }

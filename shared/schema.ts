@@ -69,8 +69,33 @@ export function cellOutputs(cell: YCell): Y.Array<YOutput> | undefined {
 
 /** A code cell's scope: `metadata.cohort.scope`, `user` when absent or unknown. */
 export function cellScope(cell: YCell): Scope {
-  const cohort = cellMetadata(cell)?.get('cohort') as { scope?: unknown } | undefined;
+  const metadata = cellMetadata(cell);
+  const cohort = (metadata instanceof Y.Map ? metadata.get('cohort') : undefined) as { scope?: unknown } | undefined;
   return cohort?.scope === 'shared' ? 'shared' : 'user';
+}
+
+/**
+ * Whether an entry of `cells` is a cell readers can use: a Y.Map with a string id and cell type
+ * and a Y.Text source. The server refuses anything else (server/sync/schemaGuard.ts) and removes
+ * it on load; readers skip what is left anyway, so one bad entry cannot fail a read for everyone.
+ */
+export function isCellMap(value: unknown): value is YCell {
+  return (
+    value instanceof Y.Map &&
+    typeof value.get('id') === 'string' &&
+    typeof value.get('cell_type') === 'string' &&
+    value.get('source') instanceof Y.Text
+  );
+}
+
+/** The usable cells of a document's `cells`; `onSkip` hears of each entry that is not one. */
+export function readableCells(cells: Y.Array<YCell>, onSkip?: (index: number) => void): YCell[] {
+  const readable: YCell[] = [];
+  cells.forEach((cell, index) => {
+    if (isCellMap(cell)) readable.push(cell);
+    else onSkip?.(index);
+  });
+  return readable;
 }
 
 export function setCellScope(cell: YCell, scope: Scope): void {
@@ -83,7 +108,7 @@ export function findCell(doc: Y.Doc, id: string): { cell: YCell; index: number }
   const cells = sharedDoc(doc).cells;
   for (let index = 0; index < cells.length; index++) {
     const cell = cells.get(index);
-    if (cellId(cell) === id) return { cell, index };
+    if (isCellMap(cell) && cellId(cell) === id) return { cell, index };
   }
   return undefined;
 }
@@ -132,16 +157,19 @@ export function outputFromYMap(ymap: YOutput): Output {
   return json;
 }
 
+/** Outputs as nbformat JSON; an entry that is not an output map is skipped. */
 export function outputsToJSON(outputs: Y.Array<YOutput> | undefined): Output[] {
-  return outputs ? outputs.map(outputFromYMap) : [];
+  if (!(outputs instanceof Y.Array)) return [];
+  return outputs.toArray().flatMap((output) => (output instanceof Y.Map ? [outputFromYMap(output)] : []));
 }
 
 export function cellToJSON(cell: YCell, outputs?: Output[]): Cell {
   const type = cellType(cell);
+  const metadata: unknown = cellMetadata(cell);
   const base = {
     id: cellId(cell),
     source: cellSource(cell).toString(),
-    metadata: (cellMetadata(cell)?.toJSON() ?? {}) as JSONObject,
+    metadata: (metadata instanceof Y.Map ? metadata.toJSON() : {}) as JSONObject,
   };
   if (type === 'code') {
     return {
@@ -180,8 +208,10 @@ export function notebookMetadata(doc: Y.Doc): JSONObject {
 export function sharedDocToNotebook(
   doc: Y.Doc,
   outputsFor?: (cell: YCell) => { outputs: Output[]; execution_count: number | null } | undefined,
+  /** Hears of each entry of `cells` that is not a usable cell (skipped). */
+  onSkip?: (index: number) => void,
 ): Notebook {
-  const cells = sharedDoc(doc).cells.map((cell) => {
+  const cells = readableCells(sharedDoc(doc).cells, onSkip).map((cell) => {
     const json = cellToJSON(cell);
     if (json.cell_type === 'code' && outputsFor) {
       const picked = outputsFor(cell);

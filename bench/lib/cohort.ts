@@ -45,8 +45,8 @@ export async function spawnCohort(dataDir: string, extraArgs: string[] = []): Pr
   const child = spawn(
     process.execPath,
     [serverBundle(), '--port', '0', '--data-dir', dataDir,
-      '--admin-token', ADMIN_TOKEN, '--log-level', 'warn', '--pool-size', '0', ...extraArgs],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      '--log-level', 'warn', '--pool-size', '0', ...extraArgs],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: ADMIN_TOKEN } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -13,6 +13,8 @@ const MESSAGE_SYNC = 0;
 
 export interface LightWriter {
   doc: Y.Doc;
+  /** Closes the server made (not ours), with their codes: a soak counts them as disconnects. */
+  readonly drops: number[];
   close(): void;
 }
 
@@ -21,7 +23,12 @@ export async function lightWriter(wsUrl: string, room: string, token: string): P
   const ws = new WebSocket(`${wsUrl}/${room}?token=${encodeURIComponent(token)}`);
   let synced = false;
   let failed: Error | undefined;
+  let closing = false;
+  const drops: number[] = [];
   ws.on('error', (error) => (failed = error));
+  ws.on('close', (code) => {
+    if (!closing) drops.push(code);
+  });
   ws.on('open', () => {
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -51,7 +58,9 @@ export async function lightWriter(wsUrl: string, room: string, token: string): P
   }, 30_000, `light writer of ${room} to sync`, 5);
   return {
     doc,
+    drops,
     close: () => {
+      closing = true;
       ws.close();
       doc.destroy();
     },

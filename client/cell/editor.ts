@@ -11,6 +11,8 @@ import { markdown } from '@codemirror/lang-markdown';
 import { yCollab } from 'y-codemirror.next';
 import type { Awareness } from 'y-protocols/awareness';
 import type { CellType } from '../../shared/nbformat.ts';
+import { styleNonce } from '../cspNonce.ts';
+import { remoteCursors } from '../presence/remoteCursors.ts';
 
 export interface CellEditor {
   readonly view: EditorView;
@@ -58,7 +60,12 @@ export function createCellEditor(parent: HTMLElement, options: EditorOptions): C
         syntaxHighlighting(classHighlighter),
         keymap.of([...defaultKeymap, indentWithTab]),
         language(options.cellType),
-        yCollab(options.source, options.awareness, { undoManager }),
+        // Text sync and undo from y-codemirror.next; other people's cursors from our own plugin,
+        // which checks what their awareness states carry (remoteCursors.ts).
+        yCollab(options.source, null, { undoManager }),
+        remoteCursors(options.source, options.awareness),
+        // CodeMirror puts its styles in one <style> element; the CSP admits it by this nonce.
+        EditorView.cspNonce.of(styleNonce()),
         access.of(editability(options.readOnly)),
         EditorView.lineWrapping,
         EditorView.domEventHandlers({ focus: () => options.onFocus() }),

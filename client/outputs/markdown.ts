@@ -1,4 +1,6 @@
-// Markdown (cells and text/markdown outputs) → sanitized DOM. `$…$` / `$$…$$` math goes through KaTeX.
+// Markdown (cells and text/markdown outputs) → sanitized DOM. `$…$` / `$$…$$` math goes through KaTeX
+// (with `trust: false`: no \href, \url, \includegraphics or \htmlStyle), and its output through the
+// same sanitizer as everything else.
 import { Marked } from 'marked';
 import katex from 'katex';
 import { sanitizeHtml } from './sanitize.ts';
@@ -34,4 +36,34 @@ export function renderLatex(source: string): HTMLElement {
   // KaTeX escapes its input; its output carries no script. Sanitizing keeps that true if it changes.
   element.append(sanitizeHtml(renderMath(tex, !inline || Boolean(display))));
   return element;
+}
+
+/** `$$…$$`, `\[…\]`, `\(…\)` and `$…$` in text, as MathJax finds them in an HTMLMath widget. */
+const MATH_IN_TEXT = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|\\\(([\s\S]+?)\\\)|\$([^$\n]+?)\$/g;
+
+/**
+ * Typesets the math in the text of already sanitized DOM (the HTMLMath widget): each formula is
+ * replaced by KaTeX's rendering. Text in code, pre, textarea and SVG is left alone.
+ */
+export function typesetMath(root: Node): void {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement?.closest('code, pre, textarea, svg')) texts.push(node as Text);
+  }
+  for (const text of texts) {
+    const value = text.data;
+    const parts: (string | Node)[] = [];
+    let last = 0;
+    for (const match of value.matchAll(MATH_IN_TEXT)) {
+      const [whole, display, bracket, paren, inline] = match;
+      parts.push(value.slice(last, match.index));
+      const tex = display ?? bracket ?? paren ?? inline ?? '';
+      parts.push(sanitizeHtml(renderMath(tex, display !== undefined || bracket !== undefined)));
+      last = match.index + whole.length;
+    }
+    if (parts.length === 0) continue;
+    parts.push(value.slice(last));
+    text.replaceWith(...parts);
+  }
 }

@@ -41,9 +41,16 @@ function ansiToHtml(text: string): string {
   return ansi.ansi_to_html(text); // escapes HTML first, then adds colour spans
 }
 
+/**
+ * ansi_up escapes the text and adds class-only spans — safe as it is. Two of its outputs are not:
+ * 24-bit colours come as style attributes (refused by the CSP) and OSC 8 hyperlinks as plain
+ * `<a href>`; those rare blocks go through the sanitizer, the common ones skip its cost.
+ */
 function textBlock(text: string, className: string): HTMLElement {
   const pre = h('pre', { class: className });
-  pre.innerHTML = ansiToHtml(text);
+  const html = ansiToHtml(text);
+  if (/<a |style="/.test(html)) pre.append(sanitizeHtml(html));
+  else pre.innerHTML = html;
   return pre;
 }
 

@@ -31,7 +31,7 @@ export function presenceBar(awareness: Awareness, selfId: string): { element: HT
     element.replaceChildren(
       ...sorted.map((user) => {
         // Initials and colour come from the user’s id and name (people/avatar.ts), not from the
-        // colour another client put in its awareness state.
+        // colour another client put in its awareness state; names are text, never markup.
         const label = `${names.get(user.id) ?? user.name}${user.id === selfId ? ' (you)' : ''}`;
         const chip = avatar(user, label);
         chip.classList.add('person');

@@ -1,8 +1,9 @@
 // One y-websocket connection per document, with its state reported in words. Refusals
-// (4401/4403/4404/4410...) stop reconnecting: retrying cannot fix them and would only loop.
+// (4401/4403/4404/4410..., see shared/closeCodes.ts isRefusal) stop reconnecting: retrying cannot
+// fix them and would only loop — a refused write would be sent again on every reconnect.
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { closeReason } from '../../shared/closeCodes.ts';
+import { closeReason, isRefusal } from '../../shared/closeCodes.ts';
 import { serverPath } from '../baseUrl.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'synced' | 'offline' | 'refused';
@@ -31,15 +32,22 @@ const REFUSALS: Record<number, string> = {
   4404: 'This notebook does not exist (it may have been deleted).',
   4410: 'Your access to this notebook was revoked.',
   4400: 'The server rejected a malformed message.',
-  4413: 'A change was too large for the server.',
+  4409: 'Your copy of this document is out of step with the server. Your last changes were not saved; reload the page.',
+  4413: 'A change was too large for the server and was not saved. Reload the page to continue from the saved version.',
+  4422: 'The server refused a change that does not fit the notebook’s structure; it was not saved. Reload the page to continue.',
+  4429: 'You have too many connections open. Close some tabs, then reload this page.',
+  4507: 'This document is full: your last change was not saved. Reload, then delete something to make room.',
 };
+
+/** Refusals of a write: the server's reason (which names the limit) follows the explanation. */
+const WRITE_REFUSALS = new Set([4413, 4422, 4507]);
 
 export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } = {}): DocConnection {
   const doc = options.doc ?? new Y.Doc();
   const provider = new WebsocketProvider(options.url ?? syncUrl(), room, doc, {
     // Each tab must hold its own server connection: the server grants rights per connection.
     disableBc: true,
-    shouldReconnect: (event) => !(event.code >= 4400 && event.code < 4500),
+    shouldReconnect: (event) => !isRefusal(event.code),
   });
   const listeners = new Set<() => void>();
   let state: ConnectionState = 'connecting';
@@ -69,13 +77,14 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
   provider.on('connection-close', (event) => {
     if (!event) return;
     const code = event.code;
-    if (code >= 4400 && code < 4500) {
+    if (isRefusal(code)) {
       // y-websocket already stopped; say so explicitly so no later connect() loops.
       provider.shouldConnect = false;
       closedBy = { code, reason: event.reason ?? '' };
       // A revocation with a reason (e.g. the end of a live session) says more than the generic text.
       const revokedWhy = code === 4410 && event.reason ? `${event.reason.charAt(0).toUpperCase()}${event.reason.slice(1)}.` : undefined;
-      refusal = revokedWhy ?? REFUSALS[code] ?? `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`;
+      const serverWhy = WRITE_REFUSALS.has(code) && event.reason ? ` (${event.reason})` : '';
+      refusal = revokedWhy ?? (REFUSALS[code] ? REFUSALS[code] + serverWhy : `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`);
       set('refused');
     } else if (state !== 'refused') {
       set('offline');

@@ -13,16 +13,46 @@ import '@jupyter-widgets/controls/css/widgets.css';
 import type { Output } from '../../shared/nbformat.ts';
 import { widgetState } from '../../shared/schema.ts';
 import { renderOutput, WIDGET_RELEASE_EVENT } from '../outputs/renderOutput.ts';
+import { sanitizeHtmlToString } from '../outputs/sanitize.ts';
 import { YjsComm, stateForWidget, type CommContext } from './comm.ts';
 import { CohortOutputView, type OutputRenderer } from './outputView.ts';
+import {
+  installTextOnlyErrorView,
+  SafeAudioView,
+  SafeHTMLMathView,
+  SafeHTMLView,
+  SafeImageView,
+  SafeLayoutView,
+  SafeStyleView,
+  SafeVideoView,
+} from './safeViews.ts';
 
 type WidgetClass = typeof base.WidgetModel | typeof base.WidgetView;
 
+/** The classes a document may name; the views that would render unsanitized are replaced (safeViews.ts). */
 const MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  '@jupyter-widgets/base': base,
-  '@jupyter-widgets/controls': controls,
+  '@jupyter-widgets/base': { ...base, LayoutView: SafeLayoutView, StyleView: SafeStyleView },
+  '@jupyter-widgets/controls': {
+    ...controls,
+    HTMLView: SafeHTMLView,
+    HTMLMathView: SafeHTMLMathView,
+    ImageView: SafeImageView,
+    VideoView: SafeVideoView,
+    AudioView: SafeAudioView,
+  },
   '@jupyter-widgets/output': { ...output, OutputView: CohortOutputView },
 };
+
+installTextOnlyErrorView();
+
+function isWidgetClass(value: unknown): value is WidgetClass {
+  return typeof value === 'function' && (value.prototype instanceof base.WidgetModel || value.prototype instanceof base.WidgetView);
+}
+
+/** A name from the document, fit for a message: no markup, bounded length. */
+function printable(name: string): string {
+  return JSON.stringify(name.slice(0, 80));
+}
 
 export const MISSING_MODEL_TEXT = 'Widget not available — its kernel may have restarted; run the cell again.';
 
@@ -148,11 +178,19 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
   }
 
   protected async loadClass(className: string, moduleName: string, _moduleVersion: string): Promise<WidgetClass> {
-    const found = MODULES[moduleName]?.[className];
-    if (typeof found !== 'function') {
-      throw new Error(`Widget class ${className} from ${moduleName} is not available in Cohort`);
+    // Own properties only: names come from the document, and `constructor` or `__proto__` must not
+    // walk into Object or Function.
+    const module = Object.hasOwn(MODULES, moduleName) ? MODULES[moduleName] : undefined;
+    const found = module && Object.hasOwn(module, className) ? module[className] : undefined;
+    if (!isWidgetClass(found)) {
+      throw new Error(`Widget class ${printable(className)} from ${printable(moduleName)} is not available in Cohort`);
     }
-    return found as WidgetClass;
+    return found;
+  }
+
+  /** Descriptions with `description_allow_html` (every control): the page's sanitizer, not sanitize-html's. */
+  override inline_sanitize(source: string): string {
+    return sanitizeHtmlToString(typeof source === 'string' ? source : '');
   }
 
   protected async _create_comm(): Promise<YjsComm> {

@@ -18,6 +18,9 @@ export class UserError extends Error {
 }
 
 export class Users {
+  /** Users revoked in this run: refused even by a lookup that read their record before it was stored. */
+  private readonly revoked = new Map<string, string>();
+
   constructor(
     private readonly meta: MetaStore,
     private readonly log: Logger,
@@ -64,16 +67,32 @@ export class Users {
     return { user, token };
   }
 
-  /** A guest whose session ended: every token and cookie of theirs stops working. */
-  async disable(userId: string): Promise<void> {
-    const user = await this.meta.getUser(userId);
-    if (user && !user.disabled) await this.meta.putUser({ ...user, disabled: true }, { indexName: !user.guest });
+  /**
+   * Guests whose session ended: every token and cookie of theirs stops working. Takes effect
+   * before the returned promise is even awaited (an in-memory mark checked after every lookup),
+   * so no request that authenticates from this call on gets through; then it is stored.
+   * The mark stays for the process's life: a lookup that read the record before it was stored
+   * must still be refused, and a few bytes per ended guest is a small price.
+   */
+  revoke(userIds: readonly string[], reason: string): Promise<void> {
+    for (const id of userIds) this.revoked.set(id, reason);
+    return (async () => {
+      for (const id of userIds) {
+        const user = await this.meta.getUser(id);
+        if (user && !user.disabled) await this.meta.putUser({ ...user, disabled: true }, { indexName: !user.guest });
+      }
+    })();
+  }
+
+  /** Why a user's access was revoked in this run (for closing a socket that raced the revocation). */
+  revokedReason(userId: string): string | undefined {
+    return this.revoked.get(userId);
   }
 
   private async active(id: string | undefined): Promise<UserRecord | undefined> {
     if (id === undefined) return undefined;
     const user = await this.meta.getUser(id);
-    return user && !user.disabled ? user : undefined;
+    return user && !user.disabled && !this.revoked.has(id) ? user : undefined;
   }
 
   async byToken(token: string): Promise<UserRecord | undefined> {

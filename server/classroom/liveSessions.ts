@@ -44,11 +44,17 @@ export interface ClassroomDeps {
   log: Logger;
   /** Closes a user's sockets on a notebook with a code and reason. */
   disconnect(notebookId: string, userId: string, code: number, reason: string): Promise<void>;
+  /** New participants one session accepts per minute; 0 = no limit. */
+  joinsPerSessionPerMinute?: number;
 }
 
 export class LiveSessions {
   /** notebookId → cellId → userId → status of that user's latest run. */
   private readonly runs = new Map<string, Map<string, Map<string, FinishedRun['status']>>>();
+  /** notebookId → times of the last minute's joins that added a participant. */
+  private readonly recentJoins = new Map<string, number[]>();
+  /** notebookId → the join or end in progress: they run one at a time per notebook. */
+  private readonly busy = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: ClassroomDeps) {}
 
@@ -88,41 +94,109 @@ export class LiveSessions {
     return { session, created: true };
   }
 
-  /** A student joins: a guest user (or the signed-in user) becomes a runner on the notebook. */
+  /**
+   * A student joins: a guest user (or the signed-in user) becomes a runner on the notebook.
+   * One at a time per notebook with `end`, so a join cannot add a guest that an ending session
+   * no longer sees.
+   */
   async join(code: unknown, name: unknown, signedIn: UserRecord | undefined): Promise<{ notebookId: string; user: UserRecord; token?: string }> {
     const normalized = typeof code === 'string' ? code.trim().toUpperCase().replace(/[\s-]/g, '') : '';
-    const session = normalized.length === CODE_LENGTH ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
-    if (!session) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
-    const notebookId = session.notebookId;
-    if (signedIn && !signedIn.guest) {
-      if (!(await this.deps.notebooks.roleOf(notebookId, signedIn.id))) {
-        await this.deps.notebooks.setMember(notebookId, signedIn.id, 'runner');
+    const found = normalized.length === CODE_LENGTH ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
+    if (!found) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
+    const notebookId = found.notebookId;
+    return this.oneAtATime(notebookId, async () => {
+      const session = await this.get(notebookId);
+      if (session?.code !== found.code) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
+      if (signedIn && !signedIn.guest) {
+        if (!(await this.deps.notebooks.roleOf(notebookId, signedIn.id))) {
+          this.checkJoinQuota(notebookId);
+          await this.deps.notebooks.setMember(notebookId, signedIn.id, 'runner');
+          this.recordJoin(notebookId);
+        }
+        return { notebookId, user: signedIn };
       }
-      return { notebookId, user: signedIn };
+      if (signedIn?.guest?.notebookId === notebookId) return { notebookId, user: signedIn };
+      this.checkJoinQuota(notebookId);
+      const { user, token } = await this.deps.users.createGuest(name, notebookId);
+      await this.deps.notebooks.setMember(notebookId, user.id, 'runner');
+      this.recordJoin(notebookId);
+      return { notebookId, user, token };
+    });
+  }
+
+  /**
+   * Refuses a join that would add a participant past the per-minute quota. Checked and then
+   * recorded under the notebook's one-at-a-time rule, so concurrent joins cannot overshoot, and
+   * a join that fails (a bad name) does not use up the quota.
+   */
+  private checkJoinQuota(notebookId: string): void {
+    const max = this.deps.joinsPerSessionPerMinute ?? 0;
+    if (max === 0) return;
+    const now = Date.now();
+    const recent = (this.recentJoins.get(notebookId) ?? []).filter((t) => now - t < 60_000);
+    this.recentJoins.set(notebookId, recent);
+    if (recent.length >= max) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
+      throw Object.assign(
+        new ClassroomError(
+          429,
+          'session_join_limit',
+          `this live session accepts at most ${max} new participants per minute (--joins-per-session-per-minute); try again in ${retryAfterSeconds} s`,
+        ),
+        { retryAfterSeconds },
+      );
     }
-    if (signedIn?.guest?.notebookId === notebookId) return { notebookId, user: signedIn };
-    const { user, token } = await this.deps.users.createGuest(name, notebookId);
-    await this.deps.notebooks.setMember(notebookId, user.id, 'runner');
-    return { notebookId, user, token };
+  }
+
+  private recordJoin(notebookId: string): void {
+    if (!this.deps.joinsPerSessionPerMinute) return;
+    const recent = this.recentJoins.get(notebookId) ?? [];
+    recent.push(Date.now());
+    this.recentJoins.set(notebookId, recent);
+  }
+
+  private oneAtATime<T>(notebookId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.busy.get(notebookId) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(work);
+    this.busy.set(notebookId, mine);
+    const forget = () => {
+      if (this.busy.get(notebookId) === mine) this.busy.delete(notebookId);
+    };
+    mine.then(forget, forget);
+    return mine;
   }
 
   /**
    * Ends the session: guests lose access (their sockets close with a clear reason), their
    * kernels stop, and their private documents are kept or deleted.
+   *
+   * Revocation comes first and takes effect at once, before anything is awaited: from then on
+   * no token or cookie of a guest authenticates, no socket of theirs is accepted (one that was
+   * being accepted closes itself on joining), and no kernel of theirs starts (a start already
+   * under way is awaited and stopped). Only then are sockets closed, kernels stopped and the
+   * change stored, so by the time this returns nothing of the guests runs and nothing can start.
    */
   async end(notebookId: string, keepPrivate: boolean): Promise<{ guests: number }> {
+    return this.oneAtATime(notebookId, () => this.endNow(notebookId, keepPrivate));
+  }
+
+  private async endNow(notebookId: string, keepPrivate: boolean): Promise<{ guests: number }> {
     const session = await this.get(notebookId);
     if (!session) throw new ClassroomError(404, 'no_session', 'no live session on this notebook');
-    await this.deps.store.meta.deleteLiveSession(session);
     const guests = await this.guestsOf(notebookId);
-    for (const guest of guests) {
-      await this.deps.disconnect(notebookId, guest.id, 4410, SESSION_ENDED_REASON);
-      await this.deps.execution.stopKernelsOf(notebookId, guest.id);
-      await this.deps.users.disable(guest.id);
-      await this.deps.notebooks.removeMember(notebookId, guest.id);
-      if (!keepPrivate) await this.deps.rooms.removeDocument(privateRoom(notebookId, guest.id));
+    const ids = guests.map((g) => g.id);
+    // Synchronous from here to the first await: the revocation is one step.
+    const stored = this.deps.users.revoke(ids, SESSION_ENDED_REASON);
+    const stopped = ids.map((id) => this.deps.execution.revokeUser(notebookId, id));
+    await Promise.all(ids.map((id) => this.deps.disconnect(notebookId, id, 4410, SESSION_ENDED_REASON)));
+    await Promise.all([stored, ...stopped]);
+    await this.deps.store.meta.deleteLiveSession(session);
+    for (const id of ids) {
+      await this.deps.notebooks.removeMember(notebookId, id);
+      if (!keepPrivate) await this.deps.rooms.removeDocument(privateRoom(notebookId, id));
     }
     this.runs.delete(notebookId);
+    this.recentJoins.delete(notebookId);
     await this.writeSessionState(notebookId, (state) => {
       state.set('active', false);
       state.delete('spotlight');

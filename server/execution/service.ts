@@ -2,12 +2,13 @@
 // cells, the notebook's shared one for shared-scope cells), queues the runs, answers stdin, and
 // controls kernels. Results are written into documents by each kernel's KernelSession.
 import type { ExecutionInfo, StdinRequest } from '../../shared/schema.ts';
-import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
 import type { Scope } from '../../shared/schema.ts';
 import { can } from '../../shared/roles.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import type { KernelManager, KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { kernelKeyId } from '../kernels/manager.ts';
+import { NoSuchKernelError } from '../kernels/errors.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import type { NotebookSummary } from '../notebooks/service.ts';
@@ -72,6 +73,10 @@ export class ExecutionService {
   private readonly inputs = new Map<string, PendingInput>();
   private readonly hooks: SessionHooks;
   private disposing: Promise<void> | undefined;
+  /** Kernel keys of users whose access was revoked (guests of an ended session): never started again. */
+  private readonly revoked = new Set<string>();
+  /** Shared kernel key → the user whose run last asked for it: a start counts toward their cap. */
+  private readonly sharedRunBy = new Map<string, string>();
 
   constructor(private readonly deps: ExecutionDeps) {
     const extra = deps.plugins?.hooksFor?.(this) ?? {};
@@ -141,7 +146,15 @@ export class ExecutionService {
     const session = await this.session(key);
     const before = this.deps.kernels.get(key);
     const spec = specName ?? (await this.specOf(key.notebookId));
-    const managed = await this.deps.kernels.kernelFor(key, spec);
+    // Checked in the same turn as kernelFor registers the start: revokeUser either sees the start
+    // (and stops it once it is up) or this refuses it. No await may come between the two.
+    const id = kernelKeyId(key);
+    if (this.revoked.has(id)) throw new ExecutionError(410, 'access_revoked', 'your access to this notebook was revoked');
+    // The per-user kernel cap counts shared kernels too, charged to the user whose run starts one.
+    const startedBy = key.shared ? this.sharedRunBy.get(id) : key.userId;
+    const managed = await this.deps.kernels.kernelFor(key, spec, startedBy);
+    // Revoked while it started: revokeUser stops it; no run may use it meanwhile.
+    if (this.revoked.has(id)) throw new ExecutionError(410, 'access_revoked', 'your access to this notebook was revoked');
     if (before !== managed) {
       session.kernelReplaced();
       session.watch(managed);
@@ -184,7 +197,8 @@ export class ExecutionService {
     const lease = await this.deps.rooms.acquire(sharedRoom(notebook.id));
     const plan: Array<{ cellId: string; scope: Scope; source: string }> = [];
     try {
-      const cells = new Map(sharedDoc(lease.room.doc).cells.map((cell) => [cellId(cell), cell] as const));
+      const readable = readableCells(sharedDoc(lease.room.doc).cells, (index) => lease.room.skipped(`cells[${index}]`));
+      const cells = new Map(readable.map((cell) => [cellId(cell), cell] as const));
       for (const id of cellIds as string[]) {
         const cell = cells.get(id);
         if (!cell) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
@@ -210,6 +224,7 @@ export class ExecutionService {
     for (const segment of segments) {
       const scope = segment.scope;
       const key: KernelKey = scope === 'shared' ? { notebookId: notebook.id, shared: true } : { notebookId: notebook.id, userId };
+      if (key.shared) this.sharedRunBy.set(kernelKeyId(key), userId);
       await this.checkCanStart(key);
       const session = await this.session(key);
       const runs: CellRun[] = segment.cells.map((p) => {
@@ -235,7 +250,7 @@ export class ExecutionService {
     return results;
   }
 
-  /** A limit error should answer the request (429/503), not only fail the run later. */
+  /** A limit error (429/503) or a revoked user (410) should answer the request, not only fail the run later. */
   private async checkCanStart(key: KernelKey): Promise<void> {
     if (this.deps.kernels.get(key)) return;
     // kernelOf loads documents before kernelFor checks the limits, so a tick is not enough: wait
@@ -251,7 +266,7 @@ export class ExecutionService {
     start.catch(() => undefined); // the run reports a failed start; only limit errors answer here
     try {
       const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), passed]);
-      if (early instanceof Error && 'status' in early && (early.status === 429 || early.status === 503)) throw early;
+      if (early instanceof Error && 'status' in early && [410, 429, 503].includes(early.status as number)) throw early;
     } finally {
       off();
     }
@@ -341,10 +356,23 @@ export class ExecutionService {
     if (session) this.deps.plugins?.onKernelReset?.(session, 'stopped');
   }
 
-  /** Stops a user's kernel on a notebook, if any (e.g. a guest whose live session ended). */
+  /** Stops a user's kernel on a notebook, also one still starting; none is fine. */
   async stopKernelsOf(notebookId: string, userId: string): Promise<void> {
-    const key: KernelKey = { notebookId, userId };
-    if (this.deps.kernels.get(key)) await this.shutdown(key);
+    try {
+      await this.shutdown({ notebookId, userId });
+    } catch (err) {
+      if (!(err instanceof NoSuchKernelError)) throw err;
+    }
+  }
+
+  /**
+   * A user lost access for good (a guest whose session ended): from this call on, no kernel of
+   * theirs on this notebook starts — a queued run fails with "access revoked" — and the one
+   * running or starting is stopped. The refusal takes effect before the promise is awaited.
+   */
+  revokeUser(notebookId: string, userId: string): Promise<void> {
+    this.revoked.add(kernelKeyId({ notebookId, userId }));
+    return this.stopKernelsOf(notebookId, userId);
   }
 
   /** Ends every session; kernels are stopped by the manager's dispose. */

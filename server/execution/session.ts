@@ -5,7 +5,7 @@
 import * as Y from 'yjs';
 import type { JSONObject, JSONValue } from '../../shared/nbformat.ts';
 import type { ExecutionInfo, ExecutionStatus, KernelStatus, YOutput } from '../../shared/schema.ts';
-import { privateDoc, sharedDoc, sourceDigest } from '../../shared/schema.ts';
+import { isCellMap, privateDoc, sharedDoc, sourceDigest } from '../../shared/schema.ts';
 import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { NoReplyError } from '../kernels/errors.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
@@ -74,7 +74,7 @@ export class KernelSession {
     if (this.key.shared) {
       const cells = sharedDoc(this.doc).cells;
       for (const cell of cells) {
-        if (cell.get('id') === cellId) {
+        if (isCellMap(cell) && cell.get('id') === cellId) {
           let outputs = cell.get('outputs') as Y.Array<YOutput> | undefined;
           if (!outputs) {
             outputs = new Y.Array<YOutput>();
@@ -108,7 +108,7 @@ export class KernelSession {
     this.doc.transact(() => {
       this.maps.executions.set(cellId, info);
       if (this.key.shared && info.execution_count !== undefined) {
-        const cell = sharedDoc(this.doc).cells.toArray().find((c) => c.get('id') === cellId);
+        const cell = sharedDoc(this.doc).cells.toArray().find((c) => isCellMap(c) && c.get('id') === cellId);
         if (cell && cell.get('execution_count') !== info.execution_count) cell.set('execution_count', info.execution_count);
       }
     }, KERNEL_ORIGIN);

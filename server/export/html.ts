@@ -15,6 +15,14 @@ export const EXPORT_CSP =
   "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-src 'self' data:; " +
   "base-uri 'none'; form-action 'none'";
 
+/**
+ * The same policy inside the page, for when the downloaded file is opened from disk (no headers
+ * then): a `<meta>` policy cannot sandbox, but it still keeps the page and its srcdoc frames (which
+ * inherit it) from loading anything from elsewhere — an image in someone's output would otherwise
+ * tell its author who opened the file, and when.
+ */
+export const EXPORT_META_CSP = EXPORT_CSP.replace(/^sandbox; /, '');
+
 const PAGE_STYLE = `
 body{margin:0;background:#fff;color:#111;font:15px/1.5 system-ui,sans-serif}
 main{max-width:960px;margin:0 auto;padding:24px 16px}
@@ -59,6 +67,7 @@ export function notebookToHtml(nb: Notebook, title: string): string {
   const language = notebookLanguage(nb);
   return (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
+    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(EXPORT_META_CSP)}">\n` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +
     `<title>${escapeHtml(title)}</title>\n<style>${PAGE_STYLE}</style>\n</head>\n<body>\n<main class="notebook">\n` +
     nb.cells.map((cell) => cellToHtml(cell, language)).join('\n') +

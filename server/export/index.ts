@@ -7,7 +7,7 @@ import { notebookToIpynb } from './ipynb.ts';
 import { notebookToMarkdown } from './md.ts';
 import { notebookToPy } from './py.ts';
 
-export { EXPORT_CSP } from './html.ts';
+export { EXPORT_CSP, EXPORT_META_CSP } from './html.ts';
 
 export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['ipynb', 'py', 'md', 'html'];

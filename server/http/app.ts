@@ -1,5 +1,4 @@
 // The express app: JSON REST API, sign-in, export, and the built client.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
 import type { Router } from 'express';
@@ -9,11 +8,16 @@ import type { Notebooks } from '../notebooks/service.ts';
 import type { MetaStore } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { authenticate } from './auth.ts';
+import { clientPage } from './clientPage.ts';
 import { errorMiddleware, HttpError } from './errors.ts';
+import { confineGuests } from './guests.ts';
+import type { AllowedHosts } from './hosts.ts';
+import { checkHost } from './hosts.ts';
 import { exportRoutes } from './routes/export.ts';
 import { notebookRoutes } from './routes/notebooks.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
+import { securityHeaders } from './securityHeaders.ts';
 
 export interface AppDeps {
   users: Users;
@@ -23,6 +27,8 @@ export interface AppDeps {
   log: Logger;
   maxBodyBytes: number;
   allowedOrigins: readonly string[];
+  /** `Host` headers this server answers (DNS-rebinding defence). */
+  allowedHosts: AllowedHosts;
   clientDir: string;
   /** `--public-url`, the base of the login links handed out (else the request's host). */
   publicUrl?: string;
@@ -32,20 +38,18 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
+  app.use(checkHost(deps.allowedHosts));
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
-    next();
-  });
+  app.use(securityHeaders());
   app.use(express.json({ limit: deps.maxBodyBytes, strict: false }));
   app.use(authenticate(deps.users, deps.allowedOrigins));
+  app.use(confineGuests());
 
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(sessionRoutes(deps.users));
+  app.use(sessionRoutes(deps.users, deps.allowedOrigins));
   app.use(userRoutes(deps.users, deps.meta, deps.publicUrl));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));
@@ -55,15 +59,11 @@ export function createApp(deps: AppDeps): express.Express {
     throw new HttpError(404, 'not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
   });
 
-  const index = join(deps.clientDir, 'index.html');
-  app.use(express.static(deps.clientDir, { index: 'index.html' }));
-  app.get(/.*/, (req, res) => {
-    if (!existsSync(index)) {
-      res.status(503).type('text/plain').send('The client is not built yet: run `npm run setup` (or `npm run build`).');
-      return;
-    }
-    res.sendFile(index);
-  });
+  // The page is never served as a static file: each response carries its own style nonce.
+  const page = clientPage(join(deps.clientDir, 'index.html'));
+  app.get('/index.html', page);
+  app.use(express.static(deps.clientDir, { index: false }));
+  app.get(/.*/, page);
 
   app.use(errorMiddleware(deps.log));
   return app;

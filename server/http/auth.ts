@@ -17,15 +17,19 @@ declare global {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * Who asks, and no state change from a foreign page whoever asks: with the session cookie that
+ * is CSRF; without credentials (sign-in, joining a session) it is login CSRF, a foreign page
+ * signing the visitor in as someone else. A bearer-token client on another origin would need
+ * CORS, which Cohort does not serve, so refusing foreign origins costs no legitimate caller.
+ */
 export function authenticate(users: Users, allowedOrigins: readonly string[]): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
-    const identity = await identify(req, users);
-    if (identity) {
-      if (identity.via === 'cookie' && !SAFE_METHODS.has(req.method) && !originAllowed(req, allowedOrigins)) {
-        throw new HttpError(403, 'cross_origin', 'cross-site request refused');
-      }
-      req.identity = identity;
+    if (!SAFE_METHODS.has(req.method) && !originAllowed(req, allowedOrigins)) {
+      throw new HttpError(403, 'cross_origin', 'cross-site request refused');
     }
+    const identity = await identify(req, users);
+    if (identity) req.identity = identity;
     next();
   };
 }

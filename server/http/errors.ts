@@ -16,6 +16,8 @@ export class HttpError extends Error {
 interface StatusError extends Error {
   status: number;
   code?: string;
+  /** For 429s that clear with time: sent as `Retry-After`. */
+  retryAfterSeconds?: number;
 }
 
 function hasStatus(err: unknown): err is StatusError {
@@ -41,6 +43,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     }
     if (hasStatus(err) && err.status >= 400 && err.status < 600 && !('type' in err)) {
       if (err.status >= 500) log.error({ err, path: req.path, address: req.ip }, err.message);
+      if (typeof err.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(err.retryAfterSeconds));
       sendError(res, err.status, codeOf(err), err.message);
       return;
     }

@@ -53,7 +53,7 @@ export class KernelLimitError extends Error {
   ) {
     super(
       scope === 'user'
-        ? `kernel limit reached: at most ${limit} kernels per user`
+        ? `kernel limit reached: at most ${limit} kernels per user, counting shared kernels your runs started (--max-kernels-per-user); stop one of yours first`
         : `kernel limit reached: the server runs at most ${limit} kernels`,
     );
     this.status = scope === 'user' ? 429 : 503;

@@ -62,7 +62,7 @@ export interface KernelManagerOptions extends KernelTuning {
   poolSize?: number;
   /** Kernels assigned to keys at once (pool kernels not counted). Default 50. */
   maxKernels?: number;
-  /** Private kernels one user may have at once (shared kernels not counted). Default 10. */
+  /** Kernels charged to one user at once: private ones and shared ones they started. Default 10. */
   maxKernelsPerUser?: number;
   /** An idle kernel untouched this long is shut down. Default 1 h; 0 disables culling. */
   cullIdleMs?: number;
@@ -73,6 +73,8 @@ export interface KernelManagerOptions extends KernelTuning {
 }
 
 interface Entry extends ManagedKernel {
+  /** The user whose per-user cap this kernel counts toward (for a shared kernel: who started it). */
+  chargedTo?: string;
   lastActivity: number;
   lastStatus: ManagedKernelStatus;
   off: (() => void)[];
@@ -80,7 +82,7 @@ interface Entry extends ManagedKernel {
 
 export class KernelManager {
   private readonly entries = new Map<string, Entry>();
-  private readonly starting = new Map<string, { key: KernelKey; promise: Promise<ManagedKernel> }>();
+  private readonly starting = new Map<string, { key: KernelKey; promise: Promise<ManagedKernel>; chargedTo?: string }>();
   private readonly events: TypedEmitter<KernelManagerEvents>;
   private readonly pool: KernelPool;
   private readonly defaultSpecName: string;
@@ -110,7 +112,7 @@ export class KernelManager {
    * `specName` only matters when a kernel starts; default: the default spec.
    * Throws KernelLimitError when a limit is reached.
    */
-  async kernelFor(key: KernelKey, specName?: string): Promise<ManagedKernel> {
+  async kernelFor(key: KernelKey, specName?: string, startedBy?: string): Promise<ManagedKernel> {
     if (this.disposing) throw new Error('kernel manager is disposed');
     const id = kernelKeyId(key);
     const existing = this.entries.get(id);
@@ -120,9 +122,10 @@ export class KernelManager {
     }
     const pending = this.starting.get(id);
     if (pending) return pending.promise;
-    this.checkLimits(key);
-    const promise = this.start(key, id, specName ?? this.defaultSpecName).finally(() => this.starting.delete(id));
-    this.starting.set(id, { key, promise });
+    const chargedTo = key.shared ? startedBy : key.userId;
+    this.checkLimits(key, chargedTo);
+    const promise = this.start(key, id, specName ?? this.defaultSpecName, chargedTo).finally(() => this.starting.delete(id));
+    this.starting.set(id, { key, promise, chargedTo });
     return promise;
   }
 
@@ -194,7 +197,7 @@ export class KernelManager {
     );
   }
 
-  private async start(key: KernelKey, id: string, specName: string): Promise<ManagedKernel> {
+  private async start(key: KernelKey, id: string, specName: string, chargedTo: string | undefined): Promise<ManagedKernel> {
     this.events.emit('status', key, 'starting');
     const pooled = specName === this.defaultSpecName ? this.pool.take() : undefined;
     let kernel: LocalKernel;
@@ -210,7 +213,7 @@ export class KernelManager {
       throw new Error('kernel manager was disposed while the kernel started');
     }
     const now = Date.now();
-    const entry: Entry = { key, keyId: id, kernel, specName, fromPool: pooled !== undefined, startedAt: now, lastActivity: now, lastStatus: kernel.state, off: [] };
+    const entry: Entry = { key, keyId: id, kernel, specName, fromPool: pooled !== undefined, startedAt: now, lastActivity: now, lastStatus: kernel.state, off: [], chargedTo };
     entry.off = [
       kernel.on('status', (state) => {
         entry.lastActivity = Date.now();
@@ -251,13 +254,18 @@ export class KernelManager {
     }
   }
 
-  private checkLimits(key: KernelKey): void {
+  /**
+   * The per-user cap counts every kernel charged to the user: their private kernels and the
+   * shared kernels their runs started (one user must not fill the server through shared kernels).
+   * It lives here, beside the total, because only here are starts registered synchronously.
+   */
+  private checkLimits(key: KernelKey, chargedTo: string | undefined): void {
     const maxTotal = this.options.maxKernels ?? 50;
-    const all = [...this.entries.values()].map((e) => e.key).concat([...this.starting.values()].map((s) => s.key));
+    const all = [...this.entries.values(), ...this.starting.values()];
     if (all.length >= maxTotal) this.refuse(new KernelLimitError('total', maxTotal));
-    if (key.shared) return;
+    if (chargedTo === undefined) return;
     const maxPerUser = this.options.maxKernelsPerUser ?? 10;
-    const mine = all.filter((k) => !k.shared && k.userId === key.userId).length;
+    const mine = all.filter((k) => k.chargedTo === chargedTo).length;
     if (mine >= maxPerUser) this.refuse(new KernelLimitError('user', maxPerUser));
   }
 

@@ -31,16 +31,60 @@ interface NotebookEvents {
 
 const NAME_MAX = 200;
 
+export interface NotebookLimits {
+  /** Notebooks one user may have created (and not deleted); 0 = no limit. */
+  maxNotebooksPerUser?: number;
+}
+
 export class Notebooks extends EventEmitter<NotebookEvents> {
+  /** Per user, the create in progress: creates of one user are counted one at a time. */
+  private readonly creating = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    private readonly limits: NotebookLimits = {},
   ) {
     super();
   }
 
   /** Creates a notebook owned by `owner`, its shared document filled from `notebook` (or one empty cell). */
   async create(owner: UserRecord, name: unknown, notebook?: Notebook): Promise<NotebookSummary> {
+    if (owner.guest) {
+      throw new AccessError(403, 'guest_confined', "a live-session guest may only use the session's notebook");
+    }
+    checkName(name);
+    // Serialized per user so that two concurrent creates cannot both pass the count.
+    const previous = this.creating.get(owner.id) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(async () => {
+      await this.checkNotebookQuota(owner);
+      return this.createNow(owner, name, notebook);
+    });
+    this.creating.set(owner.id, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.creating.get(owner.id) === mine) this.creating.delete(owner.id);
+    }
+  }
+
+  /** Counts the notebooks the user created (a role of owner given by others does not count). */
+  private async checkNotebookQuota(owner: UserRecord): Promise<void> {
+    const max = this.limits.maxNotebooksPerUser ?? 0;
+    if (max === 0) return;
+    const owned = (await this.store.meta.notebooksOf(owner.id)).filter((row) => row.role === 'owner');
+    const records = await Promise.all(owned.map((row) => this.store.meta.getNotebook(row.notebookId)));
+    const created = records.filter((record) => record?.owner === owner.id).length;
+    if (created >= max) {
+      throw new AccessError(
+        403,
+        'notebook_limit',
+        `you have created ${created} notebooks, the most this server allows per user (--max-notebooks-per-user ${max}); delete one first`,
+      );
+    }
+  }
+
+  private async createNow(owner: UserRecord, name: unknown, notebook?: Notebook): Promise<NotebookSummary> {
     const now = Date.now();
     const record: NotebookRecord = { id: newId(), name: checkName(name), owner: owner.id, created_at: now, updated_at: now };
     const doc = new Y.Doc();
@@ -124,6 +168,17 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
     const user =
       (await this.store.meta.getUser(userIdOrName)) ?? (await this.store.meta.getUserByName(userIdOrName));
     if (!user) throw new AccessError(404, 'user_not_found', `no user "${userIdOrName}"`);
+    // A guest exists for one live session's notebook; nobody can bring them anywhere else, nor
+    // make them an owner (who manages members and sessions).
+    if (user.guest && (user.guest.notebookId !== notebookId || role === 'owner')) {
+      throw new AccessError(
+        403,
+        'guest_confined',
+        user.guest.notebookId !== notebookId
+          ? "a live-session guest can only be a member of the session's notebook"
+          : 'a live-session guest cannot be an owner',
+      );
+    }
     if (user.id === record.owner && role !== 'owner') {
       throw new AccessError(409, 'owner_role', "the notebook's creator stays its owner");
     }

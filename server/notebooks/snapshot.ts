@@ -4,7 +4,7 @@
 // for cells the caller never ran); `none` — no outputs.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
+import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, readableCells, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
 import type { Rooms } from '../sync/rooms.ts';
 
 export type OutputChoice = 'mine' | 'shared' | 'none';
@@ -21,7 +21,8 @@ export async function notebookSnapshot(
   if (!includeHidden) return notebook;
   const hidden = await rooms.acquire(hiddenRoom(notebookId));
   try {
-    const cells = sharedDoc(hidden.room.doc).cells.map((cell) => {
+    const readable = readableCells(sharedDoc(hidden.room.doc).cells, (index) => hidden.room.skipped(`cells[${index}]`));
+    const cells = readable.map((cell) => {
       const json = cellToJSON(cell);
       return choice === 'none' && json.cell_type === 'code' ? { ...json, outputs: [], execution_count: null } : json;
     });
@@ -49,7 +50,7 @@ async function visibleSnapshot(
       const outputs = own.outputs.get(id);
       if (!execution && !outputs) return undefined;
       return { outputs: outputsToJSON(outputs), execution_count: execution?.execution_count ?? null };
-    });
+    }, (index) => shared.room.skipped(`cells[${index}]`));
   } finally {
     shared.release();
     mine?.release();

@@ -54,6 +54,8 @@ class LevelDocumentLog implements DocumentLog {
 
   constructor(
     private readonly updates: Sub<Uint8Array>,
+    /** Per document: the schema version it was checked against on load (server/sync/schemaRepair.ts). */
+    private readonly checks: Sub<number>,
     private readonly compactAfter: number,
     private readonly log: Logger,
     /** Asks LevelDB to rewrite a key range now, so the entries a merge replaced leave the disk. */
@@ -174,7 +176,16 @@ class LevelDocumentLog implements DocumentLog {
 
   async remove(doc: string): Promise<void> {
     await this.updates.clear(this.range(doc));
+    await this.checks.del(doc);
     this.state.delete(doc);
+  }
+
+  checkedAgainst(doc: string): Promise<number | undefined> {
+    return this.checks.get(doc);
+  }
+
+  markChecked(doc: string, version: number): Promise<void> {
+    return this.checks.put(doc, version);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -328,7 +339,7 @@ export async function openLevelStore(path: string, options: { compactAfter: numb
   const json = <V>(name: string): Sub<V> => db.sublevel<string, V>(name, { valueEncoding: 'json' });
   const text = (name: string): Sub<string> => db.sublevel<string, string>(name, { valueEncoding: 'utf8' });
   const updates: Sub<Uint8Array> = db.sublevel<string, Uint8Array>('updates', { valueEncoding: 'view' });
-  const docs = new LevelDocumentLog(updates, options.compactAfter, options.log, (from, to) =>
+  const docs = new LevelDocumentLog(updates, json<number>('schema-checks'), options.compactAfter, options.log, (from, to) =>
     canCompact(db) ? db.compactRange(updates.prefix + from, updates.prefix + to) : Promise.resolve(),
     options.metrics,
   );

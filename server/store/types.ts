@@ -45,6 +45,10 @@ export interface DocumentLog {
   logLength(doc: string): Promise<number>;
   /** Deletes a document and its log. */
   remove(doc: string): Promise<void>;
+  /** The schema version the stored document was last checked (and repaired) against, if any. */
+  checkedAgainst(doc: string): Promise<number | undefined>;
+  /** Records that the document, as stored now, was checked against schema version `version`. */
+  markChecked(doc: string, version: number): Promise<void>;
   /** Every stored document whose name starts with `prefix`. */
   list(prefix: string): Promise<string[]>;
 }

@@ -11,6 +11,10 @@ export type RoomAccess = { ok: true; room: RoomName; write: boolean } | { ok: fa
 export async function authorizeRoom(notebooks: Notebooks, user: UserRecord, name: string): Promise<RoomAccess> {
   const room = parseRoom(name);
   if (!room) return { ok: false, code: CloseCode.NotFound, reason: `no room "${name}"` };
+  // A live-session guest exists for one notebook; any other room is closed to them, member or not.
+  if (user.guest && user.guest.notebookId !== room.notebookId) {
+    return { ok: false, code: CloseCode.Forbidden, reason: "a live-session guest may only use the session's notebook" };
+  }
   if (!(await notebooks.get(room.notebookId))) {
     return { ok: false, code: CloseCode.NotFound, reason: `no notebook "${room.notebookId}"` };
   }
@@ -19,7 +23,8 @@ export async function authorizeRoom(notebooks: Notebooks, user: UserRecord, name
   if (room.kind === 'private') {
     // A private room is its user's alone: not even the notebook's owner may open it.
     if (room.userId !== user.id) return { ok: false, code: CloseCode.Forbidden, reason: "another user's private room" };
-    return { ok: true, room, write: true };
+    // What a client writes there (widget values) drives the user's kernel: runners and up, as over REST.
+    return { ok: true, room, write: can.runUserCells(role) };
   }
   if (room.kind === 'hidden') {
     if (!can.editShared(role)) return { ok: false, code: CloseCode.Forbidden, reason: 'hidden cells are for editors and owners' };

@@ -44,8 +44,12 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
         message = { type: 'query-awareness' };
         break;
       case MessageType.Auth:
+        // y-protocols auth: a varuint (0: permission denied) and a reason we do not use. Clients
+        // have no reason to send one; it is read whole like any other, trailing bytes refused.
+        decoding.readVarUint(decoder);
+        decoding.readVarString(decoder);
         message = { type: 'auth' };
-        return message; // y-protocols auth messages carry a reason string we do not use
+        break;
       default:
         throw new ProtocolError(`unknown message type ${type}`);
     }
@@ -89,16 +93,3 @@ export const encodeAwareness = (awareness: awarenessProtocol.Awareness, clients:
     encoding.writeVarUint(e, MessageType.Awareness);
     encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
   });
-
-/** The entries of a y-protocols awareness update: (clientID, clock, state JSON) per client. */
-export function decodeAwarenessEntries(update: Uint8Array): Array<{ clientID: number; clock: number; state: unknown }> {
-  const decoder = decoding.createDecoder(update);
-  const count = decoding.readVarUint(decoder);
-  const entries: Array<{ clientID: number; clock: number; state: unknown }> = [];
-  for (let i = 0; i < count; i++) {
-    const clientID = decoding.readVarUint(decoder);
-    const clock = decoding.readVarUint(decoder);
-    entries.push({ clientID, clock, state: JSON.parse(decoding.readVarString(decoder)) as unknown });
-  }
-  return entries;
-}

@@ -4,15 +4,24 @@
 // from a client or from the server (kernel outputs) — goes through `doc.on('update')` into one
 // ordered chain per room: store, then broadcast. A new client's initial sync waits for that chain,
 // so nobody is ever sent state the store does not have.
+//
+// What a connection sends is untrusted: every message path is wrapped so that bad input closes
+// that connection only. A client's update is checked first (size, missing dependencies, schema:
+// schemaGuard.ts; document size) and applied only if it passes; presence goes through
+// presence.ts. A refused write closes the writer's connection with a code that says why
+// (shared/closeCodes.ts) and leaves the document as it was.
 import type { WebSocket } from 'ws';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.ts';
+import { parseRoom } from '../../shared/rooms.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
+import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
+import type { PresenceLimits } from './presence.ts';
+import { encodeAwarenessEntries, PresenceError, PresenceThrottle, readAwarenessUpdate } from './presence.ts';
 import {
-  decodeAwarenessEntries,
   decodeClientMessage,
   encodeAwareness,
   encodeSyncStep1,
@@ -20,13 +29,21 @@ import {
   encodeUpdate,
   ProtocolError,
 } from './protocol.ts';
+import { SchemaGuard } from './schemaGuard.ts';
+import { repairDocument } from './schemaRepair.ts';
 
 /** Transaction origin of state loaded from the store: not stored again. */
 const FROM_STORE = Symbol('from-store');
+/** Transaction origin of the repair on load: stored like any change. */
+const REPAIR = Symbol('repair');
+/** Resync requests (after updates with missing dependencies) before a connection is closed. */
+const MAX_RESYNCS = 3;
 
 export interface Connection {
   readonly socket: WebSocket;
   readonly userId: string;
+  /** The account's name (a guest's display name): what others see in presence. */
+  readonly userName: string;
   /** Whether this connection may change the document; re-checked when roles change. */
   write: boolean;
   refusedWrites: number;
@@ -37,12 +54,32 @@ export interface Connection {
 export interface RoomOptions {
   maxRefusedWrites: number;
   metrics?: Metrics;
+  /** Largest single update a client may write. */
+  maxWriteBytes: number;
+  /** Largest encoded document a client's write may produce. */
+  maxDocumentBytes: number;
+  presence: PresenceLimits;
+}
+
+/** Per-connection state the room keeps while the connection is in it. */
+interface Member {
+  throttle: PresenceThrottle;
+  /** Resyncs asked for since the connection's last accepted update. */
+  resyncs: number;
 }
 
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly connections = new Set<Connection>();
+  private readonly members = new Map<Connection, Member>();
+  private readonly guard: SchemaGuard;
+  /** The document's encoded size when last measured, and bytes of updates since (an estimate of growth). */
+  private sizeMeasured = 0;
+  private sizeSince = 0;
+  private sizeMeasuredAt = 0;
+  /** A client deleted something since the last measure: the estimate may be far too high. */
+  private shrunkSince = false;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
   /** Updates made in memory and not yet stored, in order. */
@@ -64,9 +101,12 @@ export class Room {
     log: Logger,
   ) {
     this.log = log.child({ room: name });
+    const room = parseRoom(name);
+    this.guard = new SchemaGuard(this.doc, room ? schemaFor(room) : SHARED_SCHEMA);
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
+      this.sizeSince += update.byteLength;
       this.asLoaded = undefined;
       this.queue.push({ update, origin });
       this.drain();
@@ -83,10 +123,27 @@ export class Room {
 
   async load(): Promise<void> {
     const update = await this.docs.load(this.name);
-    if (update) {
-      Y.applyUpdate(this.doc, update, FROM_STORE);
-      this.asLoaded = update;
+    if (!update) return;
+    Y.applyUpdate(this.doc, update, FROM_STORE);
+    this.asLoaded = update;
+    this.sizeMeasured = update.byteLength;
+    this.sizeMeasuredAt = Date.now();
+    if ((await this.docs.checkedAgainst(this.name)) !== SCHEMA_VERSION) await this.repair();
+  }
+
+  /**
+   * Once per document (and schema version): removes what the schema forbids — stored before the
+   * guard existed, or by an older server — logging a copy of each removed entry. The removal is
+   * an update like any other, stored before the document is marked as checked; every write
+   * since passed the guard, so later loads skip this walk over the whole document.
+   */
+  private async repair(): Promise<void> {
+    const removed = repairDocument(this.doc, this.guard.schema, REPAIR);
+    if (removed.length > 0) {
+      this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
     }
+    await this.flushed();
+    if (!this.failed) await this.docs.markChecked(this.name, SCHEMA_VERSION);
   }
 
   private drain(): void {
@@ -109,6 +166,11 @@ export class Room {
     });
   }
 
+  /** Readers (execution, export) skip malformed entries and say so here; the repair on load should leave none. */
+  skipped(what: string): void {
+    this.log.warn({ what }, 'a reader skipped a malformed entry of the document');
+  }
+
   /** Resolves when every update made so far is stored (and broadcast). */
   flushed(): Promise<void> {
     return this.writing ? this.writing.then(() => this.flushed()) : Promise.resolve();
@@ -122,28 +184,59 @@ export class Room {
     return this.failed !== undefined;
   }
 
+  /** Adds a connection, greeting it first: if that throws, the connection was never in the room. */
   join(conn: Connection): void {
-    this.connections.add(conn);
     send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
-    const states = [...this.awareness.getStates().keys()];
-    if (states.length > 0) send(conn, encodeAwareness(this.awareness, states));
+    const presence = this.encodeAllAwareness();
+    if (presence) send(conn, presence);
+    this.connections.add(conn);
+    this.members.set(conn, {
+      throttle: new PresenceThrottle(this.options.presence, (entries) => this.applyAwareness(conn, entries)),
+      resyncs: 0,
+    });
   }
 
+  /** Removes a connection and everything of it: presence, queued presence, membership. */
   leave(conn: Connection): void {
+    this.members.get(conn)?.throttle.dispose();
+    this.members.delete(conn);
     if (!this.connections.delete(conn)) return;
     if (conn.awarenessIds.size > 0) {
       awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], 'left');
     }
   }
 
-  /** Handles one binary message from a connection. */
+  /**
+   * Handles one binary message from a connection. Whatever goes wrong closes that connection
+   * only: the message came from one client, the room is everyone's.
+   */
   receive(conn: Connection, data: Uint8Array): void {
+    // A connection being closed may still have frames in flight: none of them counts.
+    if (!this.connections.has(conn) || conn.socket.readyState !== conn.socket.OPEN) return;
+    try {
+      this.handle(conn, data);
+    } catch (err) {
+      this.log.error({ user: conn.userId, err }, 'a message could not be handled; closing its connection');
+      this.expel(conn, CloseCode.MalformedMessage, 'message could not be handled');
+    }
+  }
+
+  /**
+   * Closes a connection for what it sent and takes it out of the room at once (its presence
+   * too), rather than when its socket finishes closing — which a client can delay.
+   */
+  private expel(conn: Connection, code: number, reason: string): void {
+    close(conn, code, reason);
+    this.leave(conn);
+  }
+
+  private handle(conn: Connection, data: Uint8Array): void {
     let message;
     try {
       message = decodeClientMessage(data);
     } catch (err) {
       this.log.warn({ user: conn.userId, err: (err as Error).message }, 'malformed sync message; closing connection');
-      close(conn, CloseCode.MalformedMessage, 'malformed message');
+      this.expel(conn, CloseCode.MalformedMessage, 'malformed message');
       return;
     }
     switch (message.type) {
@@ -151,15 +244,13 @@ export class Room {
         const stateVector = message.stateVector;
         // Answer once everything in memory is stored: the answer may not carry unstored state.
         void this.flushed().then(() => {
-          let update: Uint8Array;
-          const empty = stateVector.length === 1 && stateVector[0] === 0;
+          if (!this.connections.has(conn)) return;
           try {
-            update = empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector);
+            const empty = stateVector.length === 1 && stateVector[0] === 0;
+            send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
           } catch {
-            close(conn, CloseCode.MalformedMessage, 'malformed state vector');
-            return;
+            this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
           }
-          send(conn, encodeSyncStep2(update));
         });
         break;
       }
@@ -167,42 +258,78 @@ export class Room {
         this.applyClientUpdate(conn, message.update);
         break;
       case 'awareness':
-        try {
-          const check = this.checkAwareness(conn, message.update);
-          if (check === 'echo') return; // y-websocket clients send back what they received: nothing new
-          if (check) {
-            this.log.warn({ user: conn.userId, refusal: check }, 'awareness update refused');
-            return;
-          }
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, message.update, conn);
-        } catch (err) {
-          this.log.warn({ user: conn.userId, err: (err as Error).message }, 'malformed awareness update');
-          close(conn, CloseCode.MalformedMessage, 'malformed awareness update');
-        }
+        this.receiveAwareness(conn, message.update);
         break;
       case 'query-awareness':
-        send(conn, encodeAwareness(this.awareness, [...this.awareness.getStates().keys()]));
+        // Answered even when nobody is present (an empty update), as y-protocols does.
+        send(conn, this.encodeAllAwareness() ?? encodeAwareness(this.awareness, []));
         break;
       case 'auth':
         break;
     }
   }
 
-  /**
-   * Presence is trusted by others (a student follows the teacher's cursor), so a connection may
-   * speak only for its own awareness clients and only under its own user id. Stock y-websocket
-   * clients re-send every awareness change they receive; such an echo of another connection's
-   * client is dropped quietly ('echo'). Anything else that does not fit is refused with a reason.
-   */
-  private checkAwareness(conn: Connection, update: Uint8Array): string | undefined {
-    for (const { clientID, state } of decodeAwarenessEntries(update)) {
-      for (const other of this.connections) {
-        if (other !== conn && other.awarenessIds.has(clientID)) return 'echo';
-      }
-      const user = (state as { user?: { id?: unknown } } | null)?.user;
-      if (user?.id !== undefined && user.id !== conn.userId) return `user.id ${String(user.id)} is not the connection's user`;
+  private receiveAwareness(conn: Connection, update: Uint8Array): void {
+    let entries;
+    try {
+      entries = readAwarenessUpdate(update, { id: conn.userId, name: conn.userName }, this.options.presence);
+    } catch (err) {
+      const why = err instanceof PresenceError ? err.message : 'undecodable';
+      this.log.warn({ user: conn.userId, refusal: why }, 'awareness update refused; closing connection');
+      this.expel(conn, CloseCode.MalformedMessage, `awareness refused: ${why}`.slice(0, 120));
+      return;
     }
-    return undefined;
+    const own = entries.filter((entry) => this.speaksFor(conn, entry));
+    this.members.get(conn)?.throttle.submit(own);
+  }
+
+  /**
+   * Whether a connection may set this awareness client's state: its own clients, or a new one
+   * while it has fewer than the limit. Stock y-websocket clients send back every state they
+   * receive; such an echo of another connection's client is dropped quietly. A page that
+   * reconnects before the server noticed its old socket is gone keeps its awareness client id:
+   * a newer state (an echo is never newer) from the same user's new connection takes it over.
+   */
+  private speaksFor(conn: Connection, { clientID, clock }: { clientID: number; clock: number }): boolean {
+    if (conn.awarenessIds.has(clientID)) return true;
+    if (conn.awarenessIds.size >= this.options.presence.maxClientsPerConnection) return false;
+    const owner = [...this.connections].find((other) => other !== conn && other.awarenessIds.has(clientID));
+    if (!owner) return !this.awareness.getStates().has(clientID);
+    if (owner.userId !== conn.userId || clock <= (this.awareness.meta.get(clientID)?.clock ?? 0)) return false;
+    owner.awarenessIds.delete(clientID);
+    return true;
+  }
+
+  private applyAwareness(conn: Connection, entries: ReturnType<typeof readAwarenessUpdate>): void {
+    if (!this.connections.has(conn)) return;
+    // Claimed before applying, so a second message before the first change event is still ours.
+    for (const { clientID, state } of entries) if (state !== null) conn.awarenessIds.add(clientID);
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), conn);
+  }
+
+  /**
+   * Every state in the room, for a joining client or a query. States were bounded on the way in,
+   * so this does not fail; if it ever did, the states that fail are dropped rather than letting
+   * one bad state refuse every join.
+   */
+  private encodeAllAwareness(): Uint8Array | undefined {
+    const clients = [...this.awareness.getStates().keys()];
+    if (clients.length === 0) return undefined;
+    try {
+      return encodeAwareness(this.awareness, clients);
+    } catch (err) {
+      const bad = clients.filter((client) => {
+        try {
+          encodeAwareness(this.awareness, [client]);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      this.log.error({ err, clients: bad }, 'awareness states that cannot be encoded; dropped');
+      awarenessProtocol.removeAwarenessStates(this.awareness, bad, 'invalid');
+      return this.encodeAllAwareness();
+    }
   }
 
   private applyClientUpdate(conn: Connection, update: Uint8Array): void {
@@ -214,16 +341,86 @@ export class Room {
       this.options.metrics?.refusedWrites.inc();
       this.log.warn({ user: conn.userId, refused: conn.refusedWrites }, 'write refused: read-only connection');
       if (conn.refusedWrites >= this.options.maxRefusedWrites) {
-        close(conn, CloseCode.Forbidden, 'read-only: writes refused');
+        this.expel(conn, CloseCode.Forbidden, 'read-only: writes refused');
       }
+      return;
+    }
+    const { maxWriteBytes, maxDocumentBytes } = this.options;
+    if (update.byteLength > maxWriteBytes) {
+      this.refuseWrite(conn, CloseCode.TooLarge, `a change of ${bytes(update.byteLength)} is over the limit of ${bytes(maxWriteBytes)} per write`);
+      return;
+    }
+    const verdict = this.guard.check(update);
+    if (!verdict.ok) {
+      if (verdict.kind === 'missing-dependencies') this.resync(conn, verdict.reason);
+      else if (verdict.kind === 'schema') this.refuseWrite(conn, CloseCode.SchemaViolation, `refused: ${verdict.reason}`);
+      else this.refuseWrite(conn, CloseCode.MalformedMessage, 'malformed update', verdict.reason);
+      return;
+    }
+    if (verdict.addsContent && this.wouldExceed(update.byteLength)) {
+      this.refuseWrite(conn, CloseCode.DocumentFull, `the document would exceed its limit of ${bytes(maxDocumentBytes)}`);
       return;
     }
     try {
       Y.applyUpdate(this.doc, update, conn);
     } catch (err) {
       this.log.warn({ user: conn.userId, err: (err as Error).message }, 'undecodable update; closing connection');
-      close(conn, CloseCode.MalformedMessage, 'malformed update');
+      this.expel(conn, CloseCode.MalformedMessage, 'malformed update');
+      return;
     }
+    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
+      // The guard should have refused it; never keep (and serve) what cannot be stored.
+      this.log.error({ user: conn.userId }, 'an accepted update left pending structs; dropped');
+      this.doc.store.pendingStructs = null;
+      this.doc.store.pendingDs = null;
+      this.resync(conn, 'pending structs after applying');
+      return;
+    }
+    if (verdict.deletes) this.shrunkSince = true;
+    const member = this.members.get(conn);
+    if (member) member.resyncs = 0;
+  }
+
+  /**
+   * An update that depends on changes we lack is not applied (Yjs would keep it pending, serve
+   * it to others, and never store it). Our sync step 1 asks the client for everything it has
+   * that we do not, dependencies included; a client that still cannot send them is closed.
+   */
+  private resync(conn: Connection, reason: string): void {
+    const member = this.members.get(conn);
+    if (!member) return;
+    member.resyncs++;
+    this.log.warn({ user: conn.userId, reason, resyncs: member.resyncs }, 'update refused: missing dependencies; asking the client to resync');
+    if (member.resyncs > MAX_RESYNCS) {
+      this.expel(conn, CloseCode.OutOfStep, 'updates depend on changes the server does not have');
+      return;
+    }
+    send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
+  }
+
+  /** Closes the writer's connection, saying why; the document and everyone else are untouched. */
+  private refuseWrite(conn: Connection, code: CloseCode, reason: string, detail?: string): void {
+    this.log.warn({ user: conn.userId, code, reason: detail ?? reason }, 'write refused; closing the writer\'s connection');
+    this.expel(conn, code, reason);
+  }
+
+  /**
+   * Whether adding `incoming` bytes would take the document past its limit. The size is an
+   * estimate (last measured size plus the bytes of every update since), re-measured by encoding
+   * the document when the estimate says no — after a deletion, once the estimate grew by a 256th
+   * of the limit, or once a second: a full document does not cost an encoding per keystroke.
+   */
+  private wouldExceed(incoming: number): boolean {
+    const max = this.options.maxDocumentBytes;
+    if (this.sizeMeasured + this.sizeSince + incoming <= max) return false;
+    const stale = this.shrunkSince || this.sizeSince > max / 256 || Date.now() - this.sizeMeasuredAt > 1000;
+    if (this.sizeSince > 0 && stale) {
+      this.sizeMeasured = Y.encodeStateAsUpdate(this.doc).byteLength;
+      this.sizeSince = 0;
+      this.sizeMeasuredAt = Date.now();
+      this.shrunkSince = false;
+    }
+    return this.sizeMeasured + this.sizeSince + incoming > max;
   }
 
   /**
@@ -261,6 +458,8 @@ export class Room {
   }
 
   destroy(): void {
+    for (const member of this.members.values()) member.throttle.dispose();
+    this.members.clear();
     this.awareness.destroy();
     this.doc.destroy();
   }
@@ -292,10 +491,20 @@ export function send(conn: Connection, message: Uint8Array): void {
   });
 }
 
+function bytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
+}
+
 export function close(conn: Connection, code: number, reason: string): void {
-  if (conn.socket.readyState === conn.socket.OPEN || conn.socket.readyState === conn.socket.CONNECTING) {
-    conn.socket.close(code, reason);
-  }
+  closeSocket(conn.socket, code, reason);
+}
+
+/** Closes a socket with a reason cut to the 123 bytes a close frame holds (ws throws beyond). */
+export function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
+  let cut = reason;
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  socket.close(code, cut);
 }
 
 export { ProtocolError };

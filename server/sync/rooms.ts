@@ -72,11 +72,19 @@ export class Rooms {
     };
   }
 
-  /** Adds a connection to its room (loading it), or throws if the room cannot be loaded. */
+  /**
+   * Adds a connection to its room (loading it), or throws if the room cannot be loaded or `join`
+   * throws. A join that failed leaves the room as if nobody had come: it unloads when idle.
+   */
   async connect(name: string, join: (room: Room) => void): Promise<Room> {
     if (this.disposing) throw new Error('server is shutting down');
     const room = await this.live(name);
-    join(room);
+    try {
+      join(room);
+    } catch (err) {
+      this.maybeUnload(room);
+      throw err;
+    }
     return room;
   }
 

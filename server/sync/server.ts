@@ -12,9 +12,13 @@ import type { Metrics } from '../metrics.ts';
 import type { Notebooks } from '../notebooks/service.ts';
 import { authorizeRoom } from './authorize.ts';
 import type { Connection, Room } from './room.ts';
+import { closeSocket } from './room.ts';
 import type { Rooms } from './rooms.ts';
 
 export const SYNC_PATH = '/sync/';
+
+/** The socket closed while its room was loading: nothing to join. */
+class SocketClosed extends Error {}
 const PING_INTERVAL_MS = 30_000;
 
 export interface SyncServerDeps {
@@ -23,6 +27,8 @@ export interface SyncServerDeps {
   notebooks: Notebooks;
   log: Logger;
   maxMessageBytes: number;
+  /** Open connections per user, every room and tab together (4429 beyond). */
+  maxConnectionsPerUser: number;
   allowedOrigins: readonly string[];
   /** The server's base URL (`/` or `/prefix/`): the endpoint is `<base>sync/<room>`. */
   basePath?: string;
@@ -35,6 +41,8 @@ export class SyncServer {
   private readonly wss: WebSocketServer;
   /** Open connections, and whether each answered the last ping. */
   private readonly live = new Map<Connection, { room: Room; pong: boolean }>();
+  /** Connections per user, counted from authentication (before the room loads) until close. */
+  private readonly perUser = new Map<string, number>();
   private readonly pinger: NodeJS.Timeout;
   private readonly syncPath: string;
 
@@ -42,7 +50,9 @@ export class SyncServer {
     this.syncPath = `${deps.basePath ?? '/'}${SYNC_PATH.slice(1)}`;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
     this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS).unref();
-    deps.notebooks.on('access-changed', (id) => void this.recheck(id));
+    deps.notebooks.on('access-changed', (id) => {
+      this.recheck(id).catch((err: unknown) => deps.log.error({ err, notebook: id }, 're-checking connections failed'));
+    });
     deps.notebooks.on('deleted', (id) => void this.closeNotebook(id, CloseCode.NotFound, 'notebook deleted'));
   }
 
@@ -51,7 +61,11 @@ export class SyncServer {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (!path.startsWith(this.syncPath)) return false;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      void this.accept(ws, req, path.slice(this.syncPath.length));
+      this.accept(ws, req, path.slice(this.syncPath.length)).catch((err: unknown) => {
+        // Nothing a client sends may take the server down: drop this socket, keep serving.
+        this.deps.log.error({ err }, 'accepting a websocket failed');
+        ws.terminate();
+      });
     });
     return true;
   }
@@ -70,60 +84,84 @@ export class SyncServer {
     try {
       name = decodeURIComponent(rawName);
     } catch {
-      ws.close(CloseCode.NotFound, 'bad room name');
+      closeSocket(ws, CloseCode.NotFound, 'bad room name');
       return;
     }
     if (!originAllowed(req, this.deps.allowedOrigins)) {
       log.warn({ room: name, origin: req.headers.origin }, 'websocket refused: foreign origin');
-      ws.close(CloseCode.Forbidden, 'origin not allowed');
+      closeSocket(ws, CloseCode.Forbidden, 'origin not allowed');
       return;
     }
     const identity = await identify(req, this.deps.users);
     if (!identity) {
       log.info({ room: name }, 'websocket refused: unauthorized');
-      ws.close(CloseCode.Unauthorized, 'unauthorized');
+      closeSocket(ws, CloseCode.Unauthorized, 'unauthorized');
       return;
     }
     const access = await authorizeRoom(this.deps.notebooks, identity.user, name);
     if (!access.ok) {
       log.info({ room: name, user: identity.user.id, code: access.code }, `websocket refused: ${access.reason}`);
-      ws.close(access.code, access.reason);
+      closeSocket(ws, access.code, access.reason);
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
+    const userId = identity.user.id;
+    const open = this.perUser.get(userId) ?? 0;
+    if (open >= this.deps.maxConnectionsPerUser) {
+      log.warn({ room: name, user: userId, open }, 'websocket refused: too many connections');
+      closeSocket(ws, CloseCode.TooManyConnections, `too many connections (limit ${this.deps.maxConnectionsPerUser} per user)`);
+      return;
+    }
+    this.perUser.set(userId, open + 1);
     const conn: Connection = {
       socket: ws,
-      userId: identity.user.id,
+      userId,
+      userName: identity.user.name,
       write: access.write,
       refusedWrites: 0,
       awarenessIds: new Set(),
     };
-    let room: Room;
+    // Registered before the room is loaded: a socket that closes meanwhile must not be left in it.
+    let room: Room | undefined;
+    ws.on('close', () => {
+      const count = (this.perUser.get(userId) ?? 1) - 1;
+      if (count > 0) this.perUser.set(userId, count);
+      else this.perUser.delete(userId);
+      if (!room) return;
+      this.live.delete(conn);
+      room.leave(conn);
+      this.deps.rooms.left(room);
+    });
+    let joined: Room;
     try {
-      room = await this.deps.rooms.connect(name, (r) => r.join(conn));
+      joined = await this.deps.rooms.connect(name, (r) => {
+        if (ws.readyState !== ws.OPEN) throw new SocketClosed();
+        r.join(conn);
+        room = r;
+      });
     } catch (err) {
+      if (err instanceof SocketClosed) return;
       log.error({ err, room: name }, 'room could not be loaded');
-      ws.close(1011, 'room could not be loaded');
+      closeSocket(ws, 1011, 'room could not be loaded');
       return;
     }
-    const state = { room, pong: true };
+    const state = { room: joined, pong: true };
     this.live.set(conn, state);
+    // Revoked (a guest's session ended) while this socket was being accepted: closing the user's
+    // sockets only finds joined ones, so a socket that joined after that closes itself here.
+    const revoked = this.deps.users.revokedReason(conn.userId);
+    if (revoked) ws.close(CloseCode.Revoked, revoked);
     ws.off('message', buffer);
     ws.on('pong', () => (state.pong = true));
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) {
         log.warn({ room: name, user: conn.userId }, 'text frame on the sync protocol; closing connection');
-        ws.close(CloseCode.MalformedMessage, 'binary frames only');
+        closeSocket(ws, CloseCode.MalformedMessage, 'binary frames only');
         return;
       }
-      room.receive(conn, new Uint8Array(data));
+      joined.receive(conn, new Uint8Array(data));
     });
-    ws.on('close', () => {
-      this.live.delete(conn);
-      room.leave(conn);
-      this.deps.rooms.left(room);
-    });
-    for (const data of early) room.receive(conn, data);
+    for (const data of early) joined.receive(conn, data);
     log.debug({ room: name, user: conn.userId, write: conn.write }, 'client joined');
   }
 
@@ -153,7 +191,7 @@ export class SyncServer {
   /** Closes a user's sockets in every room of a notebook. */
   async disconnectUser(notebookId: string, userId: string, code: number, reason: string): Promise<void> {
     for (const room of await this.deps.rooms.roomsOf(notebookId)) {
-      for (const conn of room.connections) if (conn.userId === userId) conn.socket.close(code, reason);
+      for (const conn of room.connections) if (conn.userId === userId) closeSocket(conn.socket, code, reason);
     }
   }
 

@@ -6,9 +6,18 @@
 // It also does what JupyterLab's front end does for the kernel (DESIGN.md, "The server is the
 // kernel's front end"): Output widgets capture iopub outputs whose parent is their `msg_id`, and
 // outputs of widget callbacks go to the cell that created the widget.
+//
+// Both directions are bounded and checked. A kernel's widgets may hold at most
+// `maxStateBytes` in its document (updates past it are refused with a note in the widget's
+// cell). A change a client makes in a document reaches the kernel only if its author may drive
+// it *at the time of the change*: for a private document, its user as a runner or more; for the
+// shared document, an editor or more — the same rules as the REST widget route, so a member
+// demoted to viewer no longer moves their kernel's widgets even through their private document.
 import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import type { JSONObject, Output } from '../../shared/nbformat.ts';
+import type { Role } from '../../shared/roles.ts';
+import { can } from '../../shared/roles.ts';
 import type { YOutput } from '../../shared/schema.ts';
 import { createWidgetModel, widgetState } from '../../shared/schema.ts';
 import type { ExecutionPlugins, ExecutionService } from '../execution/service.ts';
@@ -19,7 +28,7 @@ import type { ManagedKernel } from '../kernels/manager.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
-import { putBuffers, sameValue, takeBuffers } from './buffers.ts';
+import { putBuffers, sameValue, takeBuffers, valueBytes } from './buffers.ts';
 
 export const WIDGET_TARGET = 'jupyter.widget';
 export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
@@ -42,7 +51,18 @@ class WidgetSession {
   readonly inFlight = new Map<string, NodeJS.Timeout>();
   /** Client changes not yet sent, per model (coalesced: the latest value per trait). */
   readonly pending = new Map<string, Record<string, unknown>>();
+  /** Who made each pending change, per model and trait (undefined: the server itself). */
+  readonly authors = new Map<string, Map<string, string | undefined>>();
+  /** Models whose pending changes wait for their authors' roles; nothing else is sent for them meanwhile. */
+  readonly checking = new Set<string>();
   readonly clearOnNext = new Set<string>();
+  /** Bytes the kernel wrote per model and trait, and their sum, for the state bound. */
+  readonly traitBytes = new Map<string, Map<string, number>>();
+  totalBytes = 0;
+  /** Bumped when the kernel's objects are gone: a role check started before must not send to the new kernel. */
+  generation = 0;
+  /** Models already told about the bound (one note per model, not one per refused update). */
+  readonly noted = new Set<string>();
 
   constructor(readonly session: KernelSession) {}
 
@@ -51,10 +71,26 @@ class WidgetSession {
   }
 }
 
+export interface WidgetBridgeOptions {
+  /** Widget state one kernel may keep in its document, all models and buffers included. */
+  maxStateBytes: number;
+  /** A user's role on a notebook now (undefined: not a member). */
+  roleOf(notebookId: string, userId: string): Promise<Role | undefined>;
+}
+
+/** The user behind a transaction: a sync connection carries its user id; server code does not. */
+function authorOf(origin: unknown): string | undefined {
+  const userId = typeof origin === 'object' && origin !== null ? (origin as { userId?: unknown }).userId : undefined;
+  return typeof userId === 'string' ? userId : undefined;
+}
+
 export class WidgetBridge {
   private readonly sessions = new Map<KernelSession, WidgetSession>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly options: WidgetBridgeOptions,
+  ) {}
 
   /** The ExecutionService plugin wiring this bridge into kernel sessions. */
   plugin(): ExecutionPlugins {
@@ -132,6 +168,7 @@ export class WidgetBridge {
     const raw = (data.state ?? {}) as Record<string, unknown>;
     const full = putBuffers(raw, data.buffer_paths, buffers);
     state.modelCell.set(commId, cell);
+    if (!this.fits(state, commId, full)) return;
     this.trackCapture(state, commId, full);
     state.session.batcher.enqueue(() => {
       state.widgets.set(
@@ -153,6 +190,7 @@ export class WidgetBridge {
     // An echo of our own update tells other front ends what we sent; we are the only front end.
     if (data.method === 'echo_update' && parent && state.sent.has(parent)) return;
     const changes = putBuffers(data.state ?? {}, data.buffer_paths, msg.buffers);
+    if (!this.fits(state, commId, changes)) return;
     this.trackCapture(state, commId, changes);
     const unsent = state.pending.get(commId);
     state.session.batcher.enqueue(() => {
@@ -183,13 +221,14 @@ export class WidgetBridge {
       const traits = widgetState(model);
       if (isMessageType(msg, 'clear_output')) {
         if (msg.content.wait) state.clearOnNext.add(commId);
-        else traits.set('outputs', []);
+        else if (this.fits(state, commId, { outputs: [] })) traits.set('outputs', []);
         return;
       }
       let outputs = (traits.get('outputs') as Output[] | undefined) ?? [];
       if (state.clearOnNext.delete(commId)) outputs = [];
       const output = toOutput(msg);
       if (!output) return;
+      if (!this.fits(state, commId, { outputs: [...outputs, output] })) return;
       const last = outputs[outputs.length - 1];
       if (output.output_type === 'stream' && last?.output_type === 'stream' && last.name === output.name) {
         outputs = [...outputs.slice(0, -1), { ...last, text: String(last.text) + String(output.text) }];
@@ -200,7 +239,46 @@ export class WidgetBridge {
     });
   }
 
+  /**
+   * Whether the kernel's widgets stay within the state bound with these trait values for a
+   * model; if so they are counted, if not the change is refused and the user told once per model.
+   */
+  private fits(state: WidgetSession, commId: string, changes: Record<string, unknown>): boolean {
+    const sizes = state.traitBytes.get(commId) ?? new Map<string, number>();
+    let delta = 0;
+    const next: Array<[string, number]> = [];
+    for (const [key, value] of Object.entries(changes)) {
+      const bytes = valueBytes(value);
+      delta += bytes - (sizes.get(key) ?? 0);
+      next.push([key, bytes]);
+    }
+    const max = this.options.maxStateBytes;
+    if (state.totalBytes + delta > max) {
+      this.log.warn({ model: commId, bytes: state.totalBytes + delta, max }, 'widget state over its bound; kernel update refused');
+      if (!state.noted.has(commId)) {
+        state.noted.add(commId);
+        const cell = state.modelCell.get(commId);
+        const note =
+          `Widget update refused: this kernel's widgets would hold ${state.totalBytes + delta} bytes, ` +
+          `more than the server keeps (${max}, --max-widget-state-bytes). The widget shows its last accepted state.\n`;
+        if (cell) state.session.batcher.enqueue(() => state.session.outputsOf(cell).appendStream('stderr', note));
+      }
+      return false;
+    }
+    for (const [key, bytes] of next) sizes.set(key, bytes);
+    state.traitBytes.set(commId, sizes);
+    state.totalBytes += delta;
+    return true;
+  }
+
+  private forget(state: WidgetSession, commId: string): void {
+    for (const bytes of state.traitBytes.get(commId)?.values() ?? []) state.totalBytes -= bytes;
+    state.traitBytes.delete(commId);
+    state.noted.delete(commId);
+  }
+
   private close(state: WidgetSession, commId: string): void {
+    this.forget(state, commId);
     state.modelCell.delete(commId);
     state.outputModels.delete(commId);
     state.pending.delete(commId);
@@ -213,24 +291,91 @@ export class WidgetBridge {
   private observeClients(state: WidgetSession): void {
     state.widgets.observeDeep((events, transaction) => {
       if (transaction.origin === KERNEL_ORIGIN) return;
+      const author = authorOf(transaction.origin);
       for (const event of events) {
         // A trait changed: the event's target is a model's `state` map, two levels below `widgets`.
         const [modelId, field] = event.path as [string?, string?];
         if (modelId === undefined || field !== 'state' || event.path.length !== 2) continue;
         const traits = event.target as Y.Map<unknown>;
         const changes = state.pending.get(modelId) ?? {};
-        for (const key of event.keys.keys()) if (traits.has(key)) changes[key] = traits.get(key);
-        if (Object.keys(changes).length > 0) state.pending.set(modelId, changes);
+        const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
+        for (const key of event.keys.keys()) {
+          if (!traits.has(key)) continue;
+          changes[key] = traits.get(key);
+          authors.set(key, author);
+        }
+        if (Object.keys(changes).length > 0) {
+          state.pending.set(modelId, changes);
+          state.authors.set(modelId, authors);
+        }
         this.flush(state, modelId);
       }
     });
   }
 
-  /** Sends a model's pending changes unless an update of it is still being processed. */
+  /** Whether a user may drive this session's kernel through its document now (see the file's comment). */
+  private async mayDrive(state: WidgetSession, userId: string): Promise<boolean> {
+    const key = state.session.key;
+    const role = await this.options.roleOf(key.notebookId, userId);
+    return key.shared ? can.editShared(role) : key.userId === userId && can.runUserCells(role);
+  }
+
+  /**
+   * Sends a model's pending changes unless an update of it is still being processed, after
+   * checking who made them: changes whose author may no longer drive the kernel are dropped.
+   */
   private flush(state: WidgetSession, modelId: string): void {
     const changes = state.pending.get(modelId);
-    if (!changes || state.inFlight.has(modelId) || !state.kernel?.alive) return;
+    if (!changes || state.inFlight.has(modelId) || state.checking.has(modelId) || !state.kernel?.alive) return;
     state.pending.delete(modelId);
+    const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
+    state.authors.delete(modelId);
+    state.checking.add(modelId);
+    const generation = state.generation;
+    void this.allowedChanges(state, modelId, changes, authors).then(
+      (allowed) => {
+        if (generation !== state.generation) return; // the kernel was reset meanwhile: its models are gone
+        state.checking.delete(modelId);
+        if (allowed) this.send(state, modelId, allowed);
+        else this.flush(state, modelId);
+      },
+      (err: unknown) => {
+        if (generation === state.generation) state.checking.delete(modelId);
+        this.log.error({ err, model: modelId }, 'checking who changed a widget failed; change not sent');
+      },
+    );
+  }
+
+  /** The changes whose authors may drive the kernel (undefined when none is left), each too large one refused. */
+  private async allowedChanges(
+    state: WidgetSession,
+    modelId: string,
+    changes: Record<string, unknown>,
+    authors: Map<string, string | undefined>,
+  ): Promise<Record<string, unknown> | undefined> {
+    const verdicts = new Map<string, boolean>();
+    for (const userId of new Set(authors.values())) {
+      if (userId !== undefined) verdicts.set(userId, await this.mayDrive(state, userId));
+    }
+    const allowed: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(changes)) {
+      const author = authors.get(key);
+      if (author !== undefined && !verdicts.get(author)) {
+        this.log.warn({ model: modelId, user: author, trait: key }, 'widget change refused: its author may not drive this kernel');
+        continue;
+      }
+      allowed[key] = value;
+    }
+    const bytes = valueBytes(allowed);
+    if (bytes > this.options.maxStateBytes) {
+      this.log.warn({ model: modelId, bytes, max: this.options.maxStateBytes }, 'widget change larger than the state bound; not sent');
+      return undefined;
+    }
+    return Object.keys(allowed).length > 0 ? allowed : undefined;
+  }
+
+  private send(state: WidgetSession, modelId: string, changes: Record<string, unknown>): void {
+    if (!state.kernel?.alive) return;
     const { state: json, paths, buffers } = takeBuffers(changes);
     const msgId = randomUUID();
     state.sent.set(msgId, modelId);
@@ -273,6 +418,12 @@ export class WidgetBridge {
     for (const timer of state.inFlight.values()) clearTimeout(timer);
     state.inFlight.clear();
     state.pending.clear();
+    state.authors.clear();
+    state.checking.clear();
+    state.generation++;
+    state.traitBytes.clear();
+    state.totalBytes = 0;
+    state.noted.clear();
     state.sent.clear();
     state.captures.clear();
     state.outputModels.clear();

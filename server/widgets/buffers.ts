@@ -58,3 +58,20 @@ export function sameValue(a: unknown, b: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Bytes a JSON-with-binary value takes: buffers by length, strings as UTF-8, the rest near its
+ * JSON size. Walks the value rather than `JSON.stringify`, which would spell each buffer byte as
+ * a number (and is what a kernel sending 30 MB would make us do on every update).
+ */
+export function valueBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value) + 2;
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + valueBytes(v) + 1, 2);
+  if (isContainer(value)) {
+    let sum = 2;
+    for (const [k, v] of Object.entries(value)) sum += Buffer.byteLength(k) + 4 + valueBytes(v);
+    return sum;
+  }
+  return 8;
+}

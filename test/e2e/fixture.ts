@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { startNginx } from '../helpers/nginx.ts';
-import { apiCall, launchBrowser } from '../helpers/browser.ts';
+import { apiCall, cspViolations, launchBrowser } from '../helpers/browser.ts';
 import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
 import type { Role } from '../../shared/roles.ts';
@@ -78,6 +78,7 @@ export async function startE2E(overrides: Parameters<typeof startTestServer>[0] 
       await browser.close();
       await proxy?.close();
       await server.close();
+      if (cspViolations.length > 0) throw new Error(`the page tripped its own Content-Security-Policy:\n${cspViolations.join('\n')}`);
     },
   };
 }

@@ -23,6 +23,44 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Every Content-Security-Policy violation reported by a page of a context from `signIn` or
+ * `joinAsGuest` in this test process: the page must not trip its own policy, so the e2e fixture
+ * fails the file when this is not empty (test/e2e/fixture.ts).
+ *
+ * One kind is not counted: an inline handler, <style> or <base> that is no longer there when the
+ * report arrives. Chromium applies the page's CSP to the inert document DOMPurify parses untrusted
+ * markup into, so sanitizing `<img onerror=…>` reports a refusal for an attribute DOMPurify then
+ * removes. A handler still on an element, a <style> or <base> still in the page, and every blocked
+ * fetch count.
+ */
+export const cspViolations: string[] = [];
+
+const CSP_MARK = '[csp-violation]';
+
+export async function watchCspViolations(context: BrowserContext, into: string[] = cspViolations): Promise<void> {
+  // An init script runs before the page's own code and is not subject to the page's CSP.
+  await context.addInitScript((mark: string) => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const target = event.target;
+      const inline = event.blockedURI === 'inline' || event.blockedURI === '';
+      const handlerGone =
+        event.effectiveDirective === 'script-src-attr' &&
+        !(target instanceof Element && target.isConnected && [...target.attributes].some((attribute) => attribute.name.startsWith('on')));
+      const styleGone = event.effectiveDirective === 'style-src-elem' && inline && !(target instanceof Element && target.isConnected);
+      const baseGone = event.effectiveDirective === 'base-uri' && !document.querySelector('base');
+      if ((inline && handlerGone) || styleGone || baseGone) return;
+      const where = target instanceof Element ? target.outerHTML.slice(0, 200) : String(target);
+      console.error(
+        `${mark} ${event.effectiveDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber}:${event.columnNumber}) on ${where}`,
+      );
+    });
+  }, CSP_MARK);
+  context.on('console', (message) => {
+    if (message.text().startsWith(CSP_MARK)) into.push(`${message.page()?.url() ?? ''}: ${message.text()}`);
+  });
+}
+
 export interface SignedInPage {
   context: BrowserContext;
   page: Page;
@@ -37,6 +75,9 @@ export interface SignedInPage {
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ignoreHTTPSErrors: true });
   context.setDefaultTimeout(20_000);
+  // A page load waits for every asset; on a machine shared with other suites it can take longer.
+  context.setDefaultNavigationTimeout(60_000);
+  await watchCspViolations(context);
   return context;
 }
 

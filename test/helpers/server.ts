@@ -92,26 +92,34 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir,
-      '--admin-token', 'admin-test-token', '--pool-size', '0', ...extraArgs],
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0', ...extraArgs],
+    // The token by environment, as the README says: never on a command line.
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...extraEnv } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let url: string;
+  let exited = false;
+  child.once('exit', () => (exited = true));
   try {
-    // Generous: on a busy machine tsx compiles the server slowly, and LevelDB may replay a long log.
-    url = await eventually(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
-      timeoutMs: 60_000,
-      message: 'server process did not print its URL',
-    });
-  } catch (error) {
-    child.kill('SIGKILL'); // the caller never gets the child: do not leave it running
-    throw new Error(`${(error as Error).message}\n${out}`);
+    const url = await eventually(
+      () => {
+        if (exited) throw new Error(`the server exited before listening:\n${out}`);
+        return /"url":"(http:[^"]+)"/.exec(out)?.[1];
+      },
+      {
+        timeoutMs: 60_000, // tsx compiles the server first; on a loaded machine that alone can take 20 s
+        message: 'server process did not print its URL',
+      },
+    );
+    return { child, url, output: () => out };
+  } catch (err) {
+    // A server left running would keep the test file's process (and its kernels) alive.
+    child.kill('SIGKILL');
+    throw err;
   }
-  return { child, url, output: () => out };
 }

@@ -4,6 +4,7 @@
 // enumerate strangers; owners named, not identified by id; login and join links built from
 // `--public-url`, or from the request's host without it.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { closedWith, connectDoc, type DocClient } from '../helpers/clients.ts';
@@ -51,7 +52,8 @@ describe('accounts', { timeout: 120_000 }, () => {
   it('creating a user answers a login link on the host the request came to', async () => {
     const ada = await create('Ada');
     assert.equal(ada.loginUrl, `${t.url}/login?token=${encodeURIComponent(ada.token)}`);
-    const signedIn = await fetch(ada.loginUrl, { redirect: 'manual' });
+    // Opened by the person themselves (pasted into the address bar): signs in without a confirmation.
+    const signedIn = await fetch(ada.loginUrl, { redirect: 'manual', headers: { 'sec-fetch-site': 'none' } });
     assert.equal(signedIn.status, 303);
     assert.match(signedIn.headers.get('set-cookie') ?? '', /cohort_session=/);
   });
@@ -171,5 +173,34 @@ describe('--public-url', { timeout: 60_000 }, () => {
     const fetched = await admin<{ joinUrl: string }>('GET', `/api/notebooks/${nb}/session`);
     assert.equal(fetched.body.joinUrl, started.body.joinUrl);
     await admin('DELETE', `/api/notebooks/${nb}/session`);
+  });
+
+  it('answers at the public address: its Host is served and its Origin may change state', async () => {
+    // node:http, as fetch does not let one set Host.
+    const asked = (host: string, origin: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: t.port,
+            path: '/api/notebooks',
+            method: 'POST',
+            headers: { host, origin, authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ name: `from ${host}` }));
+      });
+    const publicAnswer = await asked('class.example.org', 'https://class.example.org');
+    assert.equal(publicAnswer.status, 201, publicAnswer.body);
+    // Any other name is still refused (the DNS-rebinding defence is not widened beyond it).
+    const other = await asked('elsewhere.example.org', 'https://elsewhere.example.org');
+    assert.equal(other.status, 403);
+    assert.equal((JSON.parse(other.body) as { error: { code: string } }).error.code, 'host_not_allowed');
   });
 });

@@ -17,8 +17,8 @@ it('the bundled server starts, prints its login URL, runs a cell and stops clean
   assert.equal(build.status, 0, build.stderr);
   const child = spawn(
     process.execPath,
-    [join(projectRoot, 'dist/server/main.mjs'), '--port', '0', '--data-dir', dataDir, '--admin-token', 'start-token', '--pool-size', '0'],
-    { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] },
+    [join(projectRoot, 'dist/server/main.mjs'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0'],
+    { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: 'start-token' } },
   );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -18,7 +18,12 @@ function bodyField(req: Request, field: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 }
 
-export function executionRoutes(notebooks: Notebooks, execution: ExecutionService, rooms: Rooms): Router {
+export interface ExecutionRouteLimits {
+  /** Largest published output (the JSON of one user's outputs of one cell), bytes. */
+  maxPublishedBytes: number;
+}
+
+export function executionRoutes(notebooks: Notebooks, execution: ExecutionService, rooms: Rooms, limits: ExecutionRouteLimits): Router {
   const router = Router();
 
   router.post('/api/notebooks/:id/execute', async (req, res) => {
@@ -83,6 +88,16 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
       if (!findCell(shared.room.doc, cellId)) throw new HttpError(404, 'cell_not_found', `no cell "${cellId}"`);
       const outputs = outputsToJSON(privateDoc(mine.room.doc).outputs.get(cellId));
       if (outputs.length === 0) throw new HttpError(409, 'nothing_to_publish', 'run the cell first: it has no output of yours');
+      // A published copy goes to every member; what a user's private document holds is not
+      // bounded by the kernel's output cap (clients write there too), so the copy is bounded here.
+      const bytes = Buffer.byteLength(JSON.stringify(outputs));
+      if (bytes > limits.maxPublishedBytes) {
+        throw new HttpError(
+          413,
+          'published_too_large',
+          `your output of this cell is ${bytes} bytes; at most ${limits.maxPublishedBytes} can be published (--max-published-bytes)`,
+        );
+      }
       const entry: PublishedOutput = { userId: user.id, name: user.name, outputs, published_at: Date.now() };
       const published = sharedDoc(shared.room.doc).published;
       shared.room.doc.transact(() => {

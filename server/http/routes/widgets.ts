@@ -10,7 +10,7 @@ import type { WidgetBridge } from '../../widgets/bridge.ts';
 import { HttpError } from '../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
-export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, widgets: WidgetBridge): Router {
+export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, widgets: WidgetBridge, maxMessageBytes: number): Router {
   const router = Router();
   router.post('/api/notebooks/:id/widgets/:modelId/messages', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
@@ -18,6 +18,14 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
     const content: unknown = (req.body as { content?: unknown } | undefined)?.content;
     if (typeof content !== 'object' || content === null || Array.isArray(content)) {
       throw new HttpError(400, 'invalid_content', 'content must be a JSON object');
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(content));
+    if (bytes > maxMessageBytes) {
+      throw new HttpError(
+        413,
+        'widget_message_too_large',
+        `a widget message of ${bytes} bytes is larger than the ${maxMessageBytes} a widget may hold (--max-widget-state-bytes)`,
+      );
     }
     const own = await execution.existingSession({ notebookId: notebook.id, userId: user.id });
     if (own?.doc.getMap('widgets').has(modelId)) {

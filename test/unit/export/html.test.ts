@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXPORT_CSP, exportNotebook } from '../../../server/export/index.ts';
+import { EXPORT_CSP, EXPORT_META_CSP, exportNotebook } from '../../../server/export/index.ts';
 import { parseNotebook } from '../../../server/notebooks/nbformat.ts';
 import type { Notebook } from '../../../shared/nbformat.ts';
 import { fixture } from '../notebooks/notebookFiles.ts';
@@ -134,5 +134,15 @@ describe('html export', () => {
     assert.deepEqual(directives.get('img-src'), ['data:']);
     assert.ok(!directives.has('script-src'));
     assert.doesNotMatch(EXPORT_CSP, /unsafe-eval|allow-scripts|'unsafe-inline'[^;]*script/);
+  });
+
+  it('carries the policy in the page too, for when the file is opened from disk', () => {
+    const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(body);
+    assert.ok(meta?.[1], 'no CSP meta element');
+    assert.ok(body.indexOf(meta[0]) < body.indexOf('<style>'), 'the policy must come before any content');
+    assert.equal(unescapeAttribute(meta[1]), EXPORT_META_CSP);
+    // Everything of the header's policy but `sandbox`, which a <meta> policy cannot set.
+    assert.equal(`sandbox; ${EXPORT_META_CSP}`, EXPORT_CSP);
+    assert.match(EXPORT_META_CSP, /default-src 'none'/);
   });
 });

@@ -1,0 +1,109 @@
+// The widget views that, as @jupyter-widgets/controls 5 ships them, let a widget's state (written
+// by a kernel or by anyone who can edit the document) run script or fetch from elsewhere; each is
+// replaced here by a subclass that renders through the page's sanitizer (README, "In the browser").
+// Audited sinks: HTMLView and HTMLMathView (`innerHTML = value`), descriptions with
+// `description_allow_html` (the manager's inline_sanitize, see manager.ts), Image/Video/Audio with
+// `format='url'` (any URL), Layout and style traits (CSS values, url() included), and the error view
+// (model and view names into innerHTML). Everything else sets text, titles or escaped HTML.
+import * as base from '@jupyter-widgets/base';
+import * as controls from '@jupyter-widgets/controls';
+import { typesetMath } from '../outputs/markdown.ts';
+import { sanitizeHtml } from '../outputs/sanitize.ts';
+import { isSafeCssValue } from '../outputs/untrustedCss.ts';
+
+function stringValue(model: base.WidgetModel): string {
+  const value: unknown = model.get('value');
+  return typeof value === 'string' ? value : '';
+}
+
+export class SafeHTMLView extends controls.HTMLView {
+  override update(): void {
+    this.content.replaceChildren(sanitizeHtml(stringValue(this.model)));
+    controls.StringView.prototype.update.call(this);
+  }
+}
+
+/** HTMLMath typesets with KaTeX (the page's math renderer) where Jupyter uses MathJax. */
+export class SafeHTMLMathView extends controls.HTMLMathView {
+  override update(): void {
+    const fragment = sanitizeHtml(stringValue(this.model));
+    typesetMath(fragment);
+    this.content.replaceChildren(fragment);
+    controls.StringView.prototype.update.call(this);
+  }
+}
+
+const INLINE_MEDIA_URL = /^\s*data:(?:image|audio|video)\//i;
+
+/** The URL of a `format='url'` media widget when it points anywhere but inline data; else undefined. */
+function foreignUrl(model: base.WidgetModel): string | undefined {
+  if (model.get('format') !== 'url') return undefined;
+  const value: unknown = model.get('value');
+  const url = ArrayBuffer.isView(value) || value instanceof ArrayBuffer ? new TextDecoder().decode(value) : '';
+  return INLINE_MEDIA_URL.test(url) ? undefined : url;
+}
+
+function showBlocked(element: HTMLImageElement | HTMLMediaElement, url: string): void {
+  element.removeAttribute('src');
+  element.title = `External media not loaded: ${url}`;
+  if (element instanceof HTMLImageElement) element.alt = '[external image not loaded]';
+}
+
+export class SafeImageView extends controls.ImageView {
+  override update(): void {
+    const url = foreignUrl(this.model);
+    if (url === undefined) return super.update();
+    showBlocked(this.el, url);
+    base.DOMWidgetView.prototype.update.call(this);
+  }
+}
+
+export class SafeVideoView extends controls.VideoView {
+  override update(): void {
+    const url = foreignUrl(this.model);
+    if (url === undefined) return super.update();
+    showBlocked(this.el, url);
+    base.DOMWidgetView.prototype.update.call(this);
+  }
+}
+
+export class SafeAudioView extends controls.AudioView {
+  override update(): void {
+    const url = foreignUrl(this.model);
+    if (url === undefined) return super.update();
+    showBlocked(this.el, url);
+    base.DOMWidgetView.prototype.update.call(this);
+  }
+}
+
+/** Layout traits are CSS values set on the view's element: a value that fetches is dropped. */
+export class SafeLayoutView extends base.LayoutView {
+  override handleChange(trait: string, value: unknown): void {
+    super.handleChange(trait, typeof value === 'string' && !isSafeCssValue(value) ? null : value);
+  }
+}
+
+/** Style traits (e.g. HTMLStyle's `background`) likewise. */
+export class SafeStyleView extends base.StyleView {
+  override handleChange(trait: string, value: unknown): void {
+    super.handleChange(trait, typeof value === 'string' && !isSafeCssValue(value) ? null : value);
+  }
+}
+
+/**
+ * @jupyter-widgets/base's error view (shown when a model or view class cannot be loaded or
+ * rendered) writes its message and stack into innerHTML when clicked, and the message names the
+ * classes the document asked for. The base manager creates it directly, so it cannot be swapped
+ * like the views above; its render is replaced by one that sets text.
+ */
+export function installTextOnlyErrorView(): void {
+  base.ErrorWidgetView.prototype.render = function render(this: base.ErrorWidgetView): void {
+    const { msg, stack } = this.generateErrorMessage();
+    const text = document.createElement('span');
+    text.className = 'widget-placeholder';
+    text.textContent = msg ?? 'This widget cannot be shown.';
+    text.title = stack;
+    this.el.classList.add('jupyter-widgets', 'widget-error');
+    this.el.replaceChildren(text);
+  };
+}
