@@ -9,6 +9,8 @@ export interface Me {
   id: string;
   name: string;
   admin: boolean;
+  /** A live-session guest: confined to one notebook, no kernels panel. */
+  guest?: boolean;
 }
 
 export interface NotebookSummary {

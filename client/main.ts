@@ -70,7 +70,7 @@ async function boot(): Promise<void> {
 
   whoami.replaceChildren(
     themeToggle(),
-    h('button', { type: 'button', class: 'link open-kernels', title: 'Your running kernels', onclick: () => openRunningPanel({ me }) }, 'Kernels'),
+    ...(me.guest ? [] : [h('button', { type: 'button', class: 'link open-kernels', title: 'Your running kernels', onclick: () => openRunningPanel({ me }) }, 'Kernels')]),
     ...(me.admin ? [h('a', { href: '#/admin', class: 'admin-link' }, 'Accounts')] : []),
     h('span', { class: 'user-name' }, me.name),
     h(

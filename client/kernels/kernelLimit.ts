@@ -26,6 +26,11 @@ function oldestIdle(kernels: RunningKernel[]): RunningKernel | undefined {
 }
 
 async function offerWayOut(me: Me, error: ApiError, retry: () => void): Promise<void> {
+  if (me.guest) {
+    // A guest has one kernel, and no kernels panel: only the server being full stops them.
+    notify(`Could not run: ${error.message}`);
+    return;
+  }
   let mine: RunningKernel[] = [];
   try {
     const listing = await api.kernels();

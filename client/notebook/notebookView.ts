@@ -93,7 +93,8 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
 
     const list: CellList = createCellList(session, { rememberSelection: true });
     disposers.push(() => list.dispose());
-    const kernel = kernelIndicator(mine.doc, () => openRunningPanel({ me: options.me, notebookId: details.id }));
+    // Guests have one kernel here and no kernels panel (the server confines them to this notebook).
+    const kernel = kernelIndicator(mine.doc, options.me.guest ? undefined : () => openRunningPanel({ me: options.me, notebookId: details.id }));
     const presence = presenceBar(awareness, options.me.id);
     const connection = connectionIndicator(shared, mine, (why) => {
       list.setReadOnly(true);

@@ -25,16 +25,19 @@ const KERNEL_LABEL: Record<KernelStatus, string> = {
   culled: 'stopped (idle)',
 };
 
-export function kernelIndicator(privateYDoc: Y.Doc, onOpen: () => void): { element: HTMLElement; dispose(): void } {
+export function kernelIndicator(privateYDoc: Y.Doc, onOpen?: () => void): { element: HTMLElement; dispose(): void } {
   const kernel = privateDoc(privateYDoc).kernel;
   const words = h('span', { class: 'kernel-words' });
-  const element = h('button', { type: 'button', class: 'kernel-status', onclick: onOpen }, h('span', { class: 'wide-only' }, 'Kernel: '), words);
+  const label = h('span', { class: 'wide-only' }, 'Kernel: ');
+  const element = onOpen
+    ? h('button', { type: 'button', class: 'kernel-status', onclick: onOpen }, label, words)
+    : h('span', { class: 'kernel-status', role: 'status' }, label, words);
   const render = () => {
     const status = (kernel.get('status') as KernelStatus | undefined) ?? 'none';
     const message = kernel.get('message');
     element.dataset['status'] = status;
     words.textContent = KERNEL_LABEL[status] ?? status;
-    element.title = `${typeof message === 'string' && message ? message : 'Your kernel'} — click for this notebook’s kernels`;
+    element.title = `${typeof message === 'string' && message ? message : 'Your kernel'}${onOpen ? ' — click for this notebook’s kernels' : ''}`;
   };
   kernel.observe(render);
   render();
@@ -97,7 +100,7 @@ export function overflowMenu(session: NotebookSession): HTMLElement {
     title: 'More actions',
     className: 'overflow-menu',
     build: (close) => [
-      menuItem('Kernels of this notebook…', () => openRunningPanel({ me: session.me, notebookId: id }), close, { class: 'open-kernels' }),
+      !session.me.guest && menuItem('Kernels of this notebook…', () => openRunningPanel({ me: session.me, notebookId: id }), close, { class: 'open-kernels' }),
       owner && menuSeparator(),
       owner && menuItem('Interrupt the shared kernel', () => attempt(() => api.interrupt(id, true), 'Interrupt failed'), close, { class: 'interrupt-shared' }),
       owner && menuItem('Restart the shared kernel', () => attempt(() => api.restart(id, true), 'Restart failed'), close, { class: 'restart-shared' }),

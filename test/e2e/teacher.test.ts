@@ -53,6 +53,9 @@ test('join link, spotlight in view, names told apart, reveal up to here / all, r
     // Ada in a browser; two students who both typed "Bo" join through the API.
     students.push(await joinAsGuest(e2e.browser, e2e.url, code, 'Ada'));
     const ada = students[0]!.page;
+    // A guest's page offers no kernels panel (the server confines guests to this notebook).
+    await ada.locator('.kernel-status').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await ada.locator('.open-kernels, button.kernel-status').count(), 0);
     const bos = [];
     for (let i = 0; i < 2; i++) bos.push(await apiCall<{ token: string; user: { id: string } }>(e2e.url, '', 'POST', '/api/join', { code, name: 'Bo' }));
     const rosterNames = t.locator('.classroom-panel .roster-student .student-name');

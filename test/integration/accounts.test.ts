@@ -68,6 +68,10 @@ describe('accounts', { timeout: 120_000 }, () => {
       body: JSON.stringify({ code: session.body.code, name: 'Visitor' }),
     });
     assert.equal(guest.status, 200);
+    // The page learns it is a guest's (and leaves out the kernels panel); members' answers say nothing of it.
+    const guestToken = ((await guest.json()) as { token: string }).token;
+    assert.deepEqual((await t.api(guestToken)<{ guest?: boolean }>('GET', '/api/me')).body.guest, true);
+    assert.equal((await t.api(bo.token)<{ guest?: boolean }>('GET', '/api/me')).body.guest, undefined);
     const users = (await admin<{ users: Listed[] }>('GET', '/api/users')).body.users;
     assert.deepEqual(users.map((u) => u.name), ['admin', 'Ada', 'Bo']);
     assert.deepEqual(users[0], { ...users[0], admin: true, disabled: false });
