@@ -1,6 +1,7 @@
 // The page as people meet it, in a real browser: the Export menu opens inside the viewport at
 // 1280 px with a one-row toolbar; at 390 px nothing scrolls sideways; dark mode follows the system
-// and the toggle; an admin creates an account in the UI and its link signs that person in; the
+// and the toggle; an admin creates an account in the UI and its link signs that person in (and,
+// once the account is disabled, shows a page saying the link is not valid); the
 // notebook's Share button adds people from a picker; lists name owners; avatars tell apart two
 // people whose names start alike.
 import { after, before, test } from 'node:test';
@@ -119,7 +120,7 @@ test('dark mode follows the system until the toggle picks one, and the pick is k
   }
 });
 
-test('an admin creates an account in the UI; its link signs that person in; disable locks them out', async () => {
+test('an admin creates an account in the UI; its link signs that person in; disable locks them out; the dead link says so on a page', async () => {
   const admin = await signIn(e2e.browser, e2e.url, e2e.adminToken);
   const guest = await newContext(e2e.browser);
   try {
@@ -141,6 +142,13 @@ test('an admin creates an account in the UI; its link signs that person in; disa
     await page.locator('table.accounts tr[data-user="Nadia"] button.disable-account').click();
     await page.locator('table.accounts tr[data-user="Nadia"][data-disabled="true"]').waitFor();
     await nadia.reload();
+    await nadia.locator('form.login').waitFor({ timeout: UI_TIMEOUT });
+    // Her link no longer works, and says so in words on a page, not as an API error.
+    const refused = await nadia.goto(link);
+    assert.equal(refused?.status(), 401);
+    assert.equal(await nadia.locator('h1').textContent(), 'This sign-in link is not valid');
+    assert.doesNotMatch((await nadia.locator('body').textContent()) ?? '', /[{}"]/);
+    await nadia.locator('a', { hasText: 'sign in with a token' }).click();
     await nadia.locator('form.login').waitFor({ timeout: UI_TIMEOUT });
 
     await page.locator('table.accounts tr[data-user="Nadia"] button.delete-account').click();
