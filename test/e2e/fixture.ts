@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
-import { startNginx } from '../helpers/nginx.ts';
+import { reserveNginxAddress, startNginx, type NginxAddress } from '../helpers/nginx.ts';
 import { apiCall, cspViolations, launchBrowser } from '../helpers/browser.ts';
 import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
@@ -29,13 +29,13 @@ export interface E2E {
 }
 
 /** The proxy in front when the tests run behind nginx, else none. */
-async function proxyFor(server: TestServer): Promise<{ url: string; close(): Promise<void> } | undefined> {
-  if (process.env['COHORT_E2E_NGINX'] !== '1') return undefined;
+async function proxyFor(server: TestServer, address: NginxAddress | undefined): Promise<{ url: string; close(): Promise<void> } | undefined> {
+  if (!address) return undefined;
   const cert = process.env['COHORT_E2E_NGINX_CERT'];
   const key = process.env['COHORT_E2E_NGINX_KEY'];
   if (!cert || !key) throw new Error('COHORT_E2E_NGINX needs COHORT_E2E_NGINX_CERT and _KEY (run test/e2e/nginx-*.test.ts)');
   const dir = tempDir('cohort-nginx-');
-  const nginx = await startNginx({ upstreamPort: server.port, certificate: { cert, key }, dir });
+  const nginx = await startNginx({ address, upstreamPort: server.port, certificate: { cert, key }, dir });
   // Read by behindNginx.ts: proof that the run really went through the proxy.
   console.log(`e2e through nginx: ${nginx.url}/ -> ${server.url}/`);
   return {
@@ -48,16 +48,16 @@ async function proxyFor(server: TestServer): Promise<{ url: string; close(): Pro
 }
 
 export async function startE2E(overrides: Parameters<typeof startTestServer>[0] = {}): Promise<E2E> {
-  const behindNginx = process.env['COHORT_E2E_NGINX'] === '1';
+  const address = process.env['COHORT_E2E_NGINX'] === '1' ? await reserveNginxAddress() : undefined;
   const server = await startTestServer({
     clientDir: builtClientDir(),
-    ...(behindNginx ? { baseUrl: '/cohort/', trustProxy: 1 } : {}),
+    ...(address ? { baseUrl: '/cohort/', trustProxy: 1, allowedOrigins: [address.origin] } : {}),
     ...overrides,
   });
   let browser: Browser;
   let proxy: Awaited<ReturnType<typeof proxyFor>>;
   try {
-    proxy = await proxyFor(server);
+    proxy = await proxyFor(server, address);
     browser = await launchBrowser();
   } catch (error) {
     await proxy?.close();

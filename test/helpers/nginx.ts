@@ -69,19 +69,27 @@ export interface Nginx {
   close(): Promise<void>;
 }
 
-export async function startNginx(options: { upstreamPort: number; certificate: Certificate; dir: string }): Promise<Nginx> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(options);
-    } catch (error) {
-      // Another process took a port between our probe and nginx's bind: choose again.
-      if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
-    }
-  }
+/**
+ * The ports and URL nginx will have, chosen before the Cohort server starts: the server must know
+ * the proxy's origin (`--allowed-origins`), or it refuses nginx's `Host` as a foreign name.
+ */
+export interface NginxAddress {
+  httpsPort: number;
+  httpPort: number;
+  /** `https://127.0.0.1:<port>/cohort`, like a TestServer's url (no final slash). */
+  url: string;
+  /** `https://127.0.0.1:<port>`: what goes in the server's allowedOrigins. */
+  origin: string;
 }
 
-async function startOnce(options: { upstreamPort: number; certificate: Certificate; dir: string }): Promise<Nginx> {
+export async function reserveNginxAddress(): Promise<NginxAddress> {
   const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  const origin = `https://127.0.0.1:${httpsPort}`;
+  return { httpsPort, httpPort, origin, url: `${origin}/cohort` };
+}
+
+export async function startNginx(options: { address: NginxAddress; upstreamPort: number; certificate: Certificate; dir: string }): Promise<Nginx> {
+  const { httpsPort, httpPort, url } = options.address;
   const dir = join(options.dir, `nginx-${httpsPort}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'cohort.conf'), renderSiteConfig({ upstreamPort: options.upstreamPort, httpsPort, httpPort, certificate: options.certificate }));
@@ -111,7 +119,6 @@ async function startOnce(options: { upstreamPort: number; certificate: Certifica
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  const url = `https://127.0.0.1:${httpsPort}/cohort`;
   try {
     await eventually(
       async () => {

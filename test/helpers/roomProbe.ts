@@ -94,20 +94,21 @@ export class RoomProbe {
 
   /**
    * What this connection may do: its close code if the server refused it, else `rw` or `r`
-   * according to whether a write (key `probe.<label>`) is in the server's document afterwards.
+   * according to whether a write (key `probe.<label>` of the `kernel` map, a part both the shared and the
+   * private schema accept with any value) is in the server's document afterwards.
    */
   async outcome(rooms: Rooms, label: string, timeoutMs = 10_000): Promise<string> {
     await this.answered(1, timeoutMs);
     if (this.closeCode !== undefined) return String(this.closeCode);
     const sent = this.step2s;
-    const update = captureUpdate(this.doc, () => this.doc.getMap('probe').set(label, true));
+    const update = captureUpdate(this.doc, () => this.doc.getMap('kernel').set(`probe.${label}`, true));
     this.send((e) => syncProtocol.writeUpdate(e, update));
     this.send((e) => syncProtocol.writeSyncStep1(e, this.doc)); // the marker
     await this.answered(sent + 1, timeoutMs);
     if (this.closeCode !== undefined) return String(this.closeCode);
     const lease = await rooms.acquire(this.room);
     try {
-      return lease.room.doc.getMap('probe').has(label) ? 'rw' : 'r';
+      return lease.room.doc.getMap('kernel').has(`probe.${label}`) ? 'rw' : 'r';
     } finally {
       lease.release();
     }

@@ -79,6 +79,7 @@ const EXPECTED_REST: Record<string, string> = {
   'GET /api/notebooks/:id/session/hidden':             `${U} ${NF} ${F} ${F} 200 200 ${F} ${U} ${NF}`,
   'GET /api/notebooks/:id/session/roster':             `${U} ${NF} ${F} ${F} ${F} 200 ${F} ${U} ${NF}`,
   'POST /api/notebooks/:id/session/spotlight':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
+  'GET /index.html':                                   all('200'),
   'GET /.*/':                                          all('200'),
 };
 
@@ -398,6 +399,8 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     { key: 'GET /api/notebooks/:id/session/hidden', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/session/hidden` }) },
     { key: 'GET /api/notebooks/:id/session/roster', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/session/roster` }) },
     { key: 'POST /api/notebooks/:id/session/spotlight', request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/session/spotlight`, body: {} }) },
+    // The page (no data in it: what it shows comes over the API and the sync rooms) to anyone.
+    { key: 'GET /index.html', request: () => ({ method: 'GET', path: '/index.html' }) },
     { key: 'GET /.*/', request: () => ({ method: 'GET', path: '/nb/some-page' }) },
   ];
 

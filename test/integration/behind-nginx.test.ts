@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { httpsRequest, makeCertificate, startNginx, type Certificate, type Nginx } from '../helpers/nginx.ts';
+import { httpsRequest, makeCertificate, reserveNginxAddress, startNginx, type Certificate, type Nginx } from '../helpers/nginx.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 
 const work = tempDir('cohort-behind-nginx-');
@@ -19,8 +19,10 @@ describe('the join rate limit behind nginx', () => {
   let nginx: Nginx;
   const ca = readFileSync(certificate.cert);
   before(async () => {
-    server = await startTestServer({ baseUrl: '/cohort/', trustProxy: 1, joinAttemptsPerMinute: 2 });
-    nginx = await startNginx({ upstreamPort: server.port, certificate, dir: work });
+    const address = await reserveNginxAddress();
+    // The proxy's public origin is configured, as deploy/systemd/cohort.service does.
+    server = await startTestServer({ baseUrl: '/cohort/', trustProxy: 1, allowedOrigins: [address.origin], joinAttemptsPerMinute: 2 });
+    nginx = await startNginx({ address, upstreamPort: server.port, certificate, dir: work });
   });
   after(async () => {
     await nginx?.close();

@@ -80,7 +80,7 @@ describe('security headers', () => {
       await fetch(`${t.url}/api/health`),
       await fetch(`${t.url}/api/me`),
       await fetch(`${t.url}/api/no-such-route`),
-      await fetch(`${t.url}${script}`),
+      await fetch(new URL(script, `${t.url}/`)), // the page names it relative to itself (--base-url)
     ];
     assert.deepEqual(
       responses.map((response) => response.status),

@@ -72,8 +72,9 @@ describe('--base-url /cohort/', () => {
     assert.equal(bare.headers.get('location'), '/cohort/?x=1');
     assert.match(await (await get(`${s.url}/`)).text(), /fake cohort page/);
 
-    // The login URL: a cookie for the prefix only, then back to the page.
-    const login = await get(`${s.url}/login?token=${s.adminToken}`);
+    // The login URL, opened by the visitor (typed or pasted: Sec-Fetch-Site none): a cookie for
+    // the prefix only, then back to the page.
+    const login = await get(`${s.url}/login?token=${s.adminToken}`, { 'sec-fetch-site': 'none' });
     assert.equal(login.status, 303);
     assert.equal(login.headers.get('location'), '/cohort/');
     const cookie = login.headers.get('set-cookie') ?? '';
@@ -115,7 +116,7 @@ describe('--trust-proxy', () => {
     const untrusted = await startTestServer();
     try {
       const cookieOf = async (s: TestServer, headers: Record<string, string>) =>
-        (await get(`${s.url}/login?token=${s.adminToken}`, headers)).headers.get('set-cookie') ?? '';
+        (await get(`${s.url}/login?token=${s.adminToken}`, { 'sec-fetch-site': 'none', ...headers })).headers.get('set-cookie') ?? '';
       assert.match(await cookieOf(trusted, { 'x-forwarded-proto': 'https' }), /;\s*Secure/i);
       assert.doesNotMatch(await cookieOf(trusted, {}), /Secure/i);
       assert.doesNotMatch(await cookieOf(untrusted, { 'x-forwarded-proto': 'https' }), /Secure/i);

@@ -48,7 +48,7 @@ test('the metrics token from a file (trimmed), a missing or empty file refused',
     assert.equal(loadConfig([], { COHORT_METRICS_TOKEN_FILE: join(dir, 'token') }).metricsToken, 'from-file');
     assert.equal(loadConfig([], { COHORT_METRICS_TOKEN: 'from-env' }).metricsToken, 'from-env');
     assert.equal(loadConfig([], {}).metricsToken, undefined);
-    assert.throws(() => loadConfig(['--metrics-token-file', join(dir, 'empty')], {}), /is empty/);
+    assert.throws(() => loadConfig(['--metrics-token-file', join(dir, 'empty')], {}), /must hold one token on one line/);
     assert.throws(() => loadConfig(['--metrics-token-file', join(dir, 'missing')], {}), /cannot read/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
