@@ -1,7 +1,8 @@
 // A drop-down menu that always opens inside the viewport. The panel is placed with fixed
 // coordinates measured when it opens — under its button, right-aligned, then moved left or up as
 // far as needed — so a button near an edge (a wrapped toolbar, a phone screen) cannot push it off
-// screen. It closes on Escape, on a click outside, on scroll, and after an item ran.
+// screen. It follows its button when the page scrolls or resizes (closing once the button has left
+// the viewport), and closes on Escape, on a click outside, and after an item ran.
 import { h } from '../dom.ts';
 
 export interface DropdownOptions {
@@ -41,6 +42,14 @@ export function dropdown(options: DropdownOptions): HTMLDetailsElement {
   const onOutside = (event: Event) => {
     if (!menu.contains(event.target as Node)) close();
   };
+  // Not "close on scroll": a page that shifts under an open menu (a notice going away, content
+  // arriving) scrolls too, and would shut the menu while someone reaches for an item.
+  const follow = (event: Event) => {
+    if (event.target instanceof Node && panel.contains(event.target)) return; // the panel's own scrolling
+    const anchor = summary.getBoundingClientRect();
+    if (anchor.bottom < 0 || anchor.top > window.innerHeight) close();
+    else place();
+  };
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
       close();
@@ -53,13 +62,13 @@ export function dropdown(options: DropdownOptions): HTMLDetailsElement {
       place();
       document.addEventListener('pointerdown', onOutside, true);
       document.addEventListener('keydown', onKey, true);
-      window.addEventListener('scroll', close, { passive: true, once: true });
-      window.addEventListener('resize', close, { once: true });
+      window.addEventListener('scroll', follow, { capture: true, passive: true });
+      window.addEventListener('resize', follow);
     } else {
       document.removeEventListener('pointerdown', onOutside, true);
       document.removeEventListener('keydown', onKey, true);
-      window.removeEventListener('scroll', close);
-      window.removeEventListener('resize', close);
+      window.removeEventListener('scroll', follow, { capture: true });
+      window.removeEventListener('resize', follow);
     }
   });
   return menu;

@@ -56,6 +56,16 @@ test('Export opens inside the viewport at 1280 px; nothing scrolls sideways at 3
     const menu = await placement(page, '.notebook-header .export-menu .menu-panel');
     assert.ok(menu.left >= 0 && menu.right <= menu.width && menu.top >= 0 && menu.bottom <= menu.height, `Export menu at ${JSON.stringify(menu)}`);
     await page.locator('.notebook-header .export-menu .menu-panel button[data-format="ipynb"]').waitFor();
+    // The page scrolling under it (here by the wheel) leaves it open, under its button.
+    await page.mouse.move(640, 600);
+    await page.mouse.wheel(0, 120);
+    await page.waitForFunction(() => window.scrollY > 0);
+    const after = await page.evaluate(() => ({
+      open: (document.querySelector('.notebook-header .export-menu') as HTMLDetailsElement).open,
+      gap: document.querySelector('.notebook-header .export-menu .menu-panel')!.getBoundingClientRect().top -
+        document.querySelector('.notebook-header .export-menu summary')!.getBoundingClientRect().bottom,
+    }));
+    assert.ok(after.open && Math.abs(after.gap - 4) <= 1, `after a scroll: ${JSON.stringify(after)}`);
     await page.keyboard.press('Escape');
     await page.locator('.notebook-header .export-menu .menu-panel').waitFor({ state: 'hidden' });
     // Tables in outputs and markdown are styled (borders, header row).
