@@ -159,7 +159,9 @@ export function sessionRoutes(
 
   router.get('/api/me', (req, res) => {
     const user = userOf(req);
-    res.json({ id: user.id, name: user.name, admin: user.admin, kernelSandbox: options.kernelSandbox });
+    // `guest`: the page leaves out what a guest may not use (the kernels panel, accounts).
+    // `kernelSandbox`: with `none` the page tells owners that kernels are not isolated.
+    res.json({ id: user.id, name: user.name, admin: user.admin, kernelSandbox: options.kernelSandbox, ...(user.guest ? { guest: true } : {}) });
   });
 
   return router;
