@@ -22,6 +22,7 @@ import { addMember, codeCell, createNotebook, createUser, inProcessCohort, noteb
 import { benchDir, kernelsUnder, sleep, waitQuiet, withDeadline } from './lib/procs.ts';
 import type { Summary } from './lib/stats.ts';
 import { fmt, fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
+import { benchSandbox } from './lib/sandbox.ts';
 
 const NUMPY_CODE = 'import numpy; sum(range(10**5))';
 const EXPECTED = String((10 ** 5 * (10 ** 5 - 1)) / 2);
@@ -42,10 +43,11 @@ async function limited<T, R>(items: T[], limit: number, task: (item: T, index: n
 async function directBurst(dataDir: string, n: number, progress?: (line: string) => void): Promise<{ all: number; each: Summary }> {
   const spec = await resolveKernelSpec('python3', { extraDirs: [join(projectRoot, '.jupyter')], logger: silentLogger });
   const kernels: LocalKernel[] = [];
+  const sandbox = await benchSandbox(dataDir);
   try {
     progress?.(`burst: starting ${n} kernels for the direct reference`);
     await limited(Array.from({ length: n }, (_, i) => i), 4, async () => {
-      kernels.push(await launchKernel({ spec, dataDir, logger: silentLogger }));
+      kernels.push(await launchKernel({ spec, dataDir, logger: silentLogger, sandbox }));
     });
     await waitQuiet(() => kernels.map((k) => k.pid), { timeoutMs: 120_000 });
     const start = now();

@@ -16,6 +16,7 @@ import { codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCoho
 import { startJupyter } from './lib/jupyter.ts';
 import { benchDir } from './lib/procs.ts';
 import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
+import { benchSandbox } from './lib/sandbox.ts';
 
 /** Resolves when `check` holds after some transaction of `doc` (or already holds). */
 function whenDoc(doc: Y.Doc, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -84,7 +85,8 @@ export async function execRoundtrip({ quick, progress }: BenchOptions): Promise<
 
     // The floor: Cohort's own kernel client, no server in between.
     const spec = await resolveKernelSpec('python3', { extraDirs: [join(projectRoot, '.jupyter')], logger: silentLogger });
-    const kernel = await launchKernel({ spec, dataDir: join(dir.path, 'floor'), logger: silentLogger });
+    const floorDir = join(dir.path, 'floor');
+    const kernel = await launchKernel({ spec, dataDir: floorDir, logger: silentLogger, sandbox: await benchSandbox(floorDir) });
     stops.push(() => kernel.shutdown());
     const floor = async () => {
       const start = now();

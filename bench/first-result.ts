@@ -13,8 +13,8 @@ import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.t
 
 const SETTLE_MS = 300;
 
-async function cohortTrials(dataDir: string, poolSize: number, trials: number, progress?: (line: string) => void): Promise<Summary> {
-  const server = await spawnCohort(dataDir, ['--pool-size', String(poolSize)]);
+export async function cohortTrials(dataDir: string, poolSize: number, trials: number, progress?: (line: string) => void, extraArgs: string[] = []): Promise<Summary> {
+  const server = await spawnCohort(dataDir, ['--pool-size', String(poolSize), ...extraArgs]);
   try {
     const owner = await createUser(server.url, 'owner');
     const nb = await createNotebook(server.url, owner.token, 'first', notebookOf([codeCell('c', '1+1')]));
@@ -33,7 +33,7 @@ async function cohortTrials(dataDir: string, poolSize: number, trials: number, p
       const value = run?.outputs.find((o) => o.output_type === 'execute_result')?.data?.['text/plain'];
       if (value !== '2') throw new Error(`first run answered ${JSON.stringify(run)}`);
       samples.push(ms);
-      progress?.(`first-result: pool ${poolSize}, trial ${t + 1}/${trials}: ${ms.toFixed(0)} ms`);
+      progress?.(`first-result: pool ${poolSize}${extraArgs.length ? ` ${extraArgs.join(' ')}` : ''}, trial ${t + 1}/${trials}: ${ms.toFixed(0)} ms`);
     }
     return summarize(samples);
   } finally {

@@ -10,11 +10,12 @@ import { join, resolve } from 'node:path';
 import { launchKernel } from '../server/kernels/kernel.ts';
 import { resolveKernelSpec } from '../server/kernels/kernelspec.ts';
 import { silentLogger } from '../server/kernels/logger.ts';
+import { benchSandbox } from './lib/sandbox.ts';
 
 const runs = Number(process.argv[2] ?? 200);
 const dataDir = await mkdtemp(join(tmpdir(), 'cohort-bench-'));
 const spec = await resolveKernelSpec('python3', { extraDirs: [resolve(import.meta.dirname, '../.jupyter')], logger: silentLogger });
-const kernel = await launchKernel({ spec, dataDir, logger: silentLogger });
+const kernel = await launchKernel({ spec, dataDir, logger: silentLogger, sandbox: await benchSandbox(dataDir) });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

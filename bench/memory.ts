@@ -9,7 +9,7 @@ import { startJupyter } from './lib/jupyter.ts';
 import { benchDir, processTree, treeRssMiB, waitQuiet } from './lib/procs.ts';
 import { fmt, ratio, table } from './lib/stats.ts';
 
-interface Point {
+export interface Point {
   users: number;
   total: number;
   server: number;
@@ -18,8 +18,8 @@ interface Point {
 
 const quietTree = (pid: number) => waitQuiet(() => processTree(pid), { timeoutMs: 120_000 });
 
-async function cohortPoints(dataDir: string, milestones: number[], progress?: (line: string) => void): Promise<Point[]> {
-  const server = await spawnCohort(dataDir);
+export async function cohortPoints(dataDir: string, milestones: number[], progress?: (line: string) => void, extraArgs: string[] = []): Promise<Point[]> {
+  const server = await spawnCohort(dataDir, extraArgs);
   try {
     const owner = await createUser(server.url, 'owner');
     const nb = await createNotebook(server.url, owner.token, 'memory', notebookOf([codeCell('c', 'x = list(range(1000)); 1+1')]));
@@ -74,7 +74,7 @@ async function jupyterPoints(dir: string, milestones: number[], progress?: (line
   }
 }
 
-const marginal = (points: Point[], key: 'total' | 'server' | 'kernels'): number => {
+export const marginal = (points: Point[], key: 'total' | 'server' | 'kernels'): number => {
   const a = points[1]!;
   const b = points[points.length - 1]!;
   return b.users === a.users ? Number.NaN : (b[key] - a[key]) / (b.users - a.users);

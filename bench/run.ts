@@ -8,6 +8,7 @@ import { firstResult } from './first-result.ts';
 import type { Bench } from './lib/bench.ts';
 import { assertNoBenchKernels, loadNote, parseOptions } from './lib/bench.ts';
 import { memoryBench } from './memory.ts';
+import { sandboxBench } from './sandbox.ts';
 import { soak } from './soak.ts';
 import { storeBench } from './store.ts';
 import { syncLatency } from './sync-latency.ts';
@@ -19,6 +20,7 @@ export const BENCHES: Record<string, Bench> = {
   'first-result': firstResult,
   memory: memoryBench,
   burst: burstBench,
+  sandbox: sandboxBench,
   soak,
 };
 

@@ -9,6 +9,8 @@ export interface Me {
   id: string;
   name: string;
   admin: boolean;
+  /** Where the server runs kernels; `none`: not isolated from each other (owners see a banner). */
+  kernelSandbox?: 'bwrap' | 'none';
   /** A live-session guest: confined to one notebook, no kernels panel. */
   guest?: boolean;
 }

@@ -17,8 +17,9 @@ export DEBIAN_FRONTEND=noninteractive
 STARTED_NS=$(date +%s%N)
 
 # nginx-light and openssl: the tests run the browser suite behind a real nginx with a self-signed
-# certificate; systemd: its systemd-analyze checks the shipped unit (deploy/systemd).
-DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl systemd)
+# certificate; systemd: its systemd-analyze checks the shipped unit (deploy/systemd); bubblewrap:
+# every kernel runs in a sandbox of its own.
+DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl systemd bubblewrap)
 # The scientific stack a lesson's first cell usually imports. Debian's builds live in /usr, which a
 # sandboxed kernel can still read. `npm run setup -- --slim` (or COHORT_SLIM=1) leaves them out.
 SCIENCE_DEBS=(python3-numpy python3-pandas python3-scipy python3-matplotlib)

@@ -63,6 +63,20 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Bearer token that `GET /metrics` asks for; without one the endpoint does not exist. */
   metricsToken?: string;
+  /** `bwrap`: every kernel in a bubblewrap sandbox of its own; `none`: plain processes, not isolated. */
+  kernelSandbox: 'bwrap' | 'none';
+  /** `none`: kernels have no network (loopback of their own only); `host`: the host's network. */
+  kernelNetwork: 'none' | 'host';
+  /** The uid and gid kernels run as when the server runs as root. */
+  kernelUser: { uid: number; gid: number };
+  /** Memory per kernel, bytes (0: no limit). */
+  kernelMemoryBytes: number;
+  /** Processes and threads per kernel (0: no limit). */
+  kernelMaxProcesses: number;
+  /** Host directories every kernel sees read-only, besides /usr, /etc and the project's `.python`. */
+  kernelReadOnlyPaths: string[];
+  /** The bubblewrap program. */
+  bwrapPath: string;
   /**
    * The address people reach the server at (`https://notebooks.school.example`), used in login and
    * join links; without it, links name the host the request came to.
@@ -122,6 +136,13 @@ export function defaultConfig(): Config {
     clientDir: resolve(projectRoot, 'dist/client'),
     baseUrl: '/',
     trustProxy: 0,
+    kernelSandbox: 'bwrap',
+    kernelNetwork: 'none',
+    kernelUser: { uid: 65534, gid: 65534 },
+    kernelMemoryBytes: 2 * 2 ** 30,
+    kernelMaxProcesses: 512,
+    kernelReadOnlyPaths: [],
+    bwrapPath: '/usr/bin/bwrap',
   };
 }
 
@@ -197,6 +218,12 @@ const OPTIONS = {
   'max-notebooks-per-user': { env: 'COHORT_MAX_NOTEBOOKS_PER_USER', kind: 'int', key: 'maxNotebooksPerUser' },
   'max-published-bytes': { env: 'COHORT_MAX_PUBLISHED_BYTES', kind: 'int', key: 'maxPublishedBytes' },
   'max-widget-state-bytes': { env: 'COHORT_MAX_WIDGET_STATE_BYTES', kind: 'int', key: 'maxWidgetStateBytes' },
+  'kernel-sandbox': { env: 'COHORT_KERNEL_SANDBOX', kind: 'enum', values: ['bwrap', 'none'], key: 'kernelSandbox' },
+  'kernel-network': { env: 'COHORT_KERNEL_NETWORK', kind: 'enum', values: ['none', 'host'], key: 'kernelNetwork' },
+  'kernel-uid': { env: 'COHORT_KERNEL_UID', kind: 'user', key: 'kernelUser' },
+  'kernel-memory-mib': { env: 'COHORT_KERNEL_MEMORY_MIB', kind: 'mib', key: 'kernelMemoryBytes' },
+  'kernel-max-processes': { env: 'COHORT_KERNEL_MAX_PROCESSES', kind: 'int', key: 'kernelMaxProcesses' },
+  'kernel-readonly-paths': { env: 'COHORT_KERNEL_READONLY_PATHS', kind: 'list', key: 'kernelReadOnlyPaths' },
 } as const;
 
 /** An http(s) URL without a trailing slash, so links are `${publicUrl}/login?…`. */
@@ -214,6 +241,14 @@ const url = (name: string, value: string): string => {
 
 /** The admin token's environment variable; it has no flag of its own (see `loadConfig`). */
 export const ADMIN_TOKEN_ENV = 'COHORT_ADMIN_TOKEN';
+
+/** `uid` or `uid:gid` (gid defaults to uid). */
+const user = (name: string, value: string): { uid: number; gid: number } => {
+  const match = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!match) throw new Error(`${name} must be a uid or uid:gid, got "${value}"`);
+  const uid = Number(match[1]);
+  return { uid, gid: match[2] === undefined ? uid : Number(match[2]) };
+};
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const config = defaultConfig();
@@ -246,11 +281,20 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       case 'baseUrl': Object.assign(config, { [key]: normalizeBaseUrl(raw) }); break;
       case 'trustProxy': Object.assign(config, { [key]: parseTrustProxy(raw) }); break;
       case 'secretFile': Object.assign(config, { [key]: readSecretFile(`--${flag}`, raw) }); break;
+      case 'mib': Object.assign(config, { [key]: int(`--${flag}`, raw) * 2 ** 20 }); break;
+      case 'user': Object.assign(config, { [key]: user(`--${flag}`, raw) }); break;
+      case 'enum': {
+        const allowed: readonly string[] = 'values' in option ? option.values : [];
+        if (!allowed.includes(raw)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got "${raw}"`);
+        Object.assign(config, { [key]: raw });
+        break;
+      }
     }
   }
   // Extra kernelspec folders come before the project's own `.jupyter` (written by the set-up).
   const projectSpecs = resolve(projectRoot, '.jupyter');
   config.kernelSpecDirs = [...config.kernelSpecDirs.map((d) => resolve(d)).filter((d) => d !== projectSpecs), projectSpecs];
+  config.kernelReadOnlyPaths = config.kernelReadOnlyPaths.map((d) => resolve(d));
   return config;
 }
 

@@ -1,5 +1,6 @@
 // `npm start`: read the configuration, start Cohort, print the login URL, stop cleanly on signals.
 import { ADMIN_TOKEN_ENV, loadConfig } from './config.ts';
+import { SandboxUnavailableError } from './kernels/sandbox.ts';
 import { createLogger } from './log.ts';
 import { startCohort } from './server.ts';
 import { loginLink } from './http/publicUrl.ts';
@@ -15,7 +16,17 @@ async function main(): Promise<void> {
   // Read once; no process started from here (kernels included) inherits the admin's token.
   delete process.env[ADMIN_TOKEN_ENV];
   const log = createLogger(config.logLevel);
-  const server = await startCohort(config, log);
+  let server;
+  try {
+    server = await startCohort(config, log);
+  } catch (err) {
+    // Not a crash but a decision the operator has to make: said plainly, without a stack.
+    if (err instanceof SandboxUnavailableError) {
+      console.error(`cohort: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
   // The login URL holds the admin's token: it goes to the terminal only, as Jupyter does, never
   // into the JSON log (which is shipped and kept: journald, log collectors).
   if (server.adminToken) {
@@ -25,6 +36,13 @@ async function main(): Promise<void> {
   } else {
     console.log(
       `\n    Cohort is running at ${config.publicUrl ?? server.url} (admin exists; set ${ADMIN_TOKEN_ENV} or --admin-token-file to set its token).\n`,
+    );
+  }
+  // Also on the terminal, not only in the JSON log: whoever started it must not miss this.
+  if (server.kernelSandbox === 'none') {
+    console.error(
+      '\n    WARNING: --kernel-sandbox none: kernels are NOT isolated. Every user\'s code runs as this server\'s user and can\n' +
+        '    read the server\'s data (all notebooks, private outputs) and reach other users\' kernels.\n',
     );
   }
   let stopping = false;

@@ -18,9 +18,12 @@ import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
 import type { KernelSpec } from './kernels/kernelspec.ts';
 import { findKernelSpecs } from './kernels/kernelspec.ts';
+import { formatBytes } from './kernels/limits.ts';
 import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
+import { KernelSandbox } from './kernels/sandbox.ts';
 import type { Config } from './config.ts';
+import { projectRoot } from './config.ts';
 import { createApp } from './http/app.ts';
 import { clientAddress, createSite, trustFunction } from './http/site.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
@@ -45,6 +48,8 @@ export interface CohortServer {
   readonly notebooks: Notebooks;
   readonly rooms: Rooms;
   readonly kernels: KernelManager;
+  /** Where kernels run: `bwrap` (isolated) or `none`. */
+  readonly kernelSandbox: KernelSandbox['mode'];
   readonly execution: ExecutionService;
   readonly classroom: LiveSessions;
   readonly metrics: Metrics;
@@ -55,8 +60,25 @@ export interface CohortServer {
 
 export async function startCohort(config: Config, log: Logger): Promise<CohortServer> {
   mkdirSync(config.dataDir, { recursive: true });
+  // Trying out the sandbox takes a moment (a trial sandbox, cgroup detection): it goes on while the
+  // store opens. A server that cannot isolate kernels as configured refuses to start.
+  const sandboxReady = createSandbox(config, log);
+  sandboxReady.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   const metrics = new Metrics();
-  const store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
+  let store: Store;
+  try {
+    store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
+  } catch (error) {
+    (await sandboxReady.catch(() => undefined))?.dispose();
+    throw error;
+  }
+  let sandbox: KernelSandbox;
+  try {
+    sandbox = await sandboxReady;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
@@ -72,11 +94,13 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     config.roomIdleMs,
   );
-  const orphans = await cleanupOrphans(config.dataDir, log);
+  const orphans = await cleanupOrphans(config.dataDir, log, sandbox);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
+  if (orphans.removed.length + orphans.swept.length > 0) log.info({ kernels: orphans.removed, dirs: orphans.swept }, 'removed what kernels of a previous run left');
   const kernels = new KernelManager({
     dataDir: config.dataDir,
     logger: log,
+    sandbox,
     resolveSpec: kernelSpecResolver(config, log),
     defaultSpecName: config.defaultKernel,
     poolSize: config.poolSize,
@@ -155,6 +179,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     allowedOrigins,
     allowedHosts,
     clientDir: config.clientDir,
+    kernelSandbox: sandbox.mode,
     publicUrl: config.publicUrl,
     extraRoutes: [
       accountRoutes(accounts),
@@ -205,6 +230,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     sync.close();
     await execution.dispose();
     await kernels.dispose();
+    sandbox.dispose();
     await rooms.dispose();
     http.closeAllConnections();
     await httpClosed;
@@ -222,12 +248,40 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     notebooks,
     rooms,
     kernels,
+    kernelSandbox: sandbox.mode,
     execution,
     classroom,
     metrics,
     app,
     close: () => (closing ??= doClose()),
   };
+}
+
+async function createSandbox(config: Config, log: Logger): Promise<KernelSandbox> {
+  const sandbox = await KernelSandbox.create(
+    config.dataDir,
+    {
+      mode: config.kernelSandbox,
+      network: config.kernelNetwork,
+      kernelUser: config.kernelUser,
+      limits: { memoryBytes: config.kernelMemoryBytes, maxProcesses: config.kernelMaxProcesses },
+      readOnlyPaths: [join(projectRoot, '.python'), ...config.kernelReadOnlyPaths],
+      bwrapPath: config.bwrapPath,
+    },
+    log,
+  );
+  const limits = {
+    memory: config.kernelMemoryBytes > 0 ? formatBytes(config.kernelMemoryBytes) : 'no limit',
+    processes: config.kernelMaxProcesses > 0 ? config.kernelMaxProcesses : 'no limit',
+    enforcedBy: sandbox.limitEnforcement,
+  };
+  if (sandbox.mode === 'none') {
+    log.warn({ limits }, 'kernel sandbox is off (--kernel-sandbox none): kernels are not isolated from each other, from the server or from its data');
+  } else {
+    log.info({ network: config.kernelNetwork, limits }, 'every kernel runs in its own bubblewrap sandbox');
+  }
+  if (sandbox.limitEnforcement === 'none') log.warn('kernel memory and process limits are not enforced here: neither cgroups nor prlimit are available');
+  return sandbox;
 }
 
 /** Kernelspecs are discovered once (it may run `jupyter kernelspec list`) and again on a miss. */

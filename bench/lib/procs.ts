@@ -95,22 +95,41 @@ export function cpuSeconds(pid: number): number {
   return info ? info.cpuTicks / 100 : Number.NaN;
 }
 
-/** Kernel processes whose command line mentions a benchmark temp dir (i.e. ours, not others'). */
+/** The command line of a process, '' when it is gone. */
+function cmdlineOf(pid: number | string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) return '';
+    throw error;
+  }
+}
+
+/** A kernel process itself: ipykernel on its command line, and not the bwrap sandbox that runs it. */
+function isKernelProcess(cmd: string): boolean {
+  return cmd.includes('ipykernel') && !/^\S*bwrap /.test(cmd);
+}
+
+/** True when the process's command line or (sandboxed: its mounts) mention `dir`. */
+function usesDir(pid: number | string, cmd: string, dir: string): boolean {
+  if (cmd.includes(dir)) return true;
+  try {
+    return readFileSync(`/proc/${pid}/mountinfo`, 'utf8').includes(dir);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH' || error.code === 'EACCES')) return false;
+    throw error;
+  }
+}
+
+/** Kernel processes started in a benchmark temp dir (i.e. ours, not others'), sandboxed or not. */
 export function benchKernels(): Array<{ pid: number; cmd: string }> {
   const out: Array<{ pid: number; cmd: string }> = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch (error) {
-      if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) continue;
-      throw error;
-    }
-    if (cmd.includes('ipykernel') && cmd.includes(BENCH_TMP_PREFIX)) {
-      const info = readStat(Number(d));
-      if (info && info.state !== 'Z') out.push({ pid: Number(d), cmd: cmd.trim() });
-    }
+    const cmd = cmdlineOf(d);
+    if (!isKernelProcess(cmd) || !usesDir(d, cmd, BENCH_TMP_PREFIX)) continue;
+    const info = readStat(Number(d));
+    if (info && info.state !== 'Z') out.push({ pid: Number(d), cmd });
   }
   return out;
 }
@@ -128,17 +147,9 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
   }
 }
 
-/** Running kernel processes below a pid (a server's kernels). */
+/** Running kernel processes below a pid (a server's kernels; a sandbox's bwrap processes are not counted). */
 export function kernelsUnder(root: number): number[] {
-  return processTree(root).filter((pid) => {
-    if (pid === root) return false;
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ipykernel');
-    } catch (error) {
-      if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) return false;
-      throw error;
-    }
-  });
+  return processTree(root).filter((pid) => pid !== root && isKernelProcess(cmdlineOf(pid)));
 }
 
 /** Waits until the processes used (almost) no CPU for a while: started kernels have settled. */

@@ -112,6 +112,12 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       },
     });
     disposers.push(classroom.dispose);
+    // The server runs kernels without a sandbox (--kernel-sandbox none): the owner must know that
+    // what runners compute is not private from each other, before inviting anyone.
+    const isolationBanner =
+      options.me.kernelSandbox === 'none' && can.manage(details.role)
+        ? h('div', { class: 'isolation-banner', role: 'alert' }, 'Warning: kernels are not isolated from each other on this server (--kernel-sandbox none). Users can read each other\'s variables and files.')
+        : null;
     const readOnlyNote = can.editShared(details.role)
       ? null
       : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
@@ -132,6 +138,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         exportMenu(details.id, h('span', { class: 'menu-label' }, icon('download'), h('span', { class: 'tool-label' }, 'Export'))),
         overflowMenu(session),
       ),
+      ...(isolationBanner ? [isolationBanner] : []),
       ...classroom.beforeCells,
       list.element,
       ...classroom.afterCells,

@@ -108,7 +108,7 @@ export class ExecutionService {
     deps.kernels.on('dead', (key, reason) => {
       void this.sessions.get(kernelKeyId(key))?.then((s) => {
         s.kernelDied(reason);
-        s.setKernelStatus('dead', { message: reason });
+        s.setKernelStatus('dead', { message: `kernel died: ${reason}` });
         this.deps.plugins?.onKernelReset?.(s, 'dead');
       });
     });

@@ -211,7 +211,7 @@ export class KernelSession {
         return 'error';
       }
       const reason = this.deathReason ?? (err as Error).message;
-      this.finish(run, 'error', null, queuedAt, `the kernel died while running this cell (${reason})`, startedAt);
+      this.finish(run, 'error', null, queuedAt, `kernel died: ${reason}`, startedAt);
       return 'error';
     } finally {
       offIopub();
@@ -233,7 +233,7 @@ export class KernelSession {
 
   kernelDied(reason: string): void {
     this.deathReason = reason;
-    this.abortQueued(`the kernel died (${reason})`);
+    this.abortQueued(`kernel died: ${reason}`);
   }
 
   kernelReplaced(): void {

@@ -34,6 +34,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** Routers added by later layers (execution, kernels), mounted after the core routes. */
   extraRoutes?: Router[];
+  /** Where kernels run, for `GET /api/me` (the client warns owners when kernels are not isolated). */
+  kernelSandbox?: 'bwrap' | 'none';
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -49,7 +51,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.use(sessionRoutes(deps.users, deps.allowedOrigins));
+  app.use(sessionRoutes(deps.users, deps.allowedOrigins, { kernelSandbox: deps.kernelSandbox ?? 'bwrap' }));
   app.use(userRoutes(deps.users, deps.meta, deps.publicUrl));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));

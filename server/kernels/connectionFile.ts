@@ -1,90 +1,48 @@
-// Connection files (spec, "Connection files"): five ports, a random HMAC key, readable only by
-// the server's user since the key lets anyone who reads it run code in the kernel.
-import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+// Connection files (spec, "Connection files") for kernels that speak ZeroMQ over Unix sockets
+// (`"transport": "ipc"`): no TCP port to pick, to race for, or to be reached on by anyone else.
+// ipykernel binds `ipc://<ip>-<port>` for each channel, so `ip` is a path prefix in the kernel's
+// own socket directory and the "ports" are just 1-5. The file holds the HMAC key that lets its
+// reader run code in the kernel: it lives only in that directory, readable by the kernel alone.
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { ConnectionInfo } from './connection.ts';
+import type { Owner } from './homes.ts';
 
-/** Where kernel connection files and pid records live. */
+/** Where kernel pid records live (see orphans.ts). */
 export function kernelsDir(dataDir: string): string {
   return join(dataDir, 'kernels');
 }
 
+/** Where each kernel process gets a directory of its own (`k/<8 letters>`: socket paths stay short). */
+export function kernelDirsRoot(dataDir: string): string {
+  return join(dataDir, 'k');
+}
+
+export const CONNECTION_FILE_NAME = 'kernel.json';
+/** The socket path prefix in a kernel's socket directory: sockets are `k-1` … `k-5`. */
+export const SOCKET_PREFIX = 'k';
+const CHANNEL_NUMBERS = { shell_port: 1, iopub_port: 2, stdin_port: 3, control_port: 4, hb_port: 5 } as const;
+
 /**
- * Ports for a kernel, chosen *below* the OS's ephemeral range. Ports from the ephemeral range
- * (what `bind(0)` hands out) invite TCP self-connection: our sockets connect before the kernel has
- * bound its ports, ZeroMQ retries, and sooner or later the OS picks the destination port as the
- * source port — the socket connects to itself, a DEALER talks to itself, and the kernel never sees
- * a request (seen here: one kernel in a 30-student test never answered kernel_info). Ports outside
- * that range are never used as source ports. Each candidate is checked by binding it; all stay
- * bound until `count` are found, so they differ. Another process may still take one before the
- * kernel binds it; the kernel then exits and the launcher retries on new ports.
+ * Unix socket paths are limited to 107 bytes (`sun_path`). The longest of a kernel's is its socket
+ * directory plus `/k-5`.
  */
-export async function pickFreePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
-  const [low, high] = await portRange();
-  const held: Array<ReturnType<typeof createServer>> = [];
-  const ports: number[] = [];
-  try {
-    for (let tries = 0; ports.length < count; tries++) {
-      if (tries > 1000) throw new Error(`no free ports found between ${low} and ${high}`);
-      const port = low + randomInt(high - low + 1);
-      if (ports.includes(port)) continue;
-      const server = await listenOn(port, host);
-      if (!server) continue;
-      held.push(server);
-      ports.push(port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
+export const MAX_SOCKET_PATH = 107;
+export function longestSocketPath(socketDir: string): string {
+  return join(socketDir, `${SOCKET_PREFIX}-5`);
 }
 
-/** Where kernel ports are chosen: from 10000 up to just below the ephemeral range. */
-async function portRange(): Promise<[number, number]> {
-  let ephemeralLow = 32768; // Linux's default when the range cannot be read
-  try {
-    const [lowText] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/);
-    const parsed = Number(lowText);
-    if (Number.isInteger(parsed) && parsed > 0) ephemeralLow = parsed;
-  } catch {
-    // not Linux: keep the default
-  }
-  const low = 10_000;
-  const high = ephemeralLow - 1;
-  // An ephemeral range reaching far down leaves no room below it: then use the range above 10000 anyway.
-  return high - low >= 1_000 ? [low, high] : [low, 65_000];
+/** A connection for sockets under `socketDir` (as whoever reads it sees that directory). */
+export function ipcConnectionInfo(socketDir: string, kernelName: string, key = randomBytes(32).toString('hex')): ConnectionInfo {
+  return { transport: 'ipc', ip: join(socketDir, SOCKET_PREFIX), ...CHANNEL_NUMBERS, key, signature_scheme: 'hmac-sha256', kernel_name: kernelName };
 }
 
-function listenOn(port: number, host: string): Promise<ReturnType<typeof createServer> | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, host, () => resolve(server));
-  });
-}
-
-export async function createConnectionInfo(kernelName: string, ip = '127.0.0.1'): Promise<ConnectionInfo> {
-  const [shell, iopub, stdin, control, hb] = (await pickFreePorts(5, ip)) as [number, number, number, number, number];
-  return {
-    transport: 'tcp',
-    ip,
-    shell_port: shell,
-    iopub_port: iopub,
-    stdin_port: stdin,
-    control_port: control,
-    hb_port: hb,
-    key: randomBytes(32).toString('hex'),
-    signature_scheme: 'hmac-sha256',
-    kernel_name: kernelName,
-  };
-}
-
-/** Writes a new connection file with mode 0600 (chmod again in case the umask narrowed it oddly). */
-export async function writeConnectionFile(path: string, info: ConnectionInfo): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+/** Writes a new connection file with mode 0600, owned by the kernel's uid when it has its own. */
+export async function writeConnectionFile(path: string, info: ConnectionInfo, owner?: Owner): Promise<void> {
   await writeFile(path, JSON.stringify(info, null, 2), { mode: 0o600, flag: 'wx' });
+  // chmod again in case the umask narrowed it oddly; chown before the kernel starts.
   await chmod(path, 0o600);
+  if (owner) await chown(path, owner.uid, owner.gid);
 }

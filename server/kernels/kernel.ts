@@ -1,5 +1,5 @@
 // A kernel as the rest of the server sees it: one identity that survives restarts (new
-// process, new ports, same object and listeners), its status, and its end.
+// process, new sandbox, same object and listeners), its status, and its end.
 import { randomUUID } from 'node:crypto';
 
 import type { ConnectionInfo, RequestOptions } from './connection.ts';
@@ -47,7 +47,7 @@ export class LocalKernel {
 
   constructor(
     readonly id: string,
-    private readonly options: LaunchOptions,
+    private options: LaunchOptions,
     proc: KernelProcess,
   ) {
     this.spec = options.spec;
@@ -58,8 +58,9 @@ export class LocalKernel {
     this.wire(proc);
   }
 
+  /** The kernel process itself (inside a sandbox: its host pid). */
   get pid(): number {
-    return this.proc.pid;
+    return this.proc.kernelPid;
   }
   get connectionFile(): string {
     return this.proc.connectionFile;
@@ -123,10 +124,27 @@ export class LocalKernel {
       return;
     }
     // The whole group, as jupyter_client does, so subprocesses the code started stop as well.
-    process.kill(-this.proc.pid, 'SIGINT');
+    // The kernel leads its group in a sandbox too (bwrap --new-session); the sandbox's init would
+    // not pass the signal on.
+    process.kill(-this.proc.kernelPid, 'SIGINT');
   }
 
-  /** Stops the process and starts a fresh one (new ports, same id and listeners). */
+  /**
+   * Gives a kernel that started without a home (a pooled one) its user's home: bound into its
+   * sandbox (sandbox.ts says how), made its working directory; restarts start in it directly.
+   */
+  async assignHome(home: string): Promise<void> {
+    this.assertAlive();
+    const dir = await this.proc.sandbox.assignHome(home);
+    this.options = { ...this.options, home };
+    // Silent and out of the history: no execution count, no `_`, no name left in the user's namespace.
+    const os = "__import__('os')";
+    const code = `${os}.chdir(${JSON.stringify(dir)}); ${os}.environ['HOME'] = ${JSON.stringify(dir)}`;
+    const reply = await this.execute(code, { silent: true, store_history: false, allow_stdin: false }).reply;
+    if (reply.content.status !== 'ok') throw new Error(`kernel ${this.id} could not change into its home: ${JSON.stringify(reply.content)}`);
+  }
+
+  /** Stops the process and starts a fresh one (same id and listeners). */
   restart(): Promise<void> {
     this.assertAlive();
     return (this.restarting ??= this.doRestart().finally(() => {

@@ -82,6 +82,12 @@ export async function scanKernelSpecs(dirs: readonly string[], logger: Logger): 
       names = (await readdir(kernelsDir, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
     } catch (error) {
       if (isNotFound(error)) continue;
+      // A data dir this user may not read (the server running as a service user with root's HOME)
+      // holds no kernelspec for us: the others still count.
+      if (isObject(error) && error.code === 'EACCES') {
+        logger.warn({ dir: kernelsDir }, 'cannot read this kernelspec folder; skipping it');
+        continue;
+      }
       throw error;
     }
     for (const name of names.sort()) {

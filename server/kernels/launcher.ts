@@ -1,18 +1,16 @@
-// Starting and stopping one kernel process: connection file, spawn, connect, wait until it
-// answers; and the orderly way down (shutdown_request, grace, SIGTERM, SIGKILL).
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-
+// Starting and stopping one kernel process: its sandbox, connection file, spawn, connect, wait
+// until it answers; and the orderly way down (shutdown_request, grace, SIGTERM, SIGKILL), after
+// which nothing of it is left: processes, cgroup, mounts, directory, record.
 import { KernelConnection } from './connection.ts';
 import type { ConnectionInfo } from './connection.ts';
-import { createConnectionInfo, kernelsDir, writeConnectionFile } from './connectionFile.ts';
 import { KernelStartError } from './errors.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import type { Logger } from './logger.ts';
 import type { KernelMessage } from './messages.ts';
-import { removeKernelFiles, writeKernelRecord } from './orphans.ts';
+import { removeKernelRecord, writeKernelRecord } from './orphans.ts';
 import { describeExit, exitsWithin, signalGroup, spawnKernel } from './process.ts';
 import type { SpawnedKernel } from './process.ts';
+import type { KernelSandbox, PreparedKernel } from './sandbox.ts';
 
 export interface KernelTuning {
   /** How long a new kernel may take to answer kernel_info_request. Default 30 s. */
@@ -29,31 +27,39 @@ export interface LaunchOptions extends KernelTuning {
   spec: KernelSpec;
   dataDir: string;
   logger: Logger;
+  /** Where and how the kernel runs (see sandbox.ts). */
+  sandbox: KernelSandbox;
   kernelId?: string;
-  cwd?: string;
-  /** Extra environment, merged over process.env and the spec's env. */
-  env?: Record<string, string>;
+  /**
+   * The kernel's home: working directory and HOME. Unset: a scratch home that
+   * LocalKernel.assignHome can later cover with a user's home (pool kernels).
+   */
+  home?: string | undefined;
 }
 
 /** One running kernel process and the connection to it. A restart makes a new one. */
 export interface KernelProcess {
+  /** The process the server started: the sandbox (bwrap), or the kernel itself without one. */
   readonly pid: number;
+  /** The kernel process itself (its host pid), which interrupts are sent to. */
+  readonly kernelPid: number;
   readonly connectionFile: string;
   readonly info: ConnectionInfo;
   readonly connection: KernelConnection;
   readonly kernelInfo: KernelMessage<'kernel_info_reply'>;
   readonly spawned: SpawnedKernel;
+  readonly sandbox: PreparedKernel;
 }
 
 const START_ATTEMPTS = 3;
 
-/** Starts a kernel process and waits until it answers; retries when a picked port was taken. */
+/** Starts a kernel process and waits until it answers; retries an attempt that died or stalled. */
 export async function startKernelProcess(options: LaunchOptions & { kernelId: string }): Promise<KernelProcess> {
   const totalMs = options.startTimeoutMs ?? 30_000;
   const deadline = Date.now() + totalMs;
-  // One attempt may hang where a fresh one would not (a port another process took in between, a
-  // socket wired to the wrong peer): an attempt that does not answer in a third of the budget
-  // (at least 15 s) is stopped and the kernel started again on new ports.
+  // One attempt may hang where a fresh one would not (a socket wired wrongly, a start-up that
+  // lost a race on a busy machine): an attempt that does not answer in a third of the budget (at
+  // least 15 s) is stopped and the kernel started again.
   const attemptMs = Math.max(15_000, Math.floor(totalMs / START_ATTEMPTS));
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt += 1) {
@@ -64,50 +70,57 @@ export async function startKernelProcess(options: LaunchOptions & { kernelId: st
     } catch (error) {
       if (!(error instanceof RetryableStartError)) throw error;
       lastError = error;
-      options.logger.warn({ kernelId: options.kernelId, attempt, err: error }, 'kernel did not start; trying again on new ports');
+      options.logger.warn({ kernelId: options.kernelId, attempt, err: error }, 'kernel did not start; trying again');
     }
   }
   throw new KernelStartError(`kernel ${options.kernelId} did not start within ${totalMs} ms: ${lastError?.message ?? 'no attempt finished'}`);
 }
 
-/** A start attempt failed in a way a fresh attempt on new ports may not. */
+/** A start attempt failed in a way a fresh attempt may not. */
 class RetryableStartError extends Error {}
-/** The process died before answering; with fresh ports it may well start (ports are picked racily). */
-class PortRaceError extends RetryableStartError {}
+/** The process died before answering. */
+class ExitedEarlyError extends RetryableStartError {}
 /** The process is alive but did not answer within its attempt's time. */
 class StalledStartError extends RetryableStartError {}
 
 async function startOnce(options: LaunchOptions & { kernelId: string }): Promise<KernelProcess> {
-  const { spec, dataDir, logger, kernelId } = options;
-  const info = await createConnectionInfo(spec.name);
-  const connectionFile = join(kernelsDir(dataDir), `connection-${kernelId}-${randomUUID().slice(0, 8)}.json`);
-  await writeConnectionFile(connectionFile, info);
+  const { spec, dataDir, logger, kernelId, sandbox } = options;
+  const plan = sandbox.plan();
+  // The record comes first: a crash from here on leaves nothing the next start cannot find.
+  const record = { kernelId, kernelDir: plan.kernelDir, cgroup: plan.cgroup };
+  await writeKernelRecord(dataDir, { ...record, pid: null });
+  let prepared: PreparedKernel;
+  try {
+    prepared = await sandbox.prepare(plan, spec, options.home);
+  } catch (error) {
+    await removeKernelRecord(dataDir, kernelId);
+    throw new KernelStartError(`cannot prepare kernel ${spec.name}: ${(error as Error).message}`, { cause: error });
+  }
   let spawned: SpawnedKernel;
   try {
-    spawned = await spawnKernel({
-      spec,
-      connectionFile,
-      kernelId,
-      logger,
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-      ...(options.env ? { env: options.env } : {}),
-    });
+    spawned = await spawnKernel({ ...prepared.spawnOptions(), kernelId, logger });
   } catch (error) {
-    await removeKernelFiles(dataDir, kernelId, connectionFile);
+    await prepared.release();
+    await removeKernelRecord(dataDir, kernelId);
     throw new KernelStartError(`cannot start kernel ${spec.name} (${spec.argv[0]}): ${(error as Error).message}`, { cause: error });
   }
-  const connection = new KernelConnection(info, {
+  // Its exit, as people should read it (a signal, out of memory), is what the kernel reports.
+  const rawExit = spawned.exited;
+  spawned = { ...spawned, exited: rawExit.then((exit) => prepared.describe(exit)) };
+  const connection = new KernelConnection(prepared.info, {
     logger,
     ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     ...(options.heartbeatMaxMissed ? { heartbeatMaxMissed: options.heartbeatMaxMissed } : {}),
   });
-  const partial = { pid: spawned.pid, connectionFile, info, connection, spawned };
+  const partial = { pid: spawned.pid, connectionFile: prepared.connectionFile, info: prepared.info, connection, spawned, sandbox: prepared };
   try {
-    await writeKernelRecord(dataDir, { kernelId, pid: spawned.pid, connectionFile });
+    await writeKernelRecord(dataDir, { ...record, pid: spawned.pid });
     const kernelInfo = await waitUntilReady(partial, options);
+    const kernelPid = await prepared.kernelPid(spawned);
+    await writeKernelRecord(dataDir, { ...record, pid: spawned.pid, kernelPid });
     connection.startHeartbeat();
-    logger.info({ kernelId, pid: spawned.pid, spec: spec.name, implementation: kernelInfo.content.implementation_version }, 'kernel started');
-    return { ...partial, kernelInfo };
+    logger.info({ kernelId, pid: kernelPid, spec: spec.name, sandbox: sandbox.mode, implementation: kernelInfo.content.implementation_version }, 'kernel started');
+    return { ...partial, kernelPid, kernelInfo };
   } catch (error) {
     await stopKernelProcess(partial, { ...options, graceMs: 0 });
     throw error;
@@ -139,7 +152,7 @@ async function waitUntilReady(
   while (!ready) {
     if (exited) {
       const exit = await exitedSignal;
-      throw new PortRaceError(`kernel process ${proc.pid} ${describeExit(exit)} before it answered`);
+      throw new ExitedEarlyError(`kernel process ${proc.pid} ${describeExit(exit)} before it answered`);
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) throw new StalledStartError(`kernel process ${proc.pid} did not answer kernel_info_request within ${timeoutMs} ms`);
@@ -164,28 +177,39 @@ export interface StopOptions {
   restart?: boolean;
 }
 
-/** Stops a kernel process for good: asks, waits, terminates, kills; then removes its files. */
+/** Stops a kernel process for good: asks, waits, terminates, kills; then removes all it had. */
 export async function stopKernelProcess(
-  proc: Pick<KernelProcess, 'connection' | 'spawned' | 'pid' | 'connectionFile'>,
+  proc: Pick<KernelProcess, 'connection' | 'spawned' | 'pid' | 'sandbox'> & { kernelPid?: number },
   options: StopOptions,
 ): Promise<void> {
   const grace = options.graceMs ?? 2000;
   const { spawned, pid } = proc;
+  // Signals go to the kernel's own process group first: in a sandbox its init then reaps it and
+  // exits. Killed together with the init instead, it would be left to the host's init to reap.
+  const kernelGroup = proc.kernelPid ?? pid;
   if (!spawned.hasExited() && grace > 0 && !proc.connection.closed) {
     // The reply does not matter: the process exiting is the answer we wait for.
     proc.connection.request('control', 'shutdown_request', { restart: options.restart ?? false });
     await exitsWithin(spawned.exited, grace);
   }
   if (!spawned.hasExited()) {
-    signalGroup(pid, 'SIGTERM');
+    signalGroup(kernelGroup, 'SIGTERM');
     if (!(await exitsWithin(spawned.exited, Math.max(grace, 500)))) {
-      options.logger.warn({ kernelId: options.kernelId, pid }, 'kernel ignored SIGTERM; killing it');
-      signalGroup(pid, 'SIGKILL');
+      options.logger.warn({ kernelId: options.kernelId, pid: kernelGroup }, 'kernel ignored SIGTERM; killing it');
+      signalGroup(kernelGroup, 'SIGKILL');
+      if (!(await exitsWithin(spawned.exited, 1000))) signalGroup(pid, 'SIGKILL');
       await exitsWithin(spawned.exited, 5000);
     }
   }
-  // Processes the kernel started may outlive it in its group; nothing of it should remain.
+  // Processes the kernel started may outlive it in its group or its cgroup; nothing of it should remain.
   signalGroup(pid, 'SIGKILL');
   await proc.connection.close('kernel shut down');
-  await removeKernelFiles(options.dataDir, options.kernelId, proc.connectionFile);
+  try {
+    await proc.sandbox.release();
+  } catch (error) {
+    // The record stays, so the next start of the server tries again.
+    options.logger.error({ err: error, kernelId: options.kernelId }, 'could not remove all a stopped kernel had');
+    return;
+  }
+  await removeKernelRecord(options.dataDir, options.kernelId);
 }

@@ -1,14 +1,17 @@
 // KernelManager: one kernel per (notebook, user) plus one shared kernel per notebook, started
 // on first use (from the warm pool when possible), limited, culled when idle, all stopped on dispose.
+// A user's kernels work in that user's home; a notebook's shared kernel in the notebook's home.
 import { TypedEmitter } from './emitter.ts';
 import { KernelLimitError, NoSuchKernelError } from './errors.ts';
 import type { KernelLimitScope } from './errors.ts';
+import { notebookHome, userHome } from './homes.ts';
 import { launchKernel } from './kernel.ts';
 import type { KernelState, LocalKernel } from './kernel.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import type { KernelTuning } from './launcher.ts';
 import type { Logger } from './logger.ts';
 import { KernelPool } from './pool.ts';
+import type { KernelSandbox } from './sandbox.ts';
 
 /** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
 export type KernelKey = UserKernelKey | SharedKernelKey;
@@ -55,6 +58,8 @@ export interface KernelManagerEvents extends Record<string, unknown[]> {
 export interface KernelManagerOptions extends KernelTuning {
   dataDir: string;
   logger: Logger;
+  /** Where and how kernels run (see sandbox.ts). */
+  sandbox: KernelSandbox;
   resolveSpec: (name: string) => Promise<KernelSpec>;
   /** Spec of pool kernels and of kernelFor() without a spec name. Default `python3`. */
   defaultSpecName?: string;
@@ -68,8 +73,6 @@ export interface KernelManagerOptions extends KernelTuning {
   cullIdleMs?: number;
   /** How often culling checks. Default cullIdleMs / 4, between 50 ms and 60 s. */
   cullIntervalMs?: number;
-  /** Working directory of kernel processes. */
-  kernelCwd?: string;
 }
 
 interface Entry extends ManagedKernel {
@@ -93,7 +96,12 @@ export class KernelManager {
     const { logger } = options;
     this.defaultSpecName = options.defaultSpecName ?? 'python3';
     this.events = new TypedEmitter((event, error) => logger.error({ err: error, event: String(event) }, 'kernel manager listener threw'));
-    this.pool = new KernelPool({ size: options.poolSize ?? 2, logger, start: () => this.launch(this.defaultSpecName) });
+    let poolSize = options.poolSize ?? 2;
+    if (poolSize > 0 && !options.sandbox.canAssignHome) {
+      logger.warn({ poolSize }, 'the warm pool is off: this sandbox cannot give a kernel its user\'s home after it started');
+      poolSize = 0;
+    }
+    this.pool = new KernelPool({ size: poolSize, logger, start: () => this.launch(this.defaultSpecName, undefined) });
     this.pool.fill();
     const cullIdleMs = options.cullIdleMs ?? 3_600_000;
     if (cullIdleMs > 0) {
@@ -184,25 +192,38 @@ export class KernelManager {
     this.events.removeAll();
   }
 
-  private launch(specName: string): Promise<LocalKernel> {
-    const { dataDir, logger, kernelCwd, resolveSpec, ...tuning } = this.options;
-    return resolveSpec(specName).then((spec) =>
-      launchKernel({
-        spec,
-        dataDir,
-        logger,
-        ...(kernelCwd ? { cwd: kernelCwd } : {}),
-        ...pickTuning(tuning),
-      }),
-    );
+  /** `home` unset: a pool kernel, given its home when it is taken. */
+  private launch(specName: string, home: string | undefined): Promise<LocalKernel> {
+    const { dataDir, logger, sandbox, resolveSpec, ...tuning } = this.options;
+    return resolveSpec(specName).then((spec) => launchKernel({ spec, dataDir, logger, sandbox, home, ...pickTuning(tuning) }));
+  }
+
+  /** A user's kernels share the user's home; a shared kernel has the notebook's. */
+  private homeOf(key: KernelKey): string {
+    return key.shared ? notebookHome(this.options.dataDir, key.notebookId) : userHome(this.options.dataDir, key.userId);
+  }
+
+  /** A pool kernel made this key's, or undefined when there is none or it could not take its home. */
+  private async fromPool(key: KernelKey, id: string): Promise<LocalKernel | undefined> {
+    const pooled = this.pool.take();
+    if (!pooled) return undefined;
+    try {
+      await pooled.assignHome(this.homeOf(key));
+      return pooled;
+    } catch (error) {
+      this.options.logger.error({ err: error, key: id, kernelId: pooled.id }, 'a pool kernel could not take its home; starting a fresh kernel');
+      await pooled.shutdown().catch(() => undefined);
+      return undefined;
+    }
   }
 
   private async start(key: KernelKey, id: string, specName: string, chargedTo: string | undefined): Promise<ManagedKernel> {
     this.events.emit('status', key, 'starting');
-    const pooled = specName === this.defaultSpecName ? this.pool.take() : undefined;
     let kernel: LocalKernel;
+    let pooled: LocalKernel | undefined;
     try {
-      kernel = pooled ?? (await this.launch(specName));
+      pooled = specName === this.defaultSpecName ? await this.fromPool(key, id) : undefined;
+      kernel = pooled ?? (await this.launch(specName, this.homeOf(key)));
     } catch (error) {
       this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
       this.events.emit('status', key, 'dead');

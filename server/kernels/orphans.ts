@@ -1,21 +1,33 @@
 // Records of running kernels, so a server that was SIGKILLed leaves nothing behind: the next
-// start kills kernels whose owning server process is gone and removes their files.
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+// start kills kernels whose owning server process is gone, removes their cgroups, mounts and
+// directories, and their records. A record is written before any of a kernel's resources exists.
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { KernelCgroup } from './cgroups.ts';
 import { kernelsDir } from './connectionFile.ts';
 import type { Logger } from './logger.ts';
 import { isObject } from './messages.ts';
+import { removeKernelDir } from './mounts.ts';
 import { isProcessAlive, signalGroup } from './process.ts';
+import type { KernelSandbox, SandboxRecord } from './sandbox.ts';
 
-export interface KernelRecord {
+export interface KernelRecord extends SandboxRecord {
   kernelId: string;
-  pid: number;
-  connectionFile: string;
+  /** The process the server started (bwrap, or the kernel itself without a sandbox); null before it is. */
+  pid: number | null;
+  /** Its start time (guards against pid reuse). */
+  pidStartTime: string | null;
+  /** The kernel process itself, once it answered. */
+  kernelPid?: number | undefined;
+  /** Records of earlier versions name a connection file outside the kernel's directory. */
+  connectionFile?: string | undefined;
   /** The server process that started the kernel, and its start time (guards against pid reuse). */
   ownerPid: number;
   ownerStartTime: string | null;
 }
+
+export type NewKernelRecord = Omit<KernelRecord, 'ownerPid' | 'ownerStartTime' | 'pidStartTime'>;
 
 const RECORD_PREFIX = 'record-';
 
@@ -23,13 +35,23 @@ export function recordPath(dataDir: string, kernelId: string): string {
   return join(kernelsDir(dataDir), `${RECORD_PREFIX}${kernelId}.json`);
 }
 
-export async function writeKernelRecord(dataDir: string, record: Omit<KernelRecord, 'ownerPid' | 'ownerStartTime'>): Promise<void> {
-  const full: KernelRecord = { ...record, ownerPid: process.pid, ownerStartTime: await processStartTime(process.pid) };
-  await writeFile(recordPath(dataDir, record.kernelId), JSON.stringify(full), { mode: 0o600 });
+/** Writes (or rewrites, as the kernel gets a pid) the record of a kernel process. */
+export async function writeKernelRecord(dataDir: string, record: NewKernelRecord): Promise<void> {
+  const full: KernelRecord = {
+    ...record,
+    pidStartTime: record.pid === null ? null : await processStartTime(record.pid),
+    ownerPid: process.pid,
+    ownerStartTime: await processStartTime(process.pid),
+  };
+  await mkdir(kernelsDir(dataDir), { recursive: true, mode: 0o700 });
+  // Written aside, then renamed over the old one: a reader never sees a half-written record.
+  const path = recordPath(dataDir, record.kernelId);
+  await writeFile(`${path}.tmp`, JSON.stringify(full), { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }
 
-export async function removeKernelFiles(dataDir: string, kernelId: string, connectionFile: string): Promise<void> {
-  await Promise.all([rm(recordPath(dataDir, kernelId), { force: true }), rm(connectionFile, { force: true })]);
+export async function removeKernelRecord(dataDir: string, kernelId: string): Promise<void> {
+  await rm(recordPath(dataDir, kernelId), { force: true });
 }
 
 /** Field 22 of /proc/<pid>/stat (start time in clock ticks), or null where /proc is not available. */
@@ -51,11 +73,14 @@ async function ownerIsAlive(record: KernelRecord): Promise<boolean> {
   return (await processStartTime(record.ownerPid)) === record.ownerStartTime;
 }
 
-/** True when `pid` runs with `connectionFile` on its command line, i.e. is still that kernel. */
-async function isThatKernel(pid: number, connectionFile: string): Promise<boolean> {
+/** True when the record's process still runs (same pid, same start time; older records: its command line). */
+async function isThatProcess(record: KernelRecord): Promise<boolean> {
+  if (record.pid === null || !isProcessAlive(record.pid)) return false;
+  if (record.pidStartTime !== null) return (await processStartTime(record.pid)) === record.pidStartTime;
+  if (!record.connectionFile) return false;
   try {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.split('\0').some((arg) => arg.includes(connectionFile));
+    const cmdline = await readFile(`/proc/${record.pid}/cmdline`, 'utf8');
+    return cmdline.split('\0').some((arg) => arg.includes(record.connectionFile!));
   } catch (error) {
     if (isObject(error) && error.code === 'ENOENT') return false;
     throw error;
@@ -64,34 +89,49 @@ async function isThatKernel(pid: number, connectionFile: string): Promise<boolea
 
 function parseRecord(raw: unknown): KernelRecord | undefined {
   if (!isObject(raw)) return undefined;
-  const { kernelId, pid, connectionFile, ownerPid, ownerStartTime } = raw;
-  if (typeof kernelId !== 'string' || typeof pid !== 'number' || typeof connectionFile !== 'string' || typeof ownerPid !== 'number') {
-    return undefined;
-  }
-  return { kernelId, pid, connectionFile, ownerPid, ownerStartTime: typeof ownerStartTime === 'string' ? ownerStartTime : null };
+  const { kernelId, pid, pidStartTime, kernelPid, kernelDir, cgroup, connectionFile, ownerPid, ownerStartTime } = raw;
+  if (typeof kernelId !== 'string' || (typeof pid !== 'number' && pid !== null) || typeof ownerPid !== 'number') return undefined;
+  const version = isObject(cgroup) ? cgroup.version : undefined;
+  const dirs = isObject(cgroup) ? cgroup.dirs : undefined;
+  const validCgroup =
+    (version === 1 || version === 2) && Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? { version: version as 1 | 2, dirs: dirs as string[] } : undefined;
+  return {
+    kernelId,
+    pid,
+    pidStartTime: typeof pidStartTime === 'string' ? pidStartTime : null,
+    kernelPid: typeof kernelPid === 'number' ? kernelPid : undefined,
+    kernelDir: typeof kernelDir === 'string' ? kernelDir : '',
+    cgroup: validCgroup,
+    connectionFile: typeof connectionFile === 'string' ? connectionFile : undefined,
+    ownerPid,
+    ownerStartTime: typeof ownerStartTime === 'string' ? ownerStartTime : null,
+  };
 }
 
 export interface CleanupResult {
   /** Pids of orphaned kernels that were killed. */
   killed: number[];
-  /** Records (and their connection files) removed. */
+  /** Records (and what they named) removed. */
   removed: string[];
+  /** Kernel directories no record named, removed. */
+  swept: string[];
 }
 
 /**
- * Kills kernels left running by a server process that no longer exists and removes their
- * records and connection files. Kernels owned by a live server (this one included) are left alone.
+ * Kills kernels left running by a server process that no longer exists, removes their cgroups,
+ * mounts, directories and records. Kernels owned by a live server (this one included) are left
+ * alone. With a sandbox, directories under `<data-dir>/k/` that no record names are removed too.
  */
-export async function cleanupOrphans(dataDir: string, logger: Logger): Promise<CleanupResult> {
+export async function cleanupOrphans(dataDir: string, logger: Logger, sandbox?: KernelSandbox): Promise<CleanupResult> {
+  const result: CleanupResult = { killed: [], removed: [], swept: [] };
   const dir = kernelsDir(dataDir);
-  let names: string[];
+  let names: string[] = [];
   try {
     names = await readdir(dir);
   } catch (error) {
-    if (isObject(error) && error.code === 'ENOENT') return { killed: [], removed: [] };
-    throw error;
+    if (!(isObject(error) && error.code === 'ENOENT')) throw error;
   }
-  const result: CleanupResult = { killed: [], removed: [] };
+  const live = new Set<string>();
   for (const name of names.filter((n) => n.startsWith(RECORD_PREFIX) && n.endsWith('.json'))) {
     const path = join(dir, name);
     let record: KernelRecord | undefined;
@@ -100,15 +140,33 @@ export async function cleanupOrphans(dataDir: string, logger: Logger): Promise<C
     } catch (error) {
       logger.warn({ err: error, path }, 'unreadable kernel record; removing it');
     }
-    if (record && (await ownerIsAlive(record))) continue;
-    if (record && (await isThatKernel(record.pid, record.connectionFile))) {
-      logger.warn({ kernelId: record.kernelId, pid: record.pid }, 'killing a kernel orphaned by a previous server');
-      signalGroup(record.pid, 'SIGKILL');
-      result.killed.push(record.pid);
+    if (record && (await ownerIsAlive(record))) {
+      if (record.kernelDir) live.add(record.kernelDir);
+      continue;
+    }
+    if (record) {
+      if (await isThatProcess(record)) {
+        logger.warn({ kernelId: record.kernelId, pid: record.pid, kernelPid: record.kernelPid }, 'killing a kernel orphaned by a previous server');
+        signalGroup(record.pid!, 'SIGKILL');
+        result.killed.push(record.kernelPid ?? record.pid!);
+      }
+      try {
+        if (sandbox && record.kernelDir) {
+          await sandbox.release(record);
+        } else {
+          if (record.cgroup) await KernelCgroup.fromPaths(record.cgroup.version, record.cgroup.dirs).remove();
+          if (record.kernelDir) await removeKernelDir(record.kernelDir, undefined);
+        }
+      } catch (error) {
+        // The record stays, so the next start tries again; this one goes on with the others.
+        logger.error({ err: error, kernelId: record.kernelId, kernelDir: record.kernelDir }, 'could not remove what an orphaned kernel left');
+        continue;
+      }
+      if (record.connectionFile) await rm(record.connectionFile, { force: true });
     }
     await rm(path, { force: true });
-    if (record) await rm(record.connectionFile, { force: true });
     result.removed.push(record?.kernelId ?? name);
   }
+  if (sandbox) result.swept = await sandbox.sweep(live);
   return result;
 }

@@ -1,6 +1,7 @@
 // Shared pieces of the kernel tests: the real python3 kernelspec, a capturing logger, temp
 // data dirs that are removed afterwards, and output collection for a request.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,10 @@ import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
 import { resolveKernelSpec } from '../../server/kernels/kernelspec.ts';
 import type { Logger } from '../../server/kernels/logger.ts';
 import type { KernelMessage } from '../../server/kernels/messages.ts';
+import { mountPointsUnder } from '../../server/kernels/mounts.ts';
 import type { KernelRequest } from '../../server/kernels/request.ts';
+import { DEFAULT_SANDBOX_SETTINGS, KernelSandbox } from '../../server/kernels/sandbox.ts';
+import type { SandboxSettings } from '../../server/kernels/sandbox.ts';
 
 export const REPO_JUPYTER_DIR = resolve(import.meta.dirname, '../../.jupyter');
 
@@ -36,11 +40,28 @@ export function python3Spec(logger: Logger): Promise<KernelSpec> {
   return resolveKernelSpec('python3', { extraDirs: [REPO_JUPYTER_DIR], logger });
 }
 
+export const PROJECT_PYTHON_DIR = resolve(import.meta.dirname, '../../.python');
+
+/** The sandbox the server would use (bwrap unless overridden), for kernels launched directly. */
+export function testSandbox(dataDir: string, logger: Logger, overrides: Partial<SandboxSettings> = {}): Promise<KernelSandbox> {
+  return KernelSandbox.create(dataDir, { ...DEFAULT_SANDBOX_SETTINGS, readOnlyPaths: [PROJECT_PYTHON_DIR], ...overrides }, logger);
+}
+
 /** A fresh temp directory, removed when the test ends. */
 export async function tempDataDir(t: Pick<TestContext, 'after'>, prefix = 'cohort-kernels-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() => removeDataDir(dir));
   return dir;
+}
+
+/**
+ * Removes a test's data directory. A kernel whose stop is still under way (after hooks run in the
+ * order they were added, so before the kernel's) may still have a home bound in it; a recursive
+ * removal must never walk into a bound home, so mounts are detached first.
+ */
+export async function removeDataDir(dir: string): Promise<void> {
+  for (const point of (await mountPointsUnder(dir)).reverse()) execFileSync('umount', ['--lazy', point]);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** Every iopub message of a request, collected until it is done. */
@@ -90,4 +111,29 @@ export function startedRunning(request: KernelRequest, timeoutMs = 30_000): Prom
       resolve();
     });
   });
+}
+
+/**
+ * Kernel processes (not their bwrap sandboxes) that belong to one of `dirs`: the directory is on
+ * the command line (no sandbox) or among its mounts (a sandboxed kernel sees its directories
+ * under other names). For checks that a test left no kernel running.
+ */
+export function kernelProcessesUsing(dirs: string[]): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd: string;
+    let mounts: string;
+    try {
+      cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if (!cmd.includes('ipykernel') || /^\S*bwrap /.test(cmd)) continue;
+      mounts = readFileSync(`/proc/${name}/mountinfo`, 'utf8');
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ESRCH')) continue;
+      throw error;
+    }
+    if (processEnded(Number(name))) continue;
+    if (dirs.some((dir) => cmd.includes(dir) || mounts.includes(dir))) found.push(`${name} ${cmd}`);
+  }
+  return found;
 }

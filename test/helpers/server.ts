@@ -92,34 +92,35 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
-  extraEnv: Record<string, string> = {},
+  options: { env?: Record<string, string>; /** A command the server runs under, e.g. setpriv to another uid. */ prefix?: string[] } = {},
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(
+  const [command, ...args] = [
+    ...(options.prefix ?? []),
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0', ...extraArgs],
-    // The token by environment, as the README says: never on a command line.
-    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...extraEnv } },
-  );
+    '--import', 'tsx', join(projectRoot, 'server/main.ts'), '--port', '0', '--data-dir', dataDir, '--pool-size', '0', ...extraArgs,
+  ] as [string, ...string[]];
+  // The token by environment, as the README says: never on a command line.
+  const env = { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...options.env };
+  const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  // 'close', not 'exit': by then all the output has been read (a refusal's message included).
+  let exited: string | undefined;
+  child.once('close', (code, signal) => (exited = signal ? `killed by ${signal}` : `code ${code}`));
+  let url: string | undefined;
   try {
-    const url = await eventually(
-      () => {
-        if (exited) throw new Error(`the server exited before listening:\n${out}`);
-        return /"url":"(http:[^"]+)"/.exec(out)?.[1];
-      },
-      {
-        timeoutMs: 60_000, // tsx compiles the server first; on a loaded machine that alone can take 20 s
-        message: 'server process did not print its URL',
-      },
-    );
+    await eventually(() => exited ?? (url = /"url":"(http:[^"]+)"/.exec(out)?.[1]), {
+      // Generous: on a busy machine tsx compiles the server slowly (20 s seen), LevelDB may replay a
+      // long log, and the kernel sandbox is tried out first.
+      timeoutMs: 60_000,
+      message: 'server process did not print its URL',
+    });
+    if (url === undefined) throw new Error(`the server exited (${exited}) before listening:\n${out}`);
     return { child, url, output: () => out };
   } catch (err) {
     // A server left running would keep the test file's process (and its kernels) alive.
     child.kill('SIGKILL');
-    throw err;
+    throw exited && url === undefined ? err : new Error(`${(err as Error).message}\n${out}`);
   }
 }

@@ -1,6 +1,8 @@
 // Per-user kernels over REST with real ipykernel processes: each user's code runs in their own
 // kernel and lands in their own private document; shared-scope cells run in the shared kernel.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
@@ -8,6 +10,7 @@ import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellOutputs, findCell, outputsToJSON, privateDoc, setCellScope, sharedDoc } from '../../shared/schema.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
+import { notebookHome, userHome } from '../../server/kernels/homes.ts';
 import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
@@ -73,7 +76,7 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
         cells: [
           code('setx', "x = 'A'"),
           code('printx', 'print(x)'),
-          code('shared', "import os\nprint('shared kernel pid', os.getpid())"),
+          code('shared', "import os\nopen('ran-here', 'w').write('x')\nprint('shared kernel pid', os.getpid())"),
           code('ask', "name = input('Name? ')\nprint('hello', name)"),
           code('sleep', 'import time\ntime.sleep(60)'),
           code('sety', 'y = 5'),
@@ -147,8 +150,12 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
       await eventually(() => text(outputsToJSON(cellOutputs(findCell(c.doc, 'shared')!.cell))) === text(r!.outputs));
       assert.equal(sharedDoc(c.doc).executions.get('shared')?.status, 'ok');
     }
-    const sharedKernel = await as(owner)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel?scope=shared`);
-    assert.match(text(r!.outputs), new RegExp(String(sharedKernel.body.pid)));
+    const sharedKernel = await as(owner)<{ pid: number; status: string }>('GET', `/api/notebooks/${nb}/kernel?scope=shared`);
+    assert.equal(typeof sharedKernel.body.pid, 'number');
+    // It ran in the notebook's shared kernel, which works in the notebook's home (the owner's own
+    // kernel works in the owner's). A sandboxed kernel does not know its host pid to print it.
+    assert.ok(existsSync(join(notebookHome(t.dataDir, nb), 'ran-here')), 'the cell did not run in the shared kernel');
+    assert.ok(!existsSync(join(userHome(t.dataDir, owner.id), 'ran-here')), 'the cell ran in the owner\'s own kernel');
   });
 
   it('refuses viewers, unknown cells and bad bodies', async () => {

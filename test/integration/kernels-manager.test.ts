@@ -7,7 +7,7 @@ import { createKernelManager } from '../../server/kernels/manager.ts';
 import type { KernelKey, KernelManager, KernelManagerOptions, ManagedKernelStatus } from '../../server/kernels/manager.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
-import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir } from '../helpers/kernel.ts';
+import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir, testSandbox } from '../helpers/kernel.ts';
 import type { TestContext } from 'node:test';
 
 const alice1: KernelKey = { notebookId: 'nb1', userId: 'alice' };
@@ -23,6 +23,7 @@ async function managerFor(t: TestContext, options: Partial<KernelManagerOptions>
   const manager = createKernelManager({
     dataDir,
     logger,
+    sandbox: await testSandbox(dataDir, logger),
     resolveSpec: async (name) => {
       if (name !== 'python3') throw new Error(`unexpected spec ${name}`);
       return spec;

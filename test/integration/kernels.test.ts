@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { launchKernel } from '../../server/kernels/kernel.ts';
@@ -12,37 +12,47 @@ import type { KernelSpec } from '../../server/kernels/kernelspec.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { recordPath } from '../../server/kernels/orphans.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir } from '../helpers/kernel.ts';
+import { captureLogger, collectIopub, processEnded, processGone, python3Spec, startedRunning, tempDataDir, testSandbox } from '../helpers/kernel.ts';
+import type { KernelSandbox } from '../../server/kernels/sandbox.ts';
 
 describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
   const logger = captureLogger();
   let spec: KernelSpec;
   let dataDir: string;
   let kernel: LocalKernel;
+  let sandbox: KernelSandbox;
 
   before(async () => {
     spec = await python3Spec(logger);
     dataDir = await mkdtemp(join(tmpdir(), 'cohort-kernels-'));
-    kernel = await launchKernel({ spec, dataDir, logger });
+    sandbox = await testSandbox(dataDir, logger);
+    kernel = await launchKernel({ spec, dataDir, logger, sandbox });
   });
   after(async () => {
     await kernel?.shutdown();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('starts and answers kernel_info with protocol 5.x, with a 0600 connection file and a pid record', async () => {
+  it('starts and answers kernel_info with protocol 5.x, with a 0600 ipc connection file of the kernel\'s uid in its own directory, and a record', async () => {
     const info = kernel.kernelInfo.content;
     assert.match(info.protocol_version, /^5\./);
     assert.equal(info.language_info.name, 'python');
-    assert.equal(statSync(kernel.connectionFile).mode & 0o777, 0o600);
+    const stat = statSync(kernel.connectionFile);
+    assert.equal(stat.mode & 0o777, 0o600);
+    assert.equal(stat.uid, 65534, 'the connection file belongs to the kernel\'s uid');
     const onDisk = JSON.parse(await readFile(kernel.connectionFile, 'utf8'));
     assert.equal(onDisk.signature_scheme, 'hmac-sha256');
-    assert.equal(onDisk.transport, 'tcp');
+    // ZeroMQ over Unix sockets, at the path the sandbox sees; the server uses the host path.
+    assert.equal(onDisk.transport, 'ipc');
+    assert.equal(onDisk.ip, '/run/kernel/k');
+    assert.equal(kernel.connectionInfo.ip, join(dirname(kernel.connectionFile), 'k'));
+    assert.ok(existsSync(`${kernel.connectionInfo.ip}-1`), 'the shell socket is in the kernel\'s directory');
     assert.equal(onDisk.key, kernel.connectionInfo.key);
     assert.ok(onDisk.key.length >= 32);
     const record = JSON.parse(await readFile(recordPath(dataDir, kernel.id), 'utf8'));
-    assert.equal(record.pid, kernel.pid);
-    assert.equal(record.connectionFile, kernel.connectionFile);
+    assert.equal(record.kernelPid, kernel.pid);
+    assert.notEqual(record.pid, kernel.pid, 'the record names the sandbox process as well as the kernel');
+    assert.equal(record.kernelDir, dirname(dirname(kernel.connectionFile)));
     assert.equal(record.ownerPid, process.pid);
   });
 
@@ -110,7 +120,7 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
     assert.ok(Date.now() - started < 15_000, 'interrupt took too long');
   });
 
-  it('restart gives a fresh process on new ports that has forgotten variables', async () => {
+  it('restart gives a fresh process in a new sandbox that has forgotten variables', async () => {
     await kernel.execute('x = 42').done;
     const oldPid = kernel.pid;
     const oldFile = kernel.connectionFile;
@@ -133,8 +143,22 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'NameError');
   });
 
+  it('shutdown stops everything the kernel started, setsid or not, and removes its cgroup and directory', async () => {
+    const own = await launchKernel({ spec, dataDir, logger, sandbox });
+    const record = JSON.parse(await readFile(recordPath(dataDir, own.id), 'utf8'));
+    const started = await own.execute("import subprocess\nfor _ in range(2): subprocess.Popen(['sleep', '1000'], start_new_session=True)\nsubprocess.Popen(['sleep', '1000'])").reply;
+    assert.equal(started.content.status, 'ok');
+    // Seen from the host: everything in the kernel's cgroup (its sandbox, the kernel, the three sleeps).
+    const inGroup = (await readFile(join(record.cgroup.dirs[0], 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+    assert.ok(inGroup.length >= 5, `expected the sandbox, the kernel and 3 children, got ${inGroup}`);
+    await own.shutdown();
+    for (const pid of inGroup) await eventually(() => processEnded(pid), { timeoutMs: 5000, message: `process ${pid} outlived its kernel` });
+    for (const dir of record.cgroup.dirs) assert.equal(existsSync(dir), false, `cgroup ${dir} is still there`);
+    assert.equal(existsSync(record.kernelDir), false);
+  });
+
   it('shutdown stops the process and removes its files; a second shutdown is a no-op', async () => {
-    const own = await launchKernel({ spec, dataDir, logger, shutdownGraceMs: 3000 });
+    const own = await launchKernel({ spec, dataDir, logger, sandbox, shutdownGraceMs: 3000 });
     const pid = own.pid;
     const file = own.connectionFile;
     await own.shutdown();
@@ -155,7 +179,7 @@ describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
   it('emits dead with the signal when the kernel process is SIGKILLed, and cleans up', async (t) => {
     const spec = await python3Spec(logger);
     const dataDir = await tempDataDir(t);
-    const kernel = await launchKernel({ spec, dataDir, logger });
+    const kernel = await launchKernel({ spec, dataDir, logger, sandbox: await testSandbox(dataDir, logger) });
     t.after(() => kernel.shutdown());
     const pending = kernel.execute('import time; time.sleep(30)');
     const dead = new Promise<string>((resolve) => kernel.on('dead', resolve));
@@ -163,7 +187,10 @@ describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
     assert.match(await dead, /SIGKILL/);
     assert.equal(kernel.state, 'dead');
     await assert.rejects(pending.done, /closed|shut down/);
-    await eventually(async () => (await readdir(`${dataDir}/kernels`)).length === 0, { timeoutMs: 5000, message: 'files left' });
+    await eventually(async () => (await readdir(`${dataDir}/kernels`)).length === 0 && (await readdir(`${dataDir}/k`)).length === 0, {
+      timeoutMs: 5000,
+      message: 'files left',
+    });
   });
 
   it('emits dead when the heartbeat stops answering (process frozen with SIGSTOP) and kills it', async (t) => {
@@ -171,7 +198,7 @@ describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
     const dataDir = await tempDataDir(t);
     // Pings every 60 ms, dead after 3 missed: far shorter than a kernel's start-up, so this also
     // catches a heartbeat that runs (and gives up) before the kernel answered.
-    const kernel = await launchKernel({ spec, dataDir, logger, heartbeatIntervalMs: 60, heartbeatMaxMissed: 3 });
+    const kernel = await launchKernel({ spec, dataDir, logger, sandbox: await testSandbox(dataDir, logger), heartbeatIntervalMs: 60, heartbeatMaxMissed: 3 });
     t.after(() => kernel.shutdown());
     const pid = kernel.pid;
     const dead = new Promise<string>((resolve) => kernel.on('dead', resolve));
@@ -183,7 +210,7 @@ describe('kernel death and interrupt by message', { timeout: 120_000 }, () => {
   it('interrupts with interrupt_request when the spec says interrupt_mode "message"', async (t) => {
     const spec = { ...(await python3Spec(logger)), interruptMode: 'message' as const };
     const dataDir = await tempDataDir(t);
-    const kernel = await launchKernel({ spec, dataDir, logger });
+    const kernel = await launchKernel({ spec, dataDir, logger, sandbox: await testSandbox(dataDir, logger) });
     t.after(() => kernel.shutdown());
     const request = kernel.execute('import time; print("sleeping", flush=True); time.sleep(60)');
     await startedRunning(request);

@@ -4,7 +4,6 @@
 // cannot start fails the run without hurting the server.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +14,8 @@ import { privateRoom } from '../../shared/rooms.ts';
 import { privateDoc } from '../../shared/schema.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { REPO_JUPYTER_DIR, processEnded } from '../helpers/kernel.ts';
+import { mountPointsUnder } from '../../server/kernels/mounts.ts';
+import { REPO_JUPYTER_DIR, kernelProcessesUsing, processEnded, removeDataDir } from '../helpers/kernel.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { apiClient, spawnServer, startTestServer, tempDir } from '../helpers/server.ts';
 
@@ -35,8 +35,12 @@ interface ErrorBody {
 }
 interface KernelRecordFile {
   kernelId: string;
+  /** The process the server started: the sandbox, or the kernel itself without one. */
   pid: number;
-  connectionFile: string;
+  /** The kernel process, once it answered. */
+  kernelPid?: number;
+  kernelDir: string;
+  cgroup?: { dirs: string[] };
 }
 
 const ADMIN = 'admin-test-token';
@@ -53,23 +57,15 @@ const code = (id: string, source: string, scope?: 'shared') => ({
 
 const CELLS = [code('one', '1+1'), code('pid', 'import os\nos.getpid()'), code('sharedpid', 'import os\nos.getpid()', 'shared')];
 
-/** Every data dir this file used: at the end no kernel may run with a connection file in one. */
+/** Every data dir this file used: at the end no kernel of one may run. */
 const usedDataDirs: string[] = [];
 
-after(() => {
-  const lines = pgrepKernels().filter((line) => usedDataDirs.some((dir) => line.includes(dir)));
-  assert.deepEqual(lines, [], 'kernel processes of this file are still running');
+after(async () => {
+  assert.deepEqual(kernelProcessesUsing(usedDataDirs), [], 'kernel processes of this file are still running');
+  // Here, not in each test: a test's own after hooks run in the order they were added, so the
+  // data dir would go before the server that writes into it has stopped.
+  for (const dir of usedDataDirs) await removeDataDir(dir);
 });
-
-function pgrepKernels(): string[] {
-  try {
-    return execFileSync('pgrep', ['-af', 'ipykernel'], { encoding: 'utf8' }).split('\n').filter(Boolean);
-  } catch (error) {
-    // pgrep exits with 1 when nothing matches.
-    if (error instanceof Error && 'status' in error && error.status === 1) return [];
-    throw error;
-  }
-}
 
 /** Kills a kernel's process group if it still runs: a failed test must not leave it behind. */
 function killIfRunning(pid: number): void {
@@ -170,7 +166,6 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
   it('SIGTERM stops every kernel the server started: user, shared and pool kernels', async (t) => {
     const dataDir = tempDir('cohort-lifecycle-');
     usedDataDirs.push(dataDir);
-    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
     const pids = guardPids(t);
     const server = await spawnGuarded(t, dataDir, ['--pool-size', '1']);
     const admin = apiClient(server.url, ADMIN);
@@ -185,8 +180,8 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
     // The pool refills after each take; wait until it holds a kernel of its own again.
     const poolPids = await eventually(
       async () => {
-        const others = (await kernelRecords(dataDir)).map((r) => r.pid).filter((p) => p !== userPid && p !== sharedPid);
-        return others.length > 0 && others.every((p) => !processEnded(p)) ? others : undefined;
+        const others = (await kernelRecords(dataDir)).map((r) => r.kernelPid).filter((p) => p !== userPid && p !== sharedPid);
+        return others.length > 0 && others.every((p) => p !== undefined && !processEnded(p)) ? (others as number[]) : undefined;
       },
       { timeoutMs: KERNEL_START_MS, message: 'no pool kernel was started' },
     );
@@ -201,32 +196,69 @@ describe('kernel lifecycle', { timeout: 300_000 }, () => {
     assert.deepEqual(await kernelRecords(dataDir), [], 'a clean stop leaves no kernel records');
   });
 
-  it('a SIGKILLed server orphans its kernel; the next start on the same data dir kills it and removes its files', async (t) => {
+  it('a SIGKILLed server takes its sandboxed kernels along; the next start on the same data dir removes what they left', async (t) => {
     const dataDir = tempDir('cohort-lifecycle-');
     usedDataDirs.push(dataDir);
-    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
     const pids = guardPids(t);
-    const first = await spawnGuarded(t, dataDir);
+    const first = await spawnGuarded(t, dataDir, ['--pool-size', '1']);
+    const admin = apiClient(first.url, ADMIN);
+    const nb = await createNotebook(admin, CELLS);
+    assert.equal((await runCell(admin, nb, 'one')).status, 'ok');
+    const pid = await runningPid(admin, nb);
+    pids.push(pid);
+    // The user's kernel and a pool kernel (whose scratch home is a mount).
+    const records = await eventually(async () => {
+      const found = await kernelRecords(dataDir);
+      return found.length === 2 && found.every((r) => r.kernelPid !== undefined) ? found : undefined;
+    }, { timeoutMs: KERNEL_START_MS, message: 'the pool kernel did not start' });
+    pids.push(...records.map((r) => r.kernelPid!));
+    assert.ok(records.some((r) => r.kernelPid === pid));
+
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    for (const record of records) {
+      await eventually(() => processEnded(record.kernelPid!), { timeoutMs: 5_000, message: `kernel ${record.kernelPid} outlived its SIGKILLed server` });
+    }
+    assert.ok(records.every((r) => existsSync(r.kernelDir)), 'nothing was cleaned up yet');
+
+    const second = await spawnGuarded(t, dataDir);
+    await eventually(async () => (await kernelRecords(dataDir)).length === 0, { timeoutMs: 10_000, message: 'the records of the dead kernels are still there' });
+    for (const record of records) {
+      assert.equal(existsSync(record.kernelDir), false, `${record.kernelDir} was not removed`);
+      for (const dir of record.cgroup?.dirs ?? []) assert.equal(existsSync(dir), false, `cgroup ${dir} was not removed`);
+    }
+    assert.deepEqual(await mountPointsUnder(dataDir), [], 'mounts of the dead kernels are still there');
+    assert.match(second.output(), /removed what kernels of a previous run left/);
+    // The restarted server runs the notebook in a fresh kernel.
+    const again = apiClient(second.url, ADMIN);
+    assert.equal((await runCell(again, nb, 'one')).status, 'ok');
+    pids.push(await runningPid(again, nb));
+  });
+
+  it('without a sandbox a SIGKILLed server orphans its kernel; the next start on the same data dir kills it and removes its files', async (t) => {
+    const dataDir = tempDir('cohort-lifecycle-');
+    usedDataDirs.push(dataDir);
+    const pids = guardPids(t);
+    const first = await spawnGuarded(t, dataDir, ['--kernel-sandbox', 'none']);
     const admin = apiClient(first.url, ADMIN);
     const nb = await createNotebook(admin, CELLS);
     assert.equal((await runCell(admin, nb, 'one')).status, 'ok');
     const pid = await runningPid(admin, nb);
     pids.push(pid);
     const records = await kernelRecords(dataDir);
-    assert.deepEqual(records.map((r) => r.pid), [pid]);
+    assert.deepEqual(records.map((r) => r.kernelPid), [pid]);
     const record = records[0]!;
 
     first.child.kill('SIGKILL');
     await exitOf(first.child);
     assert.equal(processEnded(pid), false, 'the kernel should outlive a SIGKILLed server');
-    assert.ok(existsSync(record.connectionFile));
+    assert.ok(existsSync(record.kernelDir));
 
-    const second = await spawnGuarded(t, dataDir);
+    const second = await spawnGuarded(t, dataDir, ['--kernel-sandbox', 'none']);
     await eventually(() => processEnded(pid), { timeoutMs: 5_000, message: `orphaned kernel ${pid} still runs` });
-    assert.equal(existsSync(record.connectionFile), false, 'the orphan\'s connection file was not removed');
+    assert.equal(existsSync(record.kernelDir), false, 'the orphan\'s directory (connection file) was not removed');
     assert.deepEqual(await kernelRecords(dataDir), []);
     assert.match(second.output(), new RegExp(`stopped kernels left by a previous run.*${pid}|${pid}.*stopped kernels left by a previous run`));
-    // The restarted server runs the notebook in a fresh kernel.
     const again = apiClient(second.url, ADMIN);
     assert.equal((await runCell(again, nb, 'one')).status, 'ok');
     pids.push(await runningPid(again, nb));

@@ -31,7 +31,7 @@ async function stop(child: ReturnType<typeof spawn>): Promise<void> {
 
 it('the admin token is in no log line, no command line and no kernel environment', { timeout: 180_000 }, async () => {
   const token = `tok-${randomBytes(16).toString('hex')}`;
-  const { child, url, output } = await spawnServer(dir(), ['--log-level', 'debug'], { COHORT_ADMIN_TOKEN: token });
+  const { child, url, output } = await spawnServer(dir(), ['--log-level', 'debug'], { env: { COHORT_ADMIN_TOKEN: token } });
   try {
     // The ways a token travels: the login URL, bearer headers, `?token=` on REST and WebSocket, wrong tokens.
     await eventually(() => output().includes('/login?token='), { message: 'no login URL printed' });
@@ -81,7 +81,7 @@ it('--admin-token-file reads the token from a file; the command line holds only 
   const data = dir();
   const file = join(data, 'admin-token');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  const { child, url } = await spawnServer(data, ['--admin-token-file', file], { COHORT_ADMIN_TOKEN: '' });
+  const { child, url } = await spawnServer(data, ['--admin-token-file', file], { env: { COHORT_ADMIN_TOKEN: '' } });
   try {
     assert.equal((await apiClient(url, token)('GET', '/api/me')).status, 200);
     assert.ok(!readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes(token));

@@ -26,7 +26,7 @@ it('the bundled server starts, prints its login URL, runs a cell and stops clean
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     const login = await eventually(() => /(http:\/\/127\.0\.0\.1:\d+)\/login\?token=start-token/.exec(out)?.[1], {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       message: 'no login URL printed',
     });
     const api = apiClient(login, 'start-token');

@@ -35,6 +35,11 @@ async function signIn(users: Users, token: unknown, res: Response) {
   return user;
 }
 
+export interface SessionRouteOptions {
+  /** Told to signed-in users: with `none` the client shows owners that kernels are not isolated. */
+  kernelSandbox: 'bwrap' | 'none';
+}
+
 /** The account this browser is signed in as (by its cookie), whatever else the request carries. */
 async function cookieUser(users: Users, req: Request): Promise<UserRecord | undefined> {
   const session = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
@@ -96,7 +101,11 @@ function fromOwnPage(req: Request, allowedOrigins: readonly string[]): boolean {
   return req.headers.origin !== undefined && originAllowed(req, allowedOrigins);
 }
 
-export function sessionRoutes(users: Users, allowedOrigins: readonly string[]): Router {
+export function sessionRoutes(
+  users: Users,
+  allowedOrigins: readonly string[],
+  options: SessionRouteOptions = { kernelSandbox: 'bwrap' },
+): Router {
   const router = Router();
 
   router.get('/login', async (req, res) => {
@@ -151,7 +160,8 @@ export function sessionRoutes(users: Users, allowedOrigins: readonly string[]): 
   router.get('/api/me', (req, res) => {
     const user = userOf(req);
     // `guest`: the page leaves out what a guest may not use (the kernels panel, accounts).
-    res.json({ id: user.id, name: user.name, admin: user.admin, ...(user.guest ? { guest: true } : {}) });
+    // `kernelSandbox`: with `none` the page tells owners that kernels are not isolated.
+    res.json({ id: user.id, name: user.name, admin: user.admin, kernelSandbox: options.kernelSandbox, ...(user.guest ? { guest: true } : {}) });
   });
 
   return router;
