@@ -10,6 +10,7 @@ import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
+import { myCellRoutes } from './http/routes/myCells.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
@@ -143,6 +144,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     extraRoutes: [
       executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      myCellRoutes(notebooks, rooms),
       classroomRoutes({
         sessions: classroom,
         notebooks,
