@@ -154,6 +154,8 @@ export interface ScratchPlace {
   /** The shared cell the new scratch cell follows; null: the top of the notebook. */
   after: string | null;
   order: number;
+  /** The position to keep, when it is another scratch cell's (of a shared cell that may be gone). */
+  pos?: unknown;
 }
 
 /**
@@ -170,7 +172,7 @@ export function createScratchCell(privateYDoc: Y.Doc, sharedYDoc: Y.Doc, place: 
   metadata.set('cohort', { scratch: true });
   cell.set('metadata', metadata);
   cell.set('after', place.after);
-  cell.set('pos', place.after === null ? null : positionAfter(sharedYDoc, place.after));
+  cell.set('pos', place.pos !== undefined ? place.pos : place.after === null ? null : positionAfter(sharedYDoc, place.after));
   cell.set('order', place.order);
   cell.set('created_at', Date.now());
   privateYDoc.transact(() => scratchMap(privateYDoc).set(id, cell));

@@ -9,6 +9,7 @@ import { h, placeChildren } from '../dom.ts';
 import { createCellView, type CellView } from '../cell/cellView.ts';
 import { changeCellType, deleteCell, insertCell, moveCell } from './cellOps.ts';
 import { canEdit, canRun, type NotebookSession } from './session.ts';
+import type { ScratchCells } from '../scratch/scratchCells.ts';
 
 export interface CellList {
   readonly element: HTMLElement;
@@ -26,6 +27,8 @@ export interface CellList {
 export interface CellListOptions {
   /** What an empty list says; the default invites editors to add a cell. */
   emptyText?: string;
+  /** My scratch cells, placed among the shared cells (the notebook's main list only). */
+  scratch?: ScratchCells;
 }
 
 export function createCellList(session: NotebookSession, options: CellListOptions = {}): CellList {
@@ -126,6 +129,11 @@ export function createCellList(session: NotebookSession, options: CellListOption
     },
   };
 
+  /** Puts the cells on the page, with my scratch cells between them. */
+  function place(): void {
+    placeChildren(element, options.scratch ? options.scratch.layout(order) : order.map((view) => view.element));
+  }
+
   function reconcile(): void {
     const next = new Map<YCell, CellView>();
     const nextOrder: CellView[] = [];
@@ -144,7 +152,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
     for (const [cell, view] of views) if (!next.has(cell)) view.dispose();
     views = next;
     order = nextOrder;
-    placeChildren(element, order.map((view) => view.element));
+    place();
     if (order.length === 0) {
       const text = options.emptyText ?? (canEdit(session) ? 'This notebook is empty. Press “+ Code” to add a cell.' : 'This notebook is empty.');
       if (text) element.append(h('p', { class: 'empty' }, text));
@@ -197,6 +205,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
 
   const observer = (_event: Y.YArrayEvent<YCell>) => reconcile();
   cells.observe(observer);
+  const offScratch = options.scratch?.onChange(() => place());
   reconcile();
 
   return {
@@ -210,6 +219,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
     setReadOnly(readOnly) {
       readOnlyOverride = readOnly;
       for (const view of order) view.setReadOnly(readOnly || !canEdit(session));
+      options.scratch?.setReadOnly(readOnly);
     },
     selectedId: () => selectedId,
     onSelectionChange(listener) {
@@ -217,6 +227,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
       return () => selectionListeners.delete(listener);
     },
     dispose() {
+      offScratch?.();
       selectionListeners.clear();
       cells.unobserve(observer);
       element.removeEventListener('keydown', onKey);

@@ -10,6 +10,7 @@ import { presenceBar } from '../presence/presenceBar.ts';
 import { userColor } from '../presence/userColor.ts';
 import type { WidgetScopes } from '../widgets/scopes.ts';
 import { createCellList, type CellList } from './cellList.ts';
+import { createScratchCells } from '../scratch/scratchCells.ts';
 import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
 import { exportMenu } from '../list/exportMenu.ts';
 import type { NotebookSession } from './session.ts';
@@ -87,7 +88,11 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       return;
     }
 
-    const list: CellList = createCellList(session);
+    // My scratch cells live among the shared ones (client/scratch/scratchCells.ts).
+    const scratch = createScratchCells(session);
+    session.scratch = scratch;
+    disposers.push(() => scratch.dispose());
+    const list: CellList = createCellList(session, { scratch });
     disposers.push(() => list.dispose());
     const kernel = kernelIndicator(mine.doc);
     const presence = presenceBar(awareness, options.me.id);
