@@ -14,7 +14,8 @@
 // Anchoring by id follows a cell that is moved (a move replaces the cell's Y.Map under the same
 // id). When the cell is deleted (or hidden), the relative position still resolves: Yjs keeps the
 // deleted item as a tombstone in the array, and its position is right after the nearest cell
-// before it that still exists — so a scratch cell lands there, and is never lost.
+// before it that still exists — so a scratch cell lands there, and is never lost. (A move gives the
+// cell a new Y.Map; the page then points the position at it: refreshScratchPositions.)
 import * as Y from 'yjs';
 import type { CellType } from './nbformat.ts';
 import type { YCell } from './schema.ts';
@@ -194,6 +195,23 @@ function positionAfter(sharedYDoc: Y.Doc, id: string): unknown {
   if (index < 0) return null;
   // assoc -1: the position belongs to the cell before it (this one), not to whatever comes next.
   return Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(cells, index + 1, -1));
+}
+
+/**
+ * Points the position of each scratch cell at its cell's current Y.Map. A move replaces the cell's
+ * Y.Map, and a position keeps pointing at the old (deleted) one: were the cell deleted later, the
+ * scratch cell would land where the cell used to be before it moved, not where it was last seen.
+ * The page calls this when the shared cells change; returns how many positions it updated.
+ */
+export function refreshScratchPositions(privateYDoc: Y.Doc, sharedYDoc: Y.Doc): number {
+  const stale: Array<{ scratch: ScratchCell; pos: unknown }> = [];
+  for (const scratch of scratchCells(privateYDoc)) {
+    if (scratch.after === null) continue;
+    const pos = positionAfter(sharedYDoc, scratch.after);
+    if (pos !== null && JSON.stringify(pos) !== JSON.stringify(scratch.pos)) stale.push({ scratch, pos });
+  }
+  if (stale.length > 0) privateYDoc.transact(() => stale.forEach(({ scratch, pos }) => scratch.cell.set('pos', pos)));
+  return stale.length;
 }
 
 /**

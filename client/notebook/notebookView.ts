@@ -114,7 +114,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
     disposers.push(classroom.dispose);
     const readOnlyNote = can.editShared(details.role)
       ? null
-      : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
+      : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only notebook: you run cells, edit exercises and add cells of your own' : 'Read-only');
     page.replaceChildren(
       h(
         'div',

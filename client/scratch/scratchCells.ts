@@ -4,7 +4,7 @@
 // `layout` for the page order and re-places when `onChange` fires.
 import type * as Y from 'yjs';
 import type { ScratchCell, ScratchType } from '../../shared/myCells.ts';
-import { createScratchCell, deleteScratchCell, orderAfter, placeScratch, scratchCells, scratchMap } from '../../shared/myCells.ts';
+import { createScratchCell, deleteScratchCell, orderAfter, placeScratch, refreshScratchPositions, scratchCells, scratchMap } from '../../shared/myCells.ts';
 import { cellId, readableCells, sharedDoc } from '../../shared/schema.ts';
 import { canRun, type NotebookSession } from '../notebook/session.ts';
 import { createScratchView, type ScratchView } from './scratchCellView.ts';
@@ -86,6 +86,20 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
     if (structural) sync();
   };
 
+  // A moved cell has a new Y.Map: positions follow it (refreshScratchPositions), after this turn,
+  // not inside the cell list's rendering.
+  let refreshQueued = false;
+  const onSharedCells = () => {
+    if (refreshQueued || !synced || readOnly) return;
+    refreshQueued = true;
+    queueMicrotask(() => {
+      refreshQueued = false;
+      if (canRun(session, 'user')) refreshScratchPositions(session.private.doc, session.shared.doc);
+    });
+  };
+  const sharedCells = sharedDoc(session.shared.doc).cells;
+  sharedCells.observe(onSharedCells);
+
   const api: ScratchCells = {
     get enabled() {
       return synced && canRun(session, 'user') && !session.runsDisabled;
@@ -127,6 +141,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
     dispose() {
       listeners.clear();
       map.unobserveDeep(onScratch);
+      sharedCells.unobserve(onSharedCells);
       for (const view of views.values()) view.dispose();
       views.clear();
     },
@@ -138,6 +153,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
     () => {
       synced = true;
       sync();
+      onSharedCells(); // moves made while I was away
     },
     () => undefined,
   );

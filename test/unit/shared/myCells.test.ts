@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { deleteCell, insertCell, moveCell } from '../../../client/notebook/cellOps.ts';
-import { createScratchCell, myCellOrder, orderAfter, placeScratch, scratchCells, scratchMap } from '../../../shared/myCells.ts';
+import { createScratchCell, myCellOrder, orderAfter, placeScratch, refreshScratchPositions, scratchCells, scratchMap } from '../../../shared/myCells.ts';
 import { cellId, initSharedDoc, notebookOf, sharedDoc } from '../../../shared/schema.ts';
 
 const code = (id: string) => ({ cell_type: 'code' as const, id, source: `# ${id}`, metadata: {}, execution_count: null, outputs: [] });
@@ -64,6 +64,16 @@ describe('scratch cells keep their place', () => {
     // Every shared cell deleted: still shown.
     sharedDoc(other).cells.delete(0, sharedDoc(other).cells.length);
     assert.deepEqual(view(shared, mine), ['S']);
+  });
+
+  it('a cell moved, then deleted: where it was last seen, once the page has refreshed the position', () => {
+    const { shared, other, mine } = setup();
+    createScratchCell(mine, shared, { after: 'b', order: 0 }, 'code', 'S');
+    moveCell(other, indexOf(other, 'b'), 3); // a c d b e
+    assert.equal(refreshScratchPositions(mine, shared), 1);
+    assert.equal(refreshScratchPositions(mine, shared), 0, 'nothing left to refresh');
+    deleteCell(other, indexOf(other, 'b'));
+    assert.deepEqual(view(shared, mine), ['a', 'c', 'd', 'S', 'e']);
   });
 
   it('a hidden and revealed cell: at its old place while hidden, with it again once revealed', () => {
