@@ -66,8 +66,10 @@ test('create, import, rename, export and delete from the list', async () => {
 
     // Export as .py: a download whose content is the notebook's code.
     await renamed.locator('.export-menu summary').click();
+    await renamed.locator('.export-menu button[data-format="py"]').waitFor();
     const [download] = await Promise.all([
-      page.waitForEvent('download'),
+      // Generous: on a loaded machine the browser can take a while to hand a download over.
+      page.waitForEvent('download', { timeout: 60_000 }),
       renamed.locator('.export-menu button[data-format="py"]').click(),
     ]);
     const path = await download.path();
