@@ -11,6 +11,7 @@ import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
 import { myCellRoutes } from './http/routes/myCells.ts';
+import { handinRoutes } from './http/routes/handins.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
@@ -142,7 +143,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     allowedHosts,
     clientDir: config.clientDir,
     extraRoutes: [
-      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      executionRoutes(notebooks, execution, rooms),
+      handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       myCellRoutes(notebooks, rooms),
       classroomRoutes({

@@ -164,8 +164,16 @@ export const PRIVATE_SCHEMA: DocSchema = {
   },
 };
 
+/** Hand-ins only the teacher sees (room `<notebookId>/handins`): cellId → userId → hand-in, as `published`. */
+export const HANDINS_SCHEMA: DocSchema = {
+  name: 'hand-ins document',
+  roots: {
+    published: map('hand-ins', {}, [map('hand-ins of a cell', {}, [object])]),
+  },
+};
+
 export function schemaFor(room: RoomName): DocSchema {
-  return room.kind === 'private' ? PRIVATE_SCHEMA : SHARED_SCHEMA;
+  return room.kind === 'private' ? PRIVATE_SCHEMA : room.kind === 'handins' ? HANDINS_SCHEMA : SHARED_SCHEMA;
 }
 
 /** The slots for what sits under `key` (null: an array element) of a map or array; empty: nothing may. */

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { CloseCode } from '../../shared/closeCodes.ts';
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { createExerciseCopy, createScratchCell, exerciseCopies, exerciseCopy, resetExercise, scratchMap, setExercise } from '../../shared/myCells.ts';
-import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { handinsRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { publishedMap, type HandIn } from '../../shared/handins.ts';
 import { cellSource, findCell, sharedDoc } from '../../shared/schema.ts';
 import { closedWith, connectDoc, type DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -216,6 +217,69 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
     const plain = (await ada.api<Notebook>('GET', `/api/notebooks/${nb}/export?format=ipynb&outputs=shared`)).body;
     assert.deepEqual(plain.cells.map((c) => c.id), ['intro', 'ex', 'after', 'last'], 'the plain export is the shared notebook');
     await serverDoc(sharedRoom(nb), (doc) => !JSON.stringify(doc.toJSON()).includes('scratch_value') && 'clean');
+  });
+
+  it('hand-ins: source and output to the teacher only, to the class with the session option; the roster counts edits, runs and errors', async () => {
+    const started = await teacher.api<{ code: string }>('POST', `/api/notebooks/${nb}/session`);
+    assert.equal(started.status, 201);
+    const boShared = await open(sharedRoom(nb), bo);
+    const teacherHandins = await open(handinsRoom(nb), teacher);
+    // Ada edits and runs the exercise (an error), Bo runs it unedited; both are counted.
+    const adaMine = await open(privateRoom(nb, ada.id), ada);
+    resetExercise(adaMine.doc, 'ex');
+    createExerciseCopy(adaMine.doc, 'ex', 'print("ada\'s answer")\nraise ValueError("oops")');
+    await serverDoc(privateRoom(nb, ada.id), (doc) => exerciseCopy(doc, 'ex')?.source.toString().includes('oops'));
+    assert.equal((await run(ada, ['ex']))[0]!.status, 'error');
+    assert.equal((await run(bo, ['ex']))[0]!.status, 'ok');
+    const roster = await teacher.api<{ exercises: Array<{ cellId: string; edited: number; ran: number; errors: number }> }>('GET', `/api/notebooks/${nb}/session/roster`);
+    assert.deepEqual(roster.body.exercises, [{ cellId: 'ex', edited: 1, ran: 2, errors: 1 }]);
+
+    // Ada hands in her exercise: the teacher's hand-ins document has her source and output, the shared one nothing.
+    const handed = await ada.api<{ source: string; visibleToClass: boolean; kind: string; outputs: Output[] }>('POST', `/api/notebooks/${nb}/cells/ex/publish`);
+    assert.equal(handed.status, 201, JSON.stringify(handed.body));
+    assert.equal(handed.body.visibleToClass, false);
+    assert.equal(handed.body.kind, 'exercise');
+    const fromTeacher = await eventually(() => publishedMap(teacherHandins.doc).get('ex')?.get(ada.id) as (HandIn | undefined));
+    assert.equal(fromTeacher.source, 'print("ada\'s answer")\nraise ValueError("oops")');
+    assert.match(text(fromTeacher.outputs), /ada's answer[\s\S]*ValueError: oops/);
+    // Nothing of it reaches the class: a marker written after it arrives, the hand-in does not.
+    assert.equal((await teacher.api('POST', `/api/notebooks/${nb}/session/options`, { handinsVisible: false })).status, 204);
+    await eventually(() => boShared.doc.getMap('session').get('handinsVisible') === false);
+    assert.ok(!JSON.stringify(boShared.doc.toJSON()).includes('ada\'s answer'));
+    const boHandins = connectDoc(t.wsUrl, handinsRoom(nb), bo.token);
+    clients.push(boHandins);
+    assert.equal(await closedWith(boHandins), CloseCode.Forbidden, 'a student cannot open the hand-ins');
+    // A scratch cell's hand-in names the cell it follows.
+    const adaShared = await open(sharedRoom(nb), ada);
+    const scratch = createScratchCell(adaMine.doc, adaShared.doc, { after: 'after', order: 5 }, 'code', 'print("extra")');
+    await serverDoc(privateRoom(nb, ada.id), (doc) => scratchMap(doc).has(scratch.id));
+    const scratchHandIn = await ada.api<{ kind: string; after: string; source: string }>('POST', `/api/notebooks/${nb}/cells/${scratch.id}/publish`);
+    assert.deepEqual([scratchHandIn.status, scratchHandIn.body.kind, scratchHandIn.body.after, scratchHandIn.body.source], [201, 'scratch', 'after', 'print("extra")']);
+
+    // With the session option, hand-ins go to the class.
+    assert.equal((await bo.api('POST', `/api/notebooks/${nb}/session/options`, { handinsVisible: true })).status, 403);
+    assert.equal((await teacher.api('POST', `/api/notebooks/${nb}/session/options`, { handinsVisible: 'yes' })).status, 400);
+    assert.equal((await teacher.api('POST', `/api/notebooks/${nb}/session/options`, { handinsVisible: true })).status, 204);
+    const boHanded = await bo.api<{ visibleToClass: boolean; source: string }>('POST', `/api/notebooks/${nb}/cells/ex/publish`);
+    assert.equal(boHanded.body.visibleToClass, true);
+    await eventually(() => (adaShared.doc.getMap('published').get('ex') as import('yjs').Map<HandIn> | undefined)?.get(bo.id)?.source === boHanded.body.source);
+    // The teacher shows Ada's (teacher-only) hand-in to the class: now the class has it.
+    assert.equal((await teacher.api('POST', `/api/notebooks/${nb}/session/spotlight`, { cellId: 'ex', userId: ada.id })).status, 204);
+    await eventually(() => (boShared.doc.getMap('published').get('ex') as import('yjs').Map<HandIn> | undefined)?.get(ada.id)?.source.includes('oops'));
+
+    // Too large to hand in: refused whole, nothing stored.
+    const bigCopy = exerciseCopy(adaMine.doc, 'ex')!;
+    bigCopy.source.insert(0, `# ${'x'.repeat(1100 * 1024)}\n`);
+    await serverDoc(privateRoom(nb, ada.id), (doc) => (exerciseCopy(doc, 'ex')?.source.length ?? 0) > 1024 * 1024);
+    const tooBig = await ada.api<{ error: { code: string; message: string } }>('POST', `/api/notebooks/${nb}/cells/ex/publish`);
+    assert.equal(tooBig.status, 413);
+    assert.match(tooBig.body.error.message, /source and output .*\(--max-published-bytes\)/);
+
+    // Clearing removes every hand-in and the spotlight.
+    assert.equal((await teacher.api('DELETE', `/api/notebooks/${nb}/session/handins`)).status, 204);
+    await eventually(() => publishedMap(teacherHandins.doc).size === 0 && publishedMap(boShared.doc).size === 0 && !boShared.doc.getMap('session').has('spotlight'));
+    resetExercise(adaMine.doc, 'ex');
+    assert.equal((await teacher.api('DELETE', `/api/notebooks/${nb}/session?keepPrivate=true`)).status, 204);
   });
 
   it('a malformed scratch cell is refused by the schema; a private document past its limit is refused with the limit named', async () => {
