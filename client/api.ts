@@ -70,10 +70,19 @@ export interface RosterCell {
   errors: number;
 }
 
+export interface ExerciseProgress {
+  cellId: string;
+  edited: number;
+  ran: number;
+  errors: number;
+}
+
 export interface Roster {
   students: RosterStudent[];
   connected: number;
   cells: RosterCell[];
+  /** Per exercise cell: students who edited it, ran it, got an error. */
+  exercises?: ExerciseProgress[];
 }
 
 export interface RevealResult {
@@ -176,6 +185,8 @@ export const api = {
   reveal: (id: string, count = 1) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { count }),
   spotlight: (id: string, target: { cellId: string; userId: string } | undefined) =>
     request<unknown>('POST', `${nb(id)}/session/spotlight`, target ?? {}),
+  sessionOptions: (id: string, options: { handinsVisible: boolean }) => request<void>('POST', `${nb(id)}/session/options`, options),
+  clearHandins: (id: string) => request<void>('DELETE', `${nb(id)}/session/handins`),
   widgetMessage: (id: string, modelId: string, content: unknown) =>
     request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
 };

@@ -8,6 +8,7 @@ import { h } from '../dom.ts';
 import { outputArea, type OutputView } from '../outputs/outputArea.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import type { NotebookSession } from '../notebook/session.ts';
+import { handInSource } from '../exercises/handinBoard.ts';
 
 export function cellOutputsView(cell: YCell, session: NotebookSession): { element: HTMLElement; hasOwnOutputs(): boolean; dispose(): void } {
   const id = cellId(cell);
@@ -62,6 +63,7 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
           'details',
           { class: 'published-entry', 'data-user': entry.userId, open: entry.userId === session.me.id },
           h('summary', {}, `Published by ${entry.userId === session.me.id ? 'you' : entry.name} · ${new Date(entry.published_at).toLocaleTimeString()}`),
+          ...handInSource(entry),
           ...entry.outputs.map((output) => renderOutput(output)),
         ),
       );

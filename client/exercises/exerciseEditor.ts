@@ -82,6 +82,8 @@ class ExerciseEditor implements CellEditor {
     const hadFocus = previous?.view.hasFocus ?? false;
     const selection = previous?.view.state.selection;
     previous?.destroy();
+    // My cursor was in the teacher's source, in the notebook's presence; it is in my copy now.
+    if (previous && this.mode !== 'copy' && mode === 'copy' && hadFocus) this.options.awareness.setLocalStateField('cursor', null);
     this.host.replaceChildren();
     this.mode = mode;
     this.boundTo = text;

@@ -100,6 +100,8 @@ test('an exercise: own copies, own outputs, the teacher’s change, the notice, 
     const teacherHtml = await t.content();
     for (const theirs of ['n = 21', 'n = 50', 'twice 42', 'twice 100']) assert.ok(!teacherHtml.includes(theirs), `the teacher's page shows ${theirs}`);
     assert.equal(await sourceOf(t, 'ex'), TEACHER_SOURCE);
+    // Their cursors left the teacher's source when their copies took over.
+    await cell(t, 'ex').locator('.cm-ySelectionCaret').first().waitFor({ state: 'detached', timeout: UI_TIMEOUT });
     await cell(t, 'ex').locator('.exercise-bar[data-state="teacher"]').waitFor();
 
     // Bo goes back to the teacher's version; then the teacher changes the cell.
