@@ -19,6 +19,20 @@ STARTED_NS=$(date +%s%N)
 # nginx-light and openssl: the tests run the browser suite behind a real nginx with a self-signed
 # certificate; systemd: its systemd-analyze checks the shipped unit (deploy/systemd).
 DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl systemd)
+# The scientific stack a lesson's first cell usually imports. Debian's builds live in /usr, which a
+# sandboxed kernel can still read. `npm run setup -- --slim` (or COHORT_SLIM=1) leaves them out.
+SCIENCE_DEBS=(python3-numpy python3-pandas python3-scipy python3-matplotlib)
+SLIM="${COHORT_SLIM:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --slim) SLIM=1 ;;
+    *) die "unknown option $arg (setup takes only --slim)" ;;
+  esac
+done
+case "$SLIM" in
+  1 | true | yes) SLIM=1 ;;
+  *) SLIM=0 ;;
+esac
 PYTHON_DIR="$ROOT/.python"
 KERNEL_DIR="$ROOT/.jupyter/kernels/python3"
 OS_ID="$(os_field ID)"
@@ -74,6 +88,11 @@ debian_packages() {
     return
   fi
   local wanted=("${DEBIAN_DEBS[@]}")
+  if [ "$SLIM" = 1 ]; then
+    note "slim install: ${SCIENCE_DEBS[*]} left out"
+  else
+    wanted+=("${SCIENCE_DEBS[@]}")
+  fi
   # Debian 13+ ships ipywidgets 8 itself; only Debian 12 needs the trixie packages in .python.
   if [ "$OS_ID" = "debian" ] && [ "$OS_CODENAME" != "bookworm" ]; then
     wanted+=(python3-comm python3-ipywidgets)
@@ -191,6 +210,25 @@ print(f"ipykernel {ipykernel.__version__}, ipywidgets {ipywidgets.__version__}, 
   fi
 }
 
+check_science() {
+  step "scientific stack"
+  if [ "$SLIM" = 1 ]; then
+    ok "scientific stack: slim install, not checked"
+    return
+  fi
+  local versions
+  if versions="$(PYTHONPATH="$KERNEL_PYTHONPATH" "$KERNEL_PYTHON" -c '
+import numpy, pandas, scipy, matplotlib
+print(f"numpy {numpy.__version__}, pandas {pandas.__version__}, scipy {scipy.__version__}, matplotlib {matplotlib.__version__}")
+' 2>/dev/null)"; then
+    ok "scientific stack: $versions"
+  else
+    # Not fatal: Cohort runs without them, only lessons that import them fail.
+    warn "the kernel's python ($KERNEL_PYTHON) cannot import numpy, pandas, scipy and matplotlib;" \
+      "on Debian run setup as root, elsewhere \`pip install numpy pandas scipy matplotlib\` (or COHORT_SLIM=1 to skip this)"
+  fi
+}
+
 build_client() {
   step "client build"
   # vite.config.ts builds from client/ (its root), so both must be there; until the client is
@@ -219,6 +257,7 @@ debian_packages
 choose_python
 write_kernelspec
 verify_python
+check_science
 build_client
 
 step "done"

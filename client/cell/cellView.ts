@@ -23,6 +23,8 @@ export interface CellActions {
   move(view: CellView, delta: number): void;
   remove(view: CellView): void;
   changeType(view: CellView, type: CellType): void;
+  /** Buttons the list adds to this cell's toolbar (e.g. "Reveal up to here" on hidden cells). */
+  toolbarExtras(view: CellView): HTMLElement[];
 }
 
 export interface CellView {
@@ -170,11 +172,11 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     renderScope();
     toolbar.append(runButton, scopeBadge, publishButton);
   }
-  // My own work around this cell: exercise parts, "＋ My cell" (client/exercises/cellParts.ts).
+  // My own work around this cell: exercise parts, "+ My cell" (client/exercises/cellParts.ts).
   const mine = myCellParts(cell, session);
   body.insertBefore(mine.banner, editorHost);
   disposers.push(mine.dispose);
-  toolbar.append(...mine.toolbar, h('span', { class: 'spacer' }), typeSelect);
+  toolbar.append(...mine.toolbar, h('span', { class: 'spacer' }), ...actions.toolbarExtras(view), typeSelect);
   if (editable) {
     toolbar.append(
       h('button', { class: 'move-up', title: 'Move up', 'aria-label': 'Move cell up', onclick: () => actions.move(view, -1) }, '↑'),

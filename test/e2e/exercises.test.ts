@@ -92,6 +92,8 @@ test('an exercise: own copies, own outputs, the teacher’s change, the notice, 
     }
     await cell(ada, 'ex').locator('.output-stream', { hasText: 'twice 42' }).waitFor({ timeout: KERNEL_TIMEOUT });
     await cell(bo, 'ex').locator('.output-stream', { hasText: 'twice 100' }).waitFor({ timeout: KERNEL_TIMEOUT });
+    // Outputs of my own copy are of the code I see: not stale.
+    assert.equal(await cell(ada, 'ex').locator('.cell-outputs').getAttribute('data-stale'), 'false');
     await screenshot(ada, 'exercise-student-edited');
 
     // Each sees only their own source and output; the teacher sees neither, nor did the shared source change.
