@@ -173,7 +173,7 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     toolbar.append(runButton, scopeBadge, publishButton);
   }
   // My own work around this cell: exercise parts, "+ My cell" (client/exercises/cellParts.ts).
-  const mine = myCellParts(cell, session);
+  const mine = myCellParts(cell, session, toolbar.querySelector<HTMLButtonElement>('button.publish'));
   body.insertBefore(mine.banner, editorHost);
   disposers.push(mine.dispose);
   toolbar.append(...mine.toolbar, h('span', { class: 'spacer' }), ...actions.toolbarExtras(view), typeSelect);

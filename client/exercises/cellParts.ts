@@ -14,8 +14,9 @@ export interface MyCellParts {
   dispose(): void;
 }
 
-export function myCellParts(cell: YCell, session: NotebookSession): MyCellParts {
-  const exercise = exerciseParts(cell, session);
+/** `publishButton`: the cell's Publish button, which an exercise turns into "Hand in". */
+export function myCellParts(cell: YCell, session: NotebookSession, publishButton?: HTMLButtonElement | null): MyCellParts {
+  const exercise = exerciseParts(cell, session, publishButton ?? undefined);
   const toolbar = [...exercise.toolbar];
   const scratch = session.scratch;
   if (scratch && canRun(session, 'user') && !session.runsDisabled) {

@@ -20,7 +20,7 @@ export interface ExerciseParts {
   dispose(): void;
 }
 
-export function exerciseParts(cell: YCell, session: NotebookSession): ExerciseParts {
+export function exerciseParts(cell: YCell, session: NotebookSession, publishButton?: HTMLButtonElement): ExerciseParts {
   const id = cellId(cell);
   const disposers: (() => void)[] = [];
   const banner = h('div', { class: 'exercise-bar', hidden: true });
@@ -75,8 +75,13 @@ export function exerciseParts(cell: YCell, session: NotebookSession): ExercisePa
     diff.replaceChildren(h('span', { class: 'diff-legend' }, '- teacher’s version   + yours\n'), ...lines);
   }
 
+  const publishLabel = publishButton ? { text: publishButton.textContent, title: publishButton.title } : undefined;
   function render(): void {
     const exercise = isExercise(cell);
+    if (publishButton && publishLabel) {
+      publishButton.textContent = exercise ? 'Hand in' : publishLabel.text;
+      publishButton.title = exercise ? 'Hand in your version of this cell, source and output' : publishLabel.title;
+    }
     toggle.classList.toggle('on', exercise);
     toggle.setAttribute('aria-pressed', String(exercise));
     toggle.hidden = cellScope(cell) !== 'user';

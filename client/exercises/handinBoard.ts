@@ -50,7 +50,7 @@ export function handinBoard(notebookId: string, shared: Y.Doc): { element: HTMLE
     }, 'Could not clear the hand-ins'),
   );
   const list = h('div', { class: 'handin-cells' });
-  const empty = h('p', { class: 'hint' }, 'No hand-ins yet. Students hand in an exercise or a cell of their own with its “Publish” or “Hand in” button.');
+  const empty = h('p', { class: 'hint' }, 'No hand-ins yet. Students hand in an exercise or a cell of their own with its “Hand in” button.');
   const element = h(
     'section',
     { class: 'handin-board' },

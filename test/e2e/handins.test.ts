@@ -62,6 +62,7 @@ test('hand-ins: to the teacher only, to the class with the option, on screen, co
     assert.ok(!(await t.content()).includes('n = 21'));
 
     // Ada hands hers in: the teacher's board shows her source and output.
+    assert.equal(await cell(ada, 'ex').locator('button.publish').textContent(), 'Hand in');
     await cell(ada, 'ex').locator('button.publish').click();
     await ada.locator('#message', { hasText: 'Handed in: only the teacher sees it' }).waitFor({ timeout: UI_TIMEOUT });
     const card = t.locator('.handin-board .handin-card', { hasText: 'Ada' });
