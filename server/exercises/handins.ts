@@ -23,6 +23,20 @@ export class HandInError extends Error {
   }
 }
 
+/** A user's published outputs and hand-ins in one document, together: this many times --max-published-bytes. */
+export const HANDIN_BYTES_PER_USER_FACTOR = 8;
+
+/** Bytes (JSON) of what `userId` has published in a document, leaving out their entry for `exceptCellId`. */
+function bytesOf(doc: Y.Doc, userId: string, exceptCellId: string): number {
+  let total = 0;
+  publishedMap(doc).forEach((perCell, cellId) => {
+    if (cellId === exceptCellId || !(perCell instanceof Y.Map)) return;
+    const entry = perCell.get(userId);
+    if (entry) total += Buffer.byteLength(JSON.stringify(entry));
+  });
+  return total;
+}
+
 /** Transaction origin of publishes and hand-ins. */
 const HANDIN_ORIGIN = Symbol('handin');
 
@@ -79,6 +93,16 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
       );
     }
     const toClass = !('source' in entry) || handinsVisible(shared.room.doc);
+    // Scratch cells are as many as a student makes: what one user has handed in is bounded in all.
+    const target = toClass ? shared.room.doc : handins.room.doc;
+    const total = bytesOf(target, user.id, cellId) + bytes;
+    if (total > maxBytes * HANDIN_BYTES_PER_USER_FACTOR) {
+      throw new HandInError(
+        413,
+        'handins_full',
+        `what you handed in here would take ${total} bytes; at most ${maxBytes * HANDIN_BYTES_PER_USER_FACTOR} per person (${HANDIN_BYTES_PER_USER_FACTOR} × --max-published-bytes): ask the teacher to clear the hand-ins`,
+      );
+    }
     put(toClass ? shared.room.doc : handins.room.doc, cellId, user.id, entry);
     // Handed in again under the other rule: one place only, the latest.
     if ('source' in entry) remove(toClass ? handins.room.doc : shared.room.doc, cellId, user.id);

@@ -288,7 +288,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
     assert.equal(await closedWith(adaMine), CloseCode.SchemaViolation);
     assert.match(adaMine.closes[0]!.reason, /scratch cell without id, cell_type, source, metadata, order/);
 
-    const small = await startTestServer({ maxDocumentBytes: 16 * 1024 });
+    const small = await startTestServer({ maxDocumentBytes: 16 * 1024, maxPublishedBytes: 1000 });
     try {
       const owner = await small.createUser('owner');
       const student = await small.createUser('student');
@@ -300,14 +300,30 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
       clients.push(shared, mine);
       await shared.synced();
       await mine.synced();
-      createScratchCell(mine.doc, shared.doc, { after: 'a', order: 0 }, 'code', 'y = 2');
-      createScratchCell(mine.doc, shared.doc, { after: 'a', order: 1 }, 'code', 'z'.repeat(20 * 1024));
+      // What one student hands in is bounded in all (8 × --max-published-bytes), however many cells they make.
+      const studentApi = small.api(student.token);
+      const cells = Array.from({ length: 9 }, (_, i) => createScratchCell(mine.doc, shared.doc, { after: 'a', order: i }, 'code', `# ${i}\n${'h'.repeat(800)}`));
+      await eventually(async () => {
+        const lease = await small.server.rooms.acquire(privateRoom(id, student.id));
+        try {
+          return scratchMap(lease.room.doc).size === 9;
+        } finally {
+          lease.release();
+        }
+      });
+      for (const scratch of cells.slice(0, 8)) assert.equal((await studentApi('POST', `/api/notebooks/${id}/cells/${scratch.id}/publish`)).status, 201);
+      const full = await studentApi<{ error: { code: string; message: string } }>('POST', `/api/notebooks/${id}/cells/${cells[8]!.id}/publish`);
+      assert.equal(full.status, 413);
+      assert.equal(full.body.error.code, 'handins_full');
+      assert.match(full.body.error.message, /8 × --max-published-bytes/);
+      assert.equal((await studentApi('POST', `/api/notebooks/${id}/cells/${cells[0]!.id}/publish`)).status, 201, 'handing in the same cell again replaces it');
+      createScratchCell(mine.doc, shared.doc, { after: 'a', order: 20 }, 'code', 'z'.repeat(20 * 1024));
       assert.equal(await closedWith(mine), CloseCode.DocumentFull);
       assert.match(mine.closes[0]!.reason, /exceed its limit of 16\.0 KiB/);
-      // The first scratch cell was stored, the one past the limit was not.
+      // The cells before were stored, the one past the limit was not.
       const lease = await small.server.rooms.acquire(privateRoom(id, student.id));
       try {
-        assert.equal(scratchMap(lease.room.doc).size, 1);
+        assert.equal(scratchMap(lease.room.doc).size, 9);
       } finally {
         lease.release();
       }
