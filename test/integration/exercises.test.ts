@@ -207,6 +207,11 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
     assert.equal(text(scratchJSON.cell_type === 'code' ? scratchJSON.outputs : []), 'scratch 105\n');
     assert.equal(notebook.cells[2]!.source.toString().replace(/,/g, ''), 'print("my copy")', 'my exercise version is exported');
     assert.deepEqual(await pythonValidate([JSON.stringify(notebook)]), [null]);
+    // And back in: the file imports as a notebook of its own, my cells as ordinary cells, in order.
+    const reimported = await ada.api<{ id: string }>('POST', '/api/notebooks', { name: 'my copy', notebook });
+    assert.equal(reimported.status, 201, JSON.stringify(reimported.body));
+    const again = (await ada.api<Notebook>('GET', `/api/notebooks/${reimported.body.id}/export?format=ipynb&outputs=shared`)).body;
+    assert.deepEqual(again.cells.map((c) => [c.id, [c.source].flat().join('')]), notebook.cells.map((c) => [c.id, [c.source].flat().join('')]));
 
     for (const who of [bo, teacher]) {
       for (const outputs of ['mine', 'shared', 'none']) {
