@@ -26,6 +26,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
   const views = new Map<string, ScratchView>();
   const listeners = new Set<() => void>();
   let synced = false;
+  let disposed = false;
   let readOnly = false;
   let focusNext: string | undefined;
 
@@ -94,7 +95,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
     refreshQueued = true;
     queueMicrotask(() => {
       refreshQueued = false;
-      if (canRun(session, 'user')) refreshScratchPositions(session.private.doc, session.shared.doc);
+      if (!disposed && canRun(session, 'user')) refreshScratchPositions(session.private.doc, session.shared.doc);
     });
   };
   const sharedCells = sharedDoc(session.shared.doc).cells;
@@ -139,6 +140,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
       for (const view of views.values()) view.setReadOnly(value);
     },
     dispose() {
+      disposed = true;
       listeners.clear();
       map.unobserveDeep(onScratch);
       sharedCells.unobserve(onSharedCells);
@@ -151,6 +153,7 @@ export function createScratchCells(session: NotebookSession): ScratchCells {
   // My scratch cells are known once my private document has synced; until then there are none.
   session.private.synced.then(
     () => {
+      if (disposed) return;
       synced = true;
       sync();
       onSharedCells(); // moves made while I was away
