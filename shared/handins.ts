@@ -12,6 +12,8 @@ export interface HandIn extends PublishedOutput {
   kind: 'exercise' | 'scratch';
   /** Scratch cells: the shared cell it follows (null: before the first), for the board's label. */
   after?: string | null;
+  /** The live session it was handed in during (its start time), or null outside a session. */
+  session?: number | null;
 }
 
 export function isHandIn(entry: unknown): entry is HandIn {

@@ -11,7 +11,7 @@ import { api } from '../api.ts';
 import { attempt, h, notify } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import { connectDoc } from '../sync/connection.ts';
-import { sessionMap } from '../classroom/liveSession.ts';
+import { readLiveSession, sessionMap } from '../classroom/liveSession.ts';
 
 /** The source part of a hand-in's card (nothing for a published output). Text only: it is a student's. */
 export function handInSource(entry: unknown): HTMLElement[] {
@@ -61,11 +61,16 @@ export function handinBoard(notebookId: string, shared: Y.Doc): { element: HTMLE
     clear,
   );
 
-  const card = (cellId: string, entry: HandIn) =>
+  const card = (cellId: string, entry: HandIn, earlier: boolean) =>
     h(
       'article',
-      { class: 'handin-card', 'data-user': entry.userId, 'data-cell-id': cellId },
-      h('header', {}, h('strong', { class: 'author' }, entry.name), h('span', { class: 'when' }, new Date(entry.published_at).toLocaleTimeString())),
+      { class: `handin-card${earlier ? ' earlier' : ''}`, 'data-user': entry.userId, 'data-cell-id': cellId },
+      h(
+        'header',
+        {},
+        h('strong', { class: 'author' }, entry.name),
+        h('span', { class: 'when' }, `${earlier ? 'earlier session, ' : ''}${new Date(entry.published_at).toLocaleTimeString()}`),
+      ),
       ...handInSource(entry),
       h('div', { class: 'published-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
       h(
@@ -77,6 +82,7 @@ export function handinBoard(notebookId: string, shared: Y.Doc): { element: HTMLE
 
   const render = () => {
     visible.checked = handinsVisible(shared);
+    const { active, startedAt } = readLiveSession(shared);
     const order = sharedDoc(shared).cells.toArray().map(idOf);
     const groups: HTMLElement[] = [];
     const ids = [...published.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
@@ -86,7 +92,7 @@ export function handinBoard(notebookId: string, shared: Y.Doc): { element: HTMLE
       published.get(cellId)?.forEach((entry) => {
         if (!isHandIn(entry)) return;
         first ??= entry;
-        cards.push(card(cellId, entry));
+        cards.push(card(cellId, entry, active && entry.session !== undefined && entry.session !== startedAt));
       });
       if (cards.length === 0) continue;
       groups.push(h('div', { class: 'handin-group', 'data-cell-id': cellId }, h('h4', {}, handInPlace(cellId, first, shared)), h('div', { class: 'published-row' }, ...cards)));

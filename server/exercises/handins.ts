@@ -74,10 +74,14 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
     const outputs = outputsToJSON(privateDoc(mine.room.doc).outputs.get(cellId));
     const base: PublishedOutput = { userId: user.id, name: user.name, outputs, published_at: Date.now() };
     let entry: PublishedOutput | HandIn;
+    // Hand-ins are kept per live session: each says which one it came in during.
+    const state = shared.room.doc.getMap<unknown>('session');
+    const startedAt = state.get('startedAt');
+    const session = state.get('active') === true && typeof startedAt === 'number' ? startedAt : null;
     if (scratch) {
-      entry = { ...base, source: scratch.source.toString(), cell_type: scratch.type, kind: 'scratch', after: scratch.after };
+      entry = { ...base, source: scratch.source.toString(), cell_type: scratch.type, kind: 'scratch', after: scratch.after, session };
     } else if (isExercise(found!.cell)) {
-      entry = { ...base, source: myVersion(found!.cell, mine.room.doc).source, cell_type: 'code', kind: 'exercise' };
+      entry = { ...base, source: myVersion(found!.cell, mine.room.doc).source, cell_type: 'code', kind: 'exercise', session };
     } else {
       if (outputs.length === 0) throw new HandInError(409, 'nothing_to_publish', 'run the cell first: it has no output of yours');
       entry = base;

@@ -225,7 +225,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
   });
 
   it('hand-ins: source and output to the teacher only, to the class with the session option; the roster counts edits, runs and errors', async () => {
-    const started = await teacher.api<{ code: string }>('POST', `/api/notebooks/${nb}/session`);
+    const started = await teacher.api<{ code: string; startedAt: number }>('POST', `/api/notebooks/${nb}/session`);
     assert.equal(started.status, 201);
     const boShared = await open(sharedRoom(nb), bo);
     const teacherHandins = await open(handinsRoom(nb), teacher);
@@ -246,6 +246,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
     assert.equal(handed.body.kind, 'exercise');
     const fromTeacher = await eventually(() => publishedMap(teacherHandins.doc).get('ex')?.get(ada.id) as (HandIn | undefined));
     assert.equal(fromTeacher.source, 'print("ada\'s answer")\nraise ValueError("oops")');
+    assert.equal(fromTeacher.session, started.body.startedAt, 'a hand-in says which live session it came in during');
     assert.match(text(fromTeacher.outputs), /ada's answer[\s\S]*ValueError: oops/);
     // Nothing of it reaches the class: a marker written after it arrives, the hand-in does not.
     assert.equal((await teacher.api('POST', `/api/notebooks/${nb}/session/options`, { handinsVisible: false })).status, 204);
