@@ -10,6 +10,8 @@ import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
+import { myCellRoutes } from './http/routes/myCells.ts';
+import { handinRoutes } from './http/routes/handins.ts';
 import { kernelRoutes } from './http/routes/kernels.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { Accounts } from './admin/accounts.ts';
@@ -183,8 +185,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     publicUrl: config.publicUrl,
     extraRoutes: [
       accountRoutes(accounts),
-      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      executionRoutes(notebooks, execution, rooms),
+      handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      myCellRoutes(notebooks, rooms),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({
         sessions: classroom,

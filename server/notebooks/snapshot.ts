@@ -1,11 +1,13 @@
 // A notebook as nbformat JSON, with the outputs a caller asked for:
 // `shared` — the shared document's; `mine` — shared-scope cells from the shared document, user-scope
 // cells from the caller's private document (falling back to the shared document's saved outputs
-// for cells the caller never ran); `none` — no outputs.
+// for cells the caller never ran), with the caller's own versions of exercise cells and their
+// scratch cells in place; `none` — no outputs.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, readableCells, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
 import type { Rooms } from '../sync/rooms.ts';
+import { withMyCells } from '../exercises/myNotebook.ts';
 
 export type OutputChoice = 'mine' | 'shared' | 'none';
 
@@ -42,7 +44,7 @@ async function visibleSnapshot(
   const mine = choice === 'mine' ? await rooms.acquire(privateRoom(notebookId, userId)) : undefined;
   try {
     const own = mine && privateDoc(mine.room.doc);
-    return sharedDocToNotebook(shared.room.doc, (cell) => {
+    const notebook = sharedDocToNotebook(shared.room.doc, (cell) => {
       if (choice === 'none') return { outputs: [] as Output[], execution_count: null };
       if (!own || cellScope(cell) === 'shared') return undefined;
       const id = cellId(cell);
@@ -51,6 +53,8 @@ async function visibleSnapshot(
       if (!execution && !outputs) return undefined;
       return { outputs: outputsToJSON(outputs), execution_count: execution?.execution_count ?? null };
     }, (index) => shared.room.skipped(`cells[${index}]`));
+    // `mine` is my notebook: my versions of exercise cells and my scratch cells in place.
+    return mine ? withMyCells(notebook, shared.room.doc, mine.room.doc) : notebook;
   } finally {
     shared.release();
     mine?.release();
