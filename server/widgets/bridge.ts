@@ -44,8 +44,13 @@ class WidgetSession {
   /** Model id (= comm id) → the cell whose run created it. */
   readonly modelCell = new Map<string, string | undefined>();
   readonly outputModels = new Set<string>();
-  /** Output widgets capturing: msg_id → model id. */
-  readonly captures = new Map<string, string>();
+  /**
+   * Output widgets capturing, per msg_id: a stack of model ids, the innermost `with out:` last.
+   * Jupyter front ends keep the same stack (JupyterLab registers a message hook per Output
+   * widget, the last registered first; nbclient keeps `output_hook_stack` per msg_id): leaving
+   * an inner block gives the capture back to the block around it, at any depth.
+   */
+  readonly captures = new Map<string, string[]>();
   /** comm_msgs we sent → the model they were for. */
   readonly sent = new Map<string, string>();
   readonly inFlight = new Map<string, NodeJS.Timeout>();
@@ -144,7 +149,7 @@ export class WidgetBridge {
       return false;
     }
     if (!OUTPUT_TYPES.has(msg.header.msg_type) || !parent) return false;
-    const capturing = state.captures.get(parent);
+    const capturing = state.captures.get(parent)?.at(-1);
     if (capturing) {
       this.capture(state, capturing, msg);
       return true;
@@ -205,13 +210,20 @@ export class WidgetBridge {
     });
   }
 
-  /** Output widgets set `msg_id` while a `with out:` block runs; outputs of that message are theirs. */
+  /**
+   * Output widgets set `msg_id` while a `with out:` block runs (and back to '' when it ends);
+   * outputs of that message are the innermost capturing widget's. A widget that changes its
+   * `msg_id` leaves the stack it was on and, for a new id, goes on top of that id's stack.
+   */
   private trackCapture(state: WidgetSession, commId: string, changes: Record<string, unknown>): void {
     if (changes._model_name === OUTPUT_MODEL) state.outputModels.add(commId);
     if (!state.outputModels.has(commId) || !('msg_id' in changes)) return;
-    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    stopCapturing(state, commId);
     const msgId = changes.msg_id;
-    if (typeof msgId === 'string' && msgId !== '') state.captures.set(msgId, commId);
+    if (typeof msgId !== 'string' || msgId === '') return;
+    const stack = state.captures.get(msgId) ?? [];
+    stack.push(commId);
+    state.captures.set(msgId, stack);
   }
 
   private capture(state: WidgetSession, commId: string, msg: KernelMessage): void {
@@ -282,7 +294,7 @@ export class WidgetBridge {
     state.modelCell.delete(commId);
     state.outputModels.delete(commId);
     state.pending.delete(commId);
-    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    stopCapturing(state, commId);
     state.session.batcher.enqueue(() => state.widgets.delete(commId));
   }
 
@@ -443,6 +455,15 @@ export class WidgetBridge {
       });
     });
     this.log.info({ models: gone.size, reason }, 'widget models removed with their kernel');
+  }
+}
+
+/** Takes an Output widget off every capture stack it is on. */
+function stopCapturing(state: WidgetSession, commId: string): void {
+  for (const [msgId, stack] of state.captures) {
+    const rest = stack.filter((model) => model !== commId);
+    if (rest.length === 0) state.captures.delete(msgId);
+    else if (rest.length !== stack.length) state.captures.set(msgId, rest);
   }
 }
 
