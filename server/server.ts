@@ -57,6 +57,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
+  const widgets = new WidgetBridge(log, {
+    maxStateBytes: config.maxWidgetStateBytes,
+    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
+  });
   const rooms = new Rooms(
     store.docs,
     {
@@ -65,6 +69,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       maxDocumentBytes: config.maxDocumentBytes,
       presence: DEFAULT_PRESENCE_LIMITS,
       metrics,
+      widgetMessages: (room, conn, message) => widgets.fromClient(room, conn, message),
     },
     log,
     config.roomIdleMs,
@@ -81,10 +86,6 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxKernelsPerUser: config.maxKernelsPerUser,
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
-  });
-  const widgets = new WidgetBridge(log, {
-    maxStateBytes: config.maxWidgetStateBytes,
-    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
   });
   const execution = new ExecutionService({
     rooms,

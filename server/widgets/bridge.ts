@@ -29,6 +29,10 @@ import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import { putBuffers, sameValue, takeBuffers, valueBytes } from './buffers.ts';
+import type { JsonObject } from '../../shared/widgetMessages.ts';
+import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
+import type { Connection, CustomWidgetMessage, Room } from '../sync/room.ts';
+import { send as sendTo } from '../sync/room.ts';
 
 export const WIDGET_TARGET = 'jupyter.widget';
 export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
@@ -37,6 +41,19 @@ const OUTPUT_MODEL = 'OutputModel';
 const IN_FLIGHT_TIMEOUT_MS = 5_000;
 
 const OUTPUT_TYPES = new Set(['stream', 'display_data', 'execute_result', 'error', 'clear_output']);
+
+/** A custom message's fate: handed to the kernel, or refused with a reason for its sender. */
+export type CustomVerdict = { sent: true } | { sent: false; code: CustomRefusal; reason: string };
+export type CustomRefusal = 'forbidden' | 'widget_not_found' | 'kernel_gone' | 'widget_message_too_large' | 'internal';
+
+type Outgoing =
+  | {
+      kind: 'state';
+      changes: Record<string, unknown>;
+      /** Who made each change, per trait (undefined: the server itself). */
+      authors: Map<string, string | undefined>;
+    }
+  | { kind: 'custom'; content: JSONObject; buffers: Uint8Array[]; author: string; settle(verdict: CustomVerdict): void };
 
 /** Per kernel session: the widget models of its kernel and the traffic in flight. */
 class WidgetSession {
@@ -53,12 +70,15 @@ class WidgetSession {
   readonly captures = new Map<string, string[]>();
   /** comm_msgs we sent → the model they were for. */
   readonly sent = new Map<string, string>();
-  readonly inFlight = new Map<string, NodeJS.Timeout>();
-  /** Client changes not yet sent, per model (coalesced: the latest value per trait). */
-  readonly pending = new Map<string, Record<string, unknown>>();
-  /** Who made each pending change, per model and trait (undefined: the server itself). */
-  readonly authors = new Map<string, Map<string, string | undefined>>();
-  /** Models whose pending changes wait for their authors' roles; nothing else is sent for them meanwhile. */
+  /** Per model, the state update being processed by the kernel (sent, no `idle` yet). */
+  readonly inFlight = new Map<string, { msgId: string; timer: NodeJS.Timeout }>();
+  /**
+   * Per model, what clients sent and the kernel has not been given yet, in the order it came:
+   * state changes (coalesced with the change right before them: the latest value per trait) and
+   * custom messages.
+   */
+  readonly outbox = new Map<string, Outgoing[]>();
+  /** Models whose next outgoing item waits for its authors' roles; nothing else is sent for them meanwhile. */
   readonly checking = new Set<string>();
   readonly clearOnNext = new Set<string>();
   /** Bytes the kernel wrote per model and trait, and their sum, for the state bound. */
@@ -91,6 +111,8 @@ function authorOf(origin: unknown): string | undefined {
 
 export class WidgetBridge {
   private readonly sessions = new Map<KernelSession, WidgetSession>();
+  /** The session whose kernel's widgets a loaded document holds, for messages arriving on its socket. */
+  private readonly byRoom = new WeakMap<Room, WidgetSession>();
 
   constructor(
     private readonly log: Logger,
@@ -114,6 +136,7 @@ export class WidgetBridge {
     if (!state) {
       state = new WidgetSession(session);
       this.sessions.set(session, state);
+      this.byRoom.set(session.target.room, state);
       this.observeClients(state);
     }
     return state;
@@ -190,24 +213,49 @@ export class WidgetBridge {
 
   private message(state: WidgetSession, msg: KernelMessage<'comm_msg'>, parent: string | undefined): void {
     const commId = msg.content.comm_id;
-    const data = msg.content.data as { method?: string; state?: Record<string, unknown>; buffer_paths?: unknown };
-    if (data.method !== 'update' && data.method !== 'echo_update') return; // `custom` from kernels has no reader here
+    const data = msg.content.data as { method?: string; state?: Record<string, unknown>; buffer_paths?: unknown; content?: unknown };
+    if (data.method === 'custom') {
+      this.customToClients(state, commId, data.content, msg.buffers);
+      return;
+    }
+    if (data.method !== 'update' && data.method !== 'echo_update') return;
     // An echo of our own update tells other front ends what we sent; we are the only front end.
     if (data.method === 'echo_update' && parent && state.sent.has(parent)) return;
     const changes = putBuffers(data.state ?? {}, data.buffer_paths, msg.buffers);
     if (!this.fits(state, commId, changes)) return;
     this.trackCapture(state, commId, changes);
-    const unsent = state.pending.get(commId);
+    const unsent = new Set((state.outbox.get(commId) ?? []).flatMap((item) => (item.kind === 'state' ? Object.keys(item.changes) : [])));
     state.session.batcher.enqueue(() => {
       const model = state.widgets.get(commId);
       if (!model) return;
       const traits = widgetState(model);
       for (const [key, value] of Object.entries(changes)) {
         // A client's newer value, not yet sent, wins over what the kernel says now.
-        if (unsent && key in unsent) continue;
+        if (unsent.has(key)) continue;
         if (!sameValue(traits.get(key), value)) traits.set(key, value);
       }
     });
+  }
+
+  /**
+   * A kernel's `send()` (custom message) goes to the browsers of the model's document — its
+   * user's, or everyone on the shared document — after the updates written before it.
+   */
+  private customToClients(state: WidgetSession, commId: string, content: unknown, buffers: Buffer[]): void {
+    if (typeof content !== 'object' || content === null || Array.isArray(content)) return;
+    // The model may still be on its way into the document (opened this turn).
+    state.session.batcher.flush();
+    if (!state.widgets.has(commId)) {
+      this.log.debug({ model: commId }, 'custom message for a model not in the document; dropped');
+      return;
+    }
+    const bytes = valueBytes(content) + buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    if (bytes > this.options.maxStateBytes) {
+      this.log.warn({ model: commId, bytes, max: this.options.maxStateBytes }, 'custom widget message from the kernel over the state bound; dropped');
+      return;
+    }
+    const frame = encodeWidgetMessage({ kind: 'custom', modelId: commId, content: content as JsonObject, buffers: buffers.map((b) => new Uint8Array(b)) });
+    state.session.target.room.sendInOrder(frame);
   }
 
   /**
@@ -293,7 +341,7 @@ export class WidgetBridge {
     this.forget(state, commId);
     state.modelCell.delete(commId);
     state.outputModels.delete(commId);
-    state.pending.delete(commId);
+    dropOutbox(state, commId, 'the widget was closed by its kernel');
     stopCapturing(state, commId);
     state.session.batcher.enqueue(() => state.widgets.delete(commId));
   }
@@ -309,17 +357,19 @@ export class WidgetBridge {
         const [modelId, field] = event.path as [string?, string?];
         if (modelId === undefined || field !== 'state' || event.path.length !== 2) continue;
         const traits = event.target as Y.Map<unknown>;
-        const changes = state.pending.get(modelId) ?? {};
-        const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
-        for (const key of event.keys.keys()) {
-          if (!traits.has(key)) continue;
-          changes[key] = traits.get(key);
-          authors.set(key, author);
+        const keys = [...event.keys.keys()].filter((key) => traits.has(key));
+        if (keys.length === 0) continue;
+        const queue = state.outbox.get(modelId) ?? [];
+        let tail = queue.at(-1);
+        if (tail?.kind !== 'state') {
+          tail = { kind: 'state', changes: {}, authors: new Map() };
+          queue.push(tail);
         }
-        if (Object.keys(changes).length > 0) {
-          state.pending.set(modelId, changes);
-          state.authors.set(modelId, authors);
+        for (const key of keys) {
+          tail.changes[key] = traits.get(key);
+          tail.authors.set(key, author);
         }
+        state.outbox.set(modelId, queue);
         this.flush(state, modelId);
       }
     });
@@ -333,27 +383,40 @@ export class WidgetBridge {
   }
 
   /**
-   * Sends a model's pending changes unless an update of it is still being processed, after
-   * checking who made them: changes whose author may no longer drive the kernel are dropped.
+   * Sends the next thing clients sent for a model — unless a state update of it is still being
+   * processed — after checking who sent it: a change or custom message whose author may no
+   * longer drive the kernel is dropped. One item at a time per model, in the order they came.
    */
   private flush(state: WidgetSession, modelId: string): void {
-    const changes = state.pending.get(modelId);
-    if (!changes || state.inFlight.has(modelId) || state.checking.has(modelId) || !state.kernel?.alive) return;
-    state.pending.delete(modelId);
-    const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
-    state.authors.delete(modelId);
+    const queue = state.outbox.get(modelId);
+    if (!queue || state.inFlight.has(modelId) || state.checking.has(modelId) || !state.kernel?.alive) return;
+    const next = queue.shift()!;
+    if (queue.length === 0) state.outbox.delete(modelId);
     state.checking.add(modelId);
     const generation = state.generation;
-    void this.allowedChanges(state, modelId, changes, authors).then(
-      (allowed) => {
+    const checked: Promise<() => void> =
+      next.kind === 'state'
+        ? this.allowedChanges(state, modelId, next.changes, next.authors).then((allowed) => () => {
+            if (allowed) this.send(state, modelId, allowed);
+          })
+        : this.mayDrive(state, next.author).then((allowed) => () => {
+            if (allowed) this.sendCustom(state, modelId, next);
+            else {
+              this.log.warn({ model: modelId, user: next.author }, 'custom widget message refused: its author may not drive this kernel');
+              next.settle({ sent: false, code: 'forbidden', reason: 'your role does not allow using this widget' });
+            }
+          });
+    void checked.then(
+      (act) => {
         if (generation !== state.generation) return; // the kernel was reset meanwhile: its models are gone
         state.checking.delete(modelId);
-        if (allowed) this.send(state, modelId, allowed);
-        else this.flush(state, modelId);
+        act();
+        this.flush(state, modelId);
       },
       (err: unknown) => {
         if (generation === state.generation) state.checking.delete(modelId);
-        this.log.error({ err, model: modelId }, 'checking who changed a widget failed; change not sent');
+        if (next.kind === 'custom') next.settle({ sent: false, code: 'internal', reason: 'the server could not check your role' });
+        this.log.error({ err, model: modelId }, 'checking who sent to a widget failed; not sent');
       },
     );
   }
@@ -391,10 +454,7 @@ export class WidgetBridge {
     const { state: json, paths, buffers } = takeBuffers(changes);
     const msgId = randomUUID();
     state.sent.set(msgId, modelId);
-    state.inFlight.set(
-      modelId,
-      setTimeout(() => this.delivered(state, msgId), IN_FLIGHT_TIMEOUT_MS).unref(),
-    );
+    state.inFlight.set(modelId, { msgId, timer: setTimeout(() => this.delivered(state, msgId), IN_FLIGHT_TIMEOUT_MS).unref() });
     state.kernel
       .sendShell(
         'comm_msg',
@@ -404,33 +464,82 @@ export class WidgetBridge {
       .catch((err: unknown) => this.log.warn({ err, model: modelId }, 'sending a widget update to the kernel failed'));
   }
 
+  /** The kernel is done with a message we sent: a state update of its model may follow. */
   private delivered(state: WidgetSession, msgId: string): void {
     const modelId = state.sent.get(msgId);
     if (!modelId) return;
-    const timer = state.inFlight.get(modelId);
-    if (timer) clearTimeout(timer);
+    const inFlight = state.inFlight.get(modelId);
+    if (inFlight?.msgId !== msgId) return; // a custom message's idle, or a stale one
+    clearTimeout(inFlight.timer);
     state.inFlight.delete(modelId);
     this.flush(state, modelId);
   }
 
-  /** Sends a custom message (e.g. a Button click) to the kernel owning the model. */
-  async custom(session: KernelSession, modelId: string, content: JSONObject): Promise<boolean> {
-    const state = this.state(session);
-    if (!state.widgets.has(modelId) || !state.kernel?.alive) return false;
+  private sendCustom(state: WidgetSession, modelId: string, item: Extract<Outgoing, { kind: 'custom' }>): void {
+    if (!state.kernel?.alive || !state.widgets.has(modelId)) {
+      item.settle({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+      return;
+    }
     const msgId = randomUUID();
+    // Outputs of the handler (parent: this message) go to the cell that created the widget.
     state.sent.set(msgId, modelId);
-    await state.kernel.sendShell('comm_msg', { comm_id: modelId, data: { method: 'custom', content } }, { msgId });
-    return true;
+    state.kernel
+      .sendShell('comm_msg', { comm_id: modelId, data: { method: 'custom', content: item.content } }, { msgId, buffers: item.buffers.map((b) => Buffer.from(b)) })
+      .then(
+        () => item.settle({ sent: true }),
+        (err: unknown) => {
+          this.log.warn({ err, model: modelId }, 'sending a custom widget message to the kernel failed');
+          item.settle({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+        },
+      );
+  }
+
+  /**
+   * Queues a custom message (e.g. a Button click) for the kernel owning the model, after what
+   * clients sent for that model before it; its author's role is checked when its turn comes.
+   */
+  custom(session: KernelSession, modelId: string, author: string, content: JSONObject, buffers: Uint8Array[] = []): Promise<CustomVerdict> {
+    const state = this.state(session);
+    if (!state.widgets.has(modelId)) return Promise.resolve({ sent: false, code: 'widget_not_found', reason: `no widget "${modelId}" in this document` });
+    if (!state.kernel?.alive) return Promise.resolve({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+    const bytes = valueBytes(content) + buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    if (bytes > this.options.maxStateBytes) {
+      return Promise.resolve({
+        sent: false,
+        code: 'widget_message_too_large',
+        reason: `a widget message of ${bytes} bytes is larger than the ${this.options.maxStateBytes} a widget may hold (--max-widget-state-bytes)`,
+      });
+    }
+    return new Promise((settle) => {
+      const queue = state.outbox.get(modelId) ?? [];
+      queue.push({ kind: 'custom', content, buffers, author, settle });
+      state.outbox.set(modelId, queue);
+      this.flush(state, modelId);
+    });
+  }
+
+  /**
+   * A client's custom message on a document's socket: to the kernel whose widgets that document
+   * holds, if the model is one of them and its sender may drive that kernel; otherwise the sender
+   * hears why not.
+   */
+  fromClient(room: Room, conn: Connection, message: CustomWidgetMessage): void {
+    const state = this.byRoom.get(room);
+    const verdict = state
+      ? this.custom(state.session, message.modelId, conn.userId, message.content as JSONObject, message.buffers)
+      : Promise.resolve<CustomVerdict>({ sent: false, code: 'widget_not_found', reason: 'no kernel holds the widgets of this document' });
+    void verdict.then((result) => {
+      if (!result.sent) sendTo(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.modelId, reason: result.reason }));
+    });
   }
 
   // ---- restart and cull ------------------------------------------------------------------------
 
   /** The kernel's objects are gone: remove its models, and say so where outputs showed them. */
   private reset(state: WidgetSession, reason: string): void {
-    for (const timer of state.inFlight.values()) clearTimeout(timer);
+    for (const { timer } of state.inFlight.values()) clearTimeout(timer);
     state.inFlight.clear();
-    state.pending.clear();
-    state.authors.clear();
+    for (const modelId of [...state.outbox.keys()]) dropOutbox(state, modelId, `its kernel was ${reason}`);
     state.checking.clear();
     state.generation++;
     state.traitBytes.clear();
@@ -456,6 +565,12 @@ export class WidgetBridge {
     });
     this.log.info({ models: gone.size, reason }, 'widget models removed with their kernel');
   }
+}
+
+/** Forgets what clients sent for a model; the senders of its custom messages hear why. */
+function dropOutbox(state: WidgetSession, modelId: string, why: string): void {
+  for (const item of state.outbox.get(modelId) ?? []) if (item.kind === 'custom') item.settle({ sent: false, code: 'kernel_gone', reason: `not sent: ${why}` });
+  state.outbox.delete(modelId);
 }
 
 /** Takes an Output widget off every capture stack it is on. */
