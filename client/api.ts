@@ -176,8 +176,6 @@ export const api = {
   reveal: (id: string, count = 1) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { count }),
   spotlight: (id: string, target: { cellId: string; userId: string } | undefined) =>
     request<unknown>('POST', `${nb(id)}/session/spotlight`, target ?? {}),
-  widgetMessage: (id: string, modelId: string, content: unknown) =>
-    request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
 };
 
 export type Api = typeof api;

@@ -173,6 +173,11 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
     });
   }
 
+  /** A custom message from the kernel for one of this document's models. */
+  receiveCustom(modelId: string, content: unknown, buffers: readonly Uint8Array[]): void {
+    this.comms.get(modelId)?.comm.receiveCustom(content, buffers);
+  }
+
   renderOutput(value: Output): HTMLElement {
     return renderOutput(value, (modelId, host) => this.renderView(modelId, host));
   }
