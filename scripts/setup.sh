@@ -11,6 +11,8 @@ cd "$ROOT"
 source "$ROOT/scripts/setup/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=setup/trixie.sh
 source "$ROOT/scripts/setup/trixie.sh"
+# shellcheck source-path=SCRIPTDIR source=setup/widgetFrontends.sh
+source "$ROOT/scripts/setup/widgetFrontends.sh"
 trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 
 export DEBIAN_FRONTEND=noninteractive
@@ -18,7 +20,8 @@ STARTED_NS=$(date +%s%N)
 
 # nginx-light and openssl: the tests run the browser suite behind a real nginx with a self-signed
 # certificate; systemd: its systemd-analyze checks the shipped unit (deploy/systemd).
-DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl systemd)
+# python3-pandas (with numpy): what bqplot, the third-party widget library of the tests, imports.
+DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server python3-pandas chromium nginx-light openssl systemd)
 PYTHON_DIR="$ROOT/.python"
 KERNEL_DIR="$ROOT/.jupyter/kernels/python3"
 OS_ID="$(os_field ID)"
@@ -191,6 +194,16 @@ print(f"ipykernel {ipykernel.__version__}, ipywidgets {ipywidgets.__version__}, 
   fi
 }
 
+widget_frontends() {
+  step "widget front ends"
+  if [ ! -d "$PYTHON_DIR/dist-packages/bqplot" ]; then
+    ok "widget front ends: no widget library in .python, none installed"
+    return
+  fi
+  install_widget_frontends "$PYTHON_DIR/share/jupyter"
+  ok "widget front ends in .python/share/jupyter/nbextensions: ${WIDGET_FRONTENDS[*]%% *}"
+}
+
 build_client() {
   step "client build"
   # vite.config.ts builds from client/ (its root), so both must be there; until the client is
@@ -217,6 +230,7 @@ build_client() {
 npm_deps
 debian_packages
 choose_python
+widget_frontends
 write_kernelspec
 verify_python
 build_client

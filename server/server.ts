@@ -9,6 +9,9 @@ import { Users } from './auth/users.ts';
 import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
+import { widgetModuleRoutes } from './http/routes/widgetModules.ts';
+import { widgetDataDirs } from './widgets/dataDirs.ts';
+import { WidgetFrontends } from './widgets/frontends.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
@@ -131,6 +134,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     ],
   });
   const allowedHosts = new AllowedHosts(config.host, config.allowedOrigins);
+  const frontends = new WidgetFrontends(frontendDirs(config, log));
   const app = createApp({
     users,
     meta: store.meta,
@@ -144,6 +148,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     extraRoutes: [
       executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      widgetModuleRoutes(frontends),
       classroomRoutes({
         sessions: classroom,
         notebooks,
@@ -209,6 +214,27 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     metrics,
     app,
     close: () => (closing ??= doClose()),
+  };
+}
+
+/**
+ * The kernels' Jupyter data dirs, where widget libraries keep their front ends: found once from
+ * the kernelspecs, and again at most every 30 s when asked (a library installed meanwhile).
+ */
+function frontendDirs(config: Config, log: Logger): () => Promise<readonly string[]> {
+  let dirs: Promise<readonly string[]> | undefined;
+  let foundAt = 0;
+  return () => {
+    if (!dirs || Date.now() - foundAt > 30_000) {
+      foundAt = Date.now();
+      dirs = findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log })
+        .then((specs) => widgetDataDirs(specs.values(), { extraDirs: config.widgetDataDirs }))
+        .catch((err: unknown) => {
+          log.warn({ err }, 'finding the kernels\' Jupyter data dirs failed; only --widget-data-dirs are searched');
+          return widgetDataDirs([], { extraDirs: config.widgetDataDirs });
+        });
+    }
+    return dirs;
   };
 }
 
