@@ -23,11 +23,30 @@ export interface CommContext {
   reportError(context: string, error: unknown): void;
 }
 
-/** Yjs holds bytes as Uint8Array; widget deserializers expect DataView. */
+/**
+ * Yjs holds bytes as Uint8Array; widget deserializers expect a DataView, and some (bqplot's
+ * arrays: `new Float64Array(view.buffer)`) read its whole `buffer`, as Jupyter gives each buffer
+ * an ArrayBuffer of its own. A Uint8Array from Yjs is a window into a larger one: copy it out.
+ */
+export function ownDataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.slice().buffer);
+}
+
+/** A trait value as a widget expects it: every buffer in it (at any depth, as buffer_paths put them) a DataView. */
 function toWidgetValue(value: unknown): unknown {
-  if (value instanceof Uint8Array) return new DataView(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array) return ownDataView(value);
   if (value instanceof Y.AbstractType) return value.toJSON();
+  if (Array.isArray(value)) return value.some(holdsBytes) ? value.map(toWidgetValue) : value;
+  if (value && typeof value === 'object' && holdsBytes(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWidgetValue(v)]));
+  }
   return value;
+}
+
+function holdsBytes(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.some(holdsBytes);
+  return !!value && typeof value === 'object' && !(value instanceof Y.AbstractType) && Object.values(value).some(holdsBytes);
 }
 
 function toBytes(value: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -120,7 +139,7 @@ export class YjsComm implements IClassicComm {
     if (this.closed) return;
     this.deliver(
       { method: 'custom', content },
-      buffers.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength)),
+      buffers.map(ownDataView),
     );
   }
 

@@ -6,7 +6,8 @@ import { can } from '../../shared/roles.ts';
 import type { DocConnection } from '../sync/connection.ts';
 import { notify } from '../dom.ts';
 import type { NotebookSession } from '../notebook/session.ts';
-import { YjsWidgetManager } from './manager.ts';
+import { WidgetLibraries } from './libraries.ts';
+import { BUNDLED_MODULES, YjsWidgetManager } from './manager.ts';
 
 export interface WidgetScopes {
   render(scope: Scope, modelId: string, host: HTMLElement): void;
@@ -27,8 +28,11 @@ export function createWidgetScopes(session: Pick<NotebookSession, 'notebookId' |
     const message = { kind: 'custom' as const, modelId, content: isObject(content) ? content : {}, buffers };
     if (!connection.sendWidgetMessage(message)) notify('Widget message not sent: not connected to the server.');
   };
+  // One loader for both scopes: a library's bundle runs once per page.
+  const libraries = new WidgetLibraries(BUNDLED_MODULES);
   const managers: Record<Scope, YjsWidgetManager> = {
     user: new YjsWidgetManager({
+      libraries,
       widgets: privateDoc(session.private.doc).widgets,
       localOrigin: {},
       readOnly: false,
@@ -36,6 +40,7 @@ export function createWidgetScopes(session: Pick<NotebookSession, 'notebookId' |
       reportError,
     }),
     shared: new YjsWidgetManager({
+      libraries,
       widgets: sharedDoc(session.shared.doc).widgets,
       localOrigin: {},
       // Writing a read-only document gets the connection closed; such users only watch.

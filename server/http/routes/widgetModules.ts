@@ -2,6 +2,7 @@
 // the kernels' Jupyter data dirs (server/widgets/frontends.ts), for the page to load when a model
 // names that module. Signed-in users only (guests included: their notebook's widgets need it);
 // what is served is installed software, not anyone's content.
+import { basename, dirname } from 'node:path';
 import { Router } from 'express';
 import type { WidgetFrontends } from '../../widgets/frontends.ts';
 import { splitModulePath } from '../../widgets/frontends.ts';
@@ -20,7 +21,8 @@ export function widgetModuleRoutes(frontends: WidgetFrontends): Router {
     res.setHeader('Cache-Control', 'private, max-age=300');
     // Loaded by this origin's pages only.
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.sendFile(found.path, { dotfiles: 'deny', headers: { 'Content-Type': found.contentType } });
+    // Relative to its folder: the data dir itself may sit under a dot folder (the project's .python).
+    res.sendFile(basename(found.path), { root: dirname(found.path), dotfiles: 'deny', headers: { 'Content-Type': found.contentType } });
   });
   return router;
 }
