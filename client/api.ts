@@ -9,12 +9,16 @@ export interface Me {
   id: string;
   name: string;
   admin: boolean;
+  /** A live-session guest: confined to one notebook, no kernels panel. */
+  guest?: boolean;
 }
 
 export interface NotebookSummary {
   id: string;
   name: string;
   owner: string;
+  /** The owner's name (servers before it was added send only the id). */
+  owner_name?: string;
   role: Role;
   created_at: string | number;
   updated_at: string | number;
@@ -79,6 +83,48 @@ export interface Roster {
 export interface RevealResult {
   revealed: string[];
   hidden: number;
+}
+
+/** A row of `GET /api/kernels`. */
+export interface RunningKernel {
+  id: string;
+  notebookId: string;
+  notebookName: string;
+  scope: 'user' | 'shared';
+  userId?: string;
+  userName?: string;
+  status: KernelStatus | string;
+  specName: string;
+  startedAt: number;
+  lastActivity: number;
+  memoryBytes?: number;
+}
+
+export interface KernelListing {
+  kernels: RunningKernel[];
+  limits: { perUser: number; total: number };
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  admin: boolean;
+  disabled: boolean;
+  created_at: number;
+  guest?: boolean;
+}
+
+export interface CreatedAccount {
+  id: string;
+  name: string;
+  admin: boolean;
+  token: string;
+  loginUrl: string;
+}
+
+export interface Person {
+  id: string;
+  name: string;
 }
 
 export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html';
@@ -174,8 +220,24 @@ export const api = {
   roster: (id: string) => request<Roster>('GET', `${nb(id)}/session/roster`),
   hideFrom: (id: string, fromCellId: string) => request<unknown>('POST', `${nb(id)}/session/hide`, { fromCellId }),
   reveal: (id: string, count = 1) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { count }),
+  /** Reveals every hidden cell up to and including `cellId`, in order. */
+  revealThrough: (id: string, cellId: string) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { throughCellId: cellId }),
+  revealAll: (id: string) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { all: true }),
   spotlight: (id: string, target: { cellId: string; userId: string } | undefined) =>
     request<unknown>('POST', `${nb(id)}/session/spotlight`, target ?? {}),
+  kernels: (notebookId?: string) =>
+    request<KernelListing>('GET', `/api/kernels${notebookId ? `?notebook=${encodeURIComponent(notebookId)}` : ''}`),
+  restartKernel: (kernelId: string) => request<void>('POST', `/api/kernels/${encodeURIComponent(kernelId)}/restart`),
+  shutdownKernel: (kernelId: string) => request<void>('DELETE', `/api/kernels/${encodeURIComponent(kernelId)}`),
+
+  accounts: async () => (await request<{ users: Account[] }>('GET', '/api/users')).users,
+  createAccount: (name: string, admin: boolean) => request<CreatedAccount>('POST', '/api/users', { name, admin }),
+  setAccountDisabled: (userId: string, disabled: boolean) =>
+    request<Account>('PATCH', `/api/users/${encodeURIComponent(userId)}`, { disabled }),
+  deleteAccount: (userId: string, withNotebooks: boolean) =>
+    request<{ notebooksDeleted: number }>('DELETE', `/api/users/${encodeURIComponent(userId)}${withNotebooks ? '?notebooks=delete' : ''}`),
+  suggestPeople: async (query: string) =>
+    (await request<{ users: Person[] }>('GET', `/api/users/suggest?q=${encodeURIComponent(query)}`)).users,
 };
 
 export type Api = typeof api;

@@ -1,5 +1,6 @@
-// Entry: checks the session, then routes between the notebook list (`#/`), a notebook (`#/nb/<id>`)
-// and the join page of a live session (`#/join/<code>`), which also works without signing in.
+// Entry: checks the session, then routes between the notebook list (`#/`), a notebook (`#/nb/<id>`),
+// the admin page (`#/admin`) and the join page of a live session (`#/join/<code>`), which also
+// works without signing in.
 import './style.css';
 import { api, ApiError, errorMessage, type Me } from './api.ts';
 import { h, notify, clearNotice, attempt } from './dom.ts';
@@ -7,14 +8,18 @@ import { renderLogin } from './login.ts';
 import { renderNotebookList } from './list/listView.ts';
 import { openNotebook, type NotebookHandle } from './notebook/notebookView.ts';
 import { renderJoinPage } from './classroom/joinPage.ts';
+import { renderAdminPage } from './admin/adminPage.ts';
+import { applyTheme, themeToggle } from './theme.ts';
+import { openRunningPanel } from './kernels/runningPanel.ts';
 
 interface View {
   dispose(): void;
 }
 
-type Route = { kind: 'list' } | { kind: 'notebook'; id: string } | { kind: 'join'; code: string };
+type Route = { kind: 'list' } | { kind: 'notebook'; id: string } | { kind: 'join'; code: string } | { kind: 'admin' };
 
 function parseRoute(hash: string): Route {
+  if (hash === '#/admin') return { kind: 'admin' };
   const join = /^#\/join(?:\/([^/?#]*))?$/.exec(hash);
   if (join) return { kind: 'join', code: safeDecode(join[1] ?? '') };
   const match = /^#\/nb\/([A-Za-z0-9_-]+)/.exec(hash);
@@ -49,6 +54,7 @@ async function boot(): Promise<void> {
   const whoami = document.getElementById('whoami');
   const crumb = document.getElementById('crumb');
   if (!app || !whoami || !crumb) throw new Error('index.html is missing #app, #whoami or #crumb');
+  whoami.replaceChildren(themeToggle());
 
   let me: Me;
   try {
@@ -63,6 +69,9 @@ async function boot(): Promise<void> {
   }
 
   whoami.replaceChildren(
+    themeToggle(),
+    ...(me.guest ? [] : [h('button', { type: 'button', class: 'link open-kernels', title: 'Your running kernels', onclick: () => openRunningPanel({ me }) }, 'Kernels')]),
+    ...(me.admin ? [h('a', { href: '#/admin', class: 'admin-link' }, 'Accounts')] : []),
     h('span', { class: 'user-name' }, me.name),
     h(
       'button',
@@ -90,6 +99,9 @@ async function boot(): Promise<void> {
     if (target.kind === 'list') {
       document.title = 'Cohort';
       current = renderNotebookList(app, { me });
+    } else if (target.kind === 'admin') {
+      document.title = 'Accounts — Cohort';
+      current = renderAdminPage(app, me);
     } else if (target.kind === 'join') {
       document.title = 'Join a session — Cohort';
       current = renderJoinPage(app, { code: target.code, me });
@@ -101,4 +113,5 @@ async function boot(): Promise<void> {
   route();
 }
 
+applyTheme();
 boot().catch((error: unknown) => notify(`Cohort failed to start: ${errorMessage(error)}`));

@@ -20,8 +20,21 @@ STARTED_NS=$(date +%s%N)
 
 # nginx-light and openssl: the tests run the browser suite behind a real nginx with a self-signed
 # certificate; systemd: its systemd-analyze checks the shipped unit (deploy/systemd).
-# python3-pandas (with numpy): what bqplot, the third-party widget library of the tests, imports.
-DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server python3-pandas chromium nginx-light openssl systemd)
+DEBIAN_DEBS=(python3-ipykernel python3-nbformat python3-nbclient python3-nbconvert python3-jupyter-server chromium nginx-light openssl systemd)
+# The scientific stack a lesson's first cell usually imports. Debian's builds live in /usr, which a
+# sandboxed kernel can still read. `npm run setup -- --slim` (or COHORT_SLIM=1) leaves them out.
+SCIENCE_DEBS=(python3-numpy python3-pandas python3-scipy python3-matplotlib)
+SLIM="${COHORT_SLIM:-0}"
+for arg in "$@"; do
+  case "$arg" in
+    --slim) SLIM=1 ;;
+    *) die "unknown option $arg (setup takes only --slim)" ;;
+  esac
+done
+case "$SLIM" in
+  1 | true | yes) SLIM=1 ;;
+  *) SLIM=0 ;;
+esac
 PYTHON_DIR="$ROOT/.python"
 KERNEL_DIR="$ROOT/.jupyter/kernels/python3"
 OS_ID="$(os_field ID)"
@@ -77,6 +90,11 @@ debian_packages() {
     return
   fi
   local wanted=("${DEBIAN_DEBS[@]}")
+  if [ "$SLIM" = 1 ]; then
+    note "slim install: ${SCIENCE_DEBS[*]} left out"
+  else
+    wanted+=("${SCIENCE_DEBS[@]}")
+  fi
   # Debian 13+ ships ipywidgets 8 itself; only Debian 12 needs the trixie packages in .python.
   if [ "$OS_ID" = "debian" ] && [ "$OS_CODENAME" != "bookworm" ]; then
     wanted+=(python3-comm python3-ipywidgets)
@@ -194,6 +212,7 @@ print(f"ipykernel {ipykernel.__version__}, ipywidgets {ipywidgets.__version__}, 
   fi
 }
 
+# bqplot's Python side imports pandas and numpy: the scientific stack below (not with --slim).
 widget_frontends() {
   step "widget front ends"
   if [ ! -d "$PYTHON_DIR/dist-packages/bqplot" ]; then
@@ -202,6 +221,25 @@ widget_frontends() {
   fi
   install_widget_frontends "$PYTHON_DIR/share/jupyter"
   ok "widget front ends in .python/share/jupyter/nbextensions: ${WIDGET_FRONTENDS[*]%% *}"
+}
+
+check_science() {
+  step "scientific stack"
+  if [ "$SLIM" = 1 ]; then
+    ok "scientific stack: slim install, not checked"
+    return
+  fi
+  local versions
+  if versions="$(PYTHONPATH="$KERNEL_PYTHONPATH" "$KERNEL_PYTHON" -c '
+import numpy, pandas, scipy, matplotlib
+print(f"numpy {numpy.__version__}, pandas {pandas.__version__}, scipy {scipy.__version__}, matplotlib {matplotlib.__version__}")
+' 2>/dev/null)"; then
+    ok "scientific stack: $versions"
+  else
+    # Not fatal: Cohort runs without them, only lessons that import them fail.
+    warn "the kernel's python ($KERNEL_PYTHON) cannot import numpy, pandas, scipy and matplotlib;" \
+      "on Debian run setup as root, elsewhere \`pip install numpy pandas scipy matplotlib\` (or COHORT_SLIM=1 to skip this)"
+  fi
 }
 
 build_client() {
@@ -233,6 +271,7 @@ choose_python
 widget_frontends
 write_kernelspec
 verify_python
+check_science
 build_client
 
 step "done"

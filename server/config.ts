@@ -65,6 +65,11 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Bearer token that `GET /metrics` asks for; without one the endpoint does not exist. */
   metricsToken?: string;
+  /**
+   * The address people reach the server at (`https://notebooks.school.example`), used in login and
+   * join links; without it, links name the host the request came to.
+   */
+  publicUrl?: string;
 }
 
 /** `--trust-proxy`: how many proxy hops in front of Cohort, or which addresses are proxies. */
@@ -191,11 +196,25 @@ const OPTIONS = {
   'trust-proxy': { env: 'COHORT_TRUST_PROXY', kind: 'trustProxy', key: 'trustProxy' },
   'metrics-token': { env: 'COHORT_METRICS_TOKEN', kind: 'string', key: 'metricsToken' },
   'metrics-token-file': { env: 'COHORT_METRICS_TOKEN_FILE', kind: 'secretFile', key: 'metricsToken' },
+  'public-url': { env: 'COHORT_PUBLIC_URL', kind: 'url', key: 'publicUrl' },
   'joins-per-session-per-minute': { env: 'COHORT_JOINS_PER_SESSION_PER_MINUTE', kind: 'int', key: 'joinsPerSessionPerMinute' },
   'max-notebooks-per-user': { env: 'COHORT_MAX_NOTEBOOKS_PER_USER', kind: 'int', key: 'maxNotebooksPerUser' },
   'max-published-bytes': { env: 'COHORT_MAX_PUBLISHED_BYTES', kind: 'int', key: 'maxPublishedBytes' },
   'max-widget-state-bytes': { env: 'COHORT_MAX_WIDGET_STATE_BYTES', kind: 'int', key: 'maxWidgetStateBytes' },
 } as const;
+
+/** An http(s) URL without a trailing slash, so links are `${publicUrl}/login?…`. */
+const url = (name: string, value: string): string => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error(`${name} must be an absolute http(s) URL, got "${value}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${name} must be an http(s) URL, got "${value}"`);
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) throw new Error(`${name} must not have a query, a fragment or credentials`);
+  return parsed.href.replace(/\/+$/, '');
+};
 
 /** The admin token's environment variable; it has no flag of its own (see `loadConfig`). */
 export const ADMIN_TOKEN_ENV = 'COHORT_ADMIN_TOKEN';
@@ -226,6 +245,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
       case 'int': Object.assign(config, { [key]: int(`--${flag}`, raw) }); break;
       case 'seconds': Object.assign(config, { [key]: int(`--${flag}`, raw) * 1000 }); break;
       case 'path': Object.assign(config, { [key]: resolve(raw) }); break;
+      case 'url': Object.assign(config, { [key]: url(`--${flag}`, raw) }); break;
       case 'list': Object.assign(config, { [key]: raw.split(',').map((s) => s.trim()).filter(Boolean) }); break;
       case 'baseUrl': Object.assign(config, { [key]: normalizeBaseUrl(raw) }); break;
       case 'trustProxy': Object.assign(config, { [key]: parseTrustProxy(raw) }); break;

@@ -2,6 +2,7 @@
 import { ADMIN_TOKEN_ENV, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startCohort } from './server.ts';
+import { loginLink } from './http/publicUrl.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -18,12 +19,12 @@ async function main(): Promise<void> {
   // The login URL holds the admin's token: it goes to the terminal only, as Jupyter does, never
   // into the JSON log (which is shipped and kept: journald, log collectors).
   if (server.adminToken) {
-    const login = `${server.url}/login?token=${encodeURIComponent(server.adminToken)}`;
+    const login = loginLink(config.publicUrl ?? server.url, server.adminToken);
     log.info('admin login URL printed to the terminal');
     console.log(`\n    Cohort is running. Sign in as admin:\n\n        ${login}\n`);
   } else {
     console.log(
-      `\n    Cohort is running at ${server.url} (admin exists; set ${ADMIN_TOKEN_ENV} or --admin-token-file to set its token).\n`,
+      `\n    Cohort is running at ${config.publicUrl ?? server.url} (admin exists; set ${ADMIN_TOKEN_ENV} or --admin-token-file to set its token).\n`,
     );
   }
   let stopping = false;

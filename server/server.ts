@@ -13,6 +13,9 @@ import { widgetModuleRoutes } from './http/routes/widgetModules.ts';
 import { widgetDataDirs } from './widgets/dataDirs.ts';
 import { WidgetFrontends } from './widgets/frontends.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
+import { kernelRoutes } from './http/routes/kernels.ts';
+import { accountRoutes } from './http/routes/accounts.ts';
+import { Accounts } from './admin/accounts.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
 import { KernelSpecNotFoundError } from './kernels/errors.ts';
@@ -112,6 +115,9 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     joinsPerSessionPerMinute: config.joinsPerSessionPerMinute,
   });
   const trust = trustFunction(config.trustProxy);
+  // The address people are told to use (--public-url) is this server's: its origin may change
+  // state and open sockets, and its host is answered, as for an --allowed-origins entry.
+  const allowedOrigins = config.publicUrl ? [...config.allowedOrigins, new URL(config.publicUrl).origin] : config.allowedOrigins;
   const sync = new SyncServer({
     rooms,
     users,
@@ -119,7 +125,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     maxMessageBytes: config.maxMessageBytes,
     maxConnectionsPerUser: config.maxConnectionsPerUser,
-    allowedOrigins: config.allowedOrigins,
+    allowedOrigins,
     basePath: config.baseUrl,
     clientAddress: (req) => clientAddress(req, trust),
     metrics,
@@ -133,7 +139,16 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: 'local' })),
     ],
   });
-  const allowedHosts = new AllowedHosts(config.host, config.allowedOrigins);
+  const accounts = new Accounts({
+    meta: store.meta,
+    notebooks,
+    rooms,
+    kernels,
+    execution,
+    log,
+    disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
+  });
+  const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
   const frontends = new WidgetFrontends(frontendDirs(config, log));
   const app = createApp({
     users,
@@ -142,13 +157,16 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     rooms,
     log,
     maxBodyBytes: config.maxBodyBytes,
-    allowedOrigins: config.allowedOrigins,
+    allowedOrigins,
     allowedHosts,
     clientDir: config.clientDir,
+    publicUrl: config.publicUrl,
     extraRoutes: [
+      accountRoutes(accounts),
       executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       widgetModuleRoutes(frontends),
+      kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({
         sessions: classroom,
         notebooks,
@@ -157,6 +175,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
         isConnected: (notebookId, userId) => sync.isConnected(notebookId, userId),
         joinAttemptsPerMinute: config.joinAttemptsPerMinute,
         metrics,
+        publicUrl: config.publicUrl,
       }),
     ],
   });

@@ -266,6 +266,21 @@ export interface ExecutionInfo {
   finished_at?: number;
   /** Why a run failed when the kernel did not say (dead kernel, start failure). */
   message?: string;
+  /** `sourceDigest` of the code that ran, so a page can mark outputs of since-edited code stale. */
+  source_digest?: string;
+}
+
+/**
+ * A short fingerprint of a cell's source (FNV-1a, 32 bits, over UTF-16 code units). Not a security
+ * hash: it only has to tell "the source changed since it ran", cheaply, on server and page alike.
+ */
+export function sourceDigest(source: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < source.length; i++) {
+    hash ^= source.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${source.length.toString(36)}-${hash.toString(36)}`;
 }
 
 export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead' | 'culled';

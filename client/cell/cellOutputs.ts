@@ -1,6 +1,7 @@
 // Which outputs a code cell shows: my private outputs for user-scope cells, the shared document's
 // for shared-scope ones, and the notebook's saved (imported) outputs until I run the cell myself.
-// Outputs others published for this cell are listed below, marked with their author.
+// Outputs others published for this cell are listed below, marked with their author. Long
+// outputs scroll in a box; outputs of code that has changed since it ran are marked stale.
 import type * as Y from 'yjs';
 import type { PublishedOutput, YCell, YOutput } from '../../shared/schema.ts';
 import { cellId, cellOutputs, cellScope, privateDoc, sharedDoc } from '../../shared/schema.ts';
@@ -8,13 +9,17 @@ import { h } from '../dom.ts';
 import { outputArea, type OutputView } from '../outputs/outputArea.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import type { NotebookSession } from '../notebook/session.ts';
+import { longOutputBox } from '../outputs/longOutput.ts';
+import { watchStale } from './staleOutputs.ts';
 
 export function cellOutputsView(cell: YCell, session: NotebookSession): { element: HTMLElement; hasOwnOutputs(): boolean; dispose(): void } {
   const id = cellId(cell);
   const label = h('div', { class: 'output-label' });
   const live = h('div', { class: 'live-outputs' });
+  const box = longOutputBox(live);
+  const staleNote = h('div', { class: 'stale-note', hidden: true }, 'Output of an earlier version of this code — run the cell to update it.');
   const published = h('div', { class: 'published' });
-  const element = h('div', { class: 'cell-outputs' }, label, live, published);
+  const element = h('div', { class: 'cell-outputs' }, label, staleNote, box.element, published);
   const privateOutputs = privateDoc(session.private.doc).outputs;
   const publishedMap = sharedDoc(session.shared.doc).published;
   let view: OutputView | undefined;
@@ -42,12 +47,24 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
     label.textContent = source && source.length > 0 ? text : '';
     label.hidden = !label.textContent;
     element.dataset['source'] = kind;
+    renderStale();
     if (source === shown) return;
     view?.dispose();
     shown = source;
     view = source ? outputArea(source, session.widgetRenderer(kind === 'mine' ? 'user' : 'shared')) : undefined;
     live.replaceChildren(...(view ? [view.element] : []));
   };
+
+  const stale = watchStale(
+    cell,
+    () => (element.dataset['source'] === 'mine' ? privateDoc(session.private.doc).executions : element.dataset['source'] === 'shared' ? sharedDoc(session.shared.doc).executions : undefined),
+    () => renderStale(),
+  );
+  function renderStale(): void {
+    const isStale = Boolean(shown && shown.length > 0 && stale?.isStale());
+    element.dataset['stale'] = String(isStale);
+    staleNote.hidden = !isStale;
+  }
 
   const renderPublished = () => {
     const entries = publishedMap.get(id);
@@ -77,6 +94,7 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
   const onMetadata = () => renderLive();
   const onShownChange = () => {
     label.hidden = !(shown && shown.length > 0 && label.textContent);
+    renderStale();
   };
   const onPublished = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => {
     if (events.some((event) => event.target === publishedMap ? (event as Y.YMapEvent<unknown>).keysChanged.has(id) : event.target === publishedMap.get(id))) {
@@ -99,6 +117,8 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
     hasOwnOutputs: () => (privateOutputs.get(id)?.length ?? 0) > 0,
     dispose() {
       view?.dispose();
+      box.dispose();
+      stale.dispose();
       privateOutputs.unobserve(onPrivate);
       cell.unobserve(onCell);
       metadata.unobserve(onMetadata);

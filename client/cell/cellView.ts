@@ -21,6 +21,8 @@ export interface CellActions {
   move(view: CellView, delta: number): void;
   remove(view: CellView): void;
   changeType(view: CellView, type: CellType): void;
+  /** Buttons the list adds to this cell's toolbar (e.g. "Reveal up to here" on hidden cells). */
+  toolbarExtras(view: CellView): HTMLElement[];
 }
 
 export interface CellView {
@@ -169,7 +171,7 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     renderScope();
     toolbar.append(runButton, scopeBadge, publishButton);
   }
-  toolbar.append(h('span', { class: 'spacer' }), typeSelect);
+  toolbar.append(h('span', { class: 'spacer' }), ...actions.toolbarExtras(view), typeSelect);
   if (editable) {
     toolbar.append(
       h('button', { class: 'move-up', title: 'Move up', 'aria-label': 'Move cell up', onclick: () => actions.move(view, -1) }, '↑'),

@@ -4,7 +4,8 @@ import * as Y from 'yjs';
 import { Compartment, EditorState, Prec, type Extension } from '@codemirror/state';
 import { EditorView, drawSelection, highlightActiveLine, highlightSpecialChars, keymap, type KeyBinding } from '@codemirror/view';
 import { defaultKeymap, indentWithTab } from '@codemirror/commands';
-import { bracketMatching, defaultHighlightStyle, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language';
+import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language';
+import { classHighlighter } from '@lezer/highlight';
 import { python } from '@codemirror/lang-python';
 import { markdown } from '@codemirror/lang-markdown';
 import { yCollab } from 'y-codemirror.next';
@@ -55,7 +56,8 @@ export function createCellEditor(parent: HTMLElement, options: EditorOptions): C
         indentOnInput(),
         bracketMatching(),
         indentUnit.of('    '),
-        syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        // Token classes (`tok-keyword`…) coloured by style.css, so light and dark themes are CSS only.
+        syntaxHighlighting(classHighlighter),
         keymap.of([...defaultKeymap, indentWithTab]),
         language(options.cellType),
         // Text sync and undo from y-codemirror.next; other people's cursors from our own plugin,

@@ -1,8 +1,10 @@
 // The teacher's view of cells hidden from students: a second cell list over the hidden room
 // (`<notebookId>/hidden`, same schema as the shared document), greyed, below a "hidden from
-// students" mark. Only editors and owners may open that room, so runners never receive them.
+// students" mark, each with "Reveal up to here". Only editors and owners may open that room, so
+// runners never receive them.
 import { sharedDoc } from '../../shared/schema.ts';
-import { h } from '../dom.ts';
+import { api } from '../api.ts';
+import { attempt, h } from '../dom.ts';
 import { createCellList, type CellList } from '../notebook/cellList.ts';
 import type { NotebookSession } from '../notebook/session.ts';
 import { connectDoc, type DocConnection } from '../sync/connection.ts';
@@ -44,7 +46,21 @@ export function hiddenCells(session: NotebookSession, user: AwarenessUser): Hidd
     () => {
       if (disposed) return;
       const hiddenSession: NotebookSession = { ...session, shared: connection, awareness, runsDisabled: true };
-      list = createCellList(hiddenSession, { emptyText: '' });
+      list = createCellList(hiddenSession, {
+        emptyText: '',
+        cellToolbarExtras: (cellId) => [
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'reveal-through',
+              title: 'Show the students every hidden cell down to this one',
+              onclick: () => attempt(() => api.revealThrough(session.notebookId, cellId), 'Could not reveal the cells'),
+            },
+            'Reveal up to here',
+          ),
+        ],
+      });
       element.append(list.element);
       render();
     },

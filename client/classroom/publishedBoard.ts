@@ -7,6 +7,8 @@ import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import { readLiveSession, sessionMap } from './liveSession.ts';
+import { avatar } from '../people/avatar.ts';
+import { distinctNames } from '../people/names.ts';
 
 export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLElement; dispose(): void } {
   const { published, cells } = sharedDoc(doc);
@@ -15,11 +17,11 @@ export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLE
   const empty = h('p', { class: 'hint' }, 'Nothing published yet. Students publish an output with the “Publish” button of a cell.');
   const element = h('section', { class: 'published-board' }, h('h3', {}, 'Published outputs'), empty, list);
 
-  const card = (cellId: string, entry: PublishedOutput, onScreen: boolean) =>
+  const card = (cellId: string, entry: PublishedOutput, onScreen: boolean, shownName: string) =>
     h(
       'article',
       { class: `published-card${onScreen ? ' on-screen' : ''}`, 'data-user': entry.userId, 'data-cell-id': cellId },
-      h('header', {}, h('strong', { class: 'author' }, entry.name), h('span', { class: 'when' }, new Date(entry.published_at).toLocaleTimeString())),
+      h('header', {}, avatar({ id: entry.userId, name: entry.name }, shownName), h('strong', { class: 'author' }, shownName), h('span', { class: 'when' }, new Date(entry.published_at).toLocaleTimeString())),
       h('div', { class: 'published-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
       onScreen
         ? h('button', { class: 'spotlight-off', onclick: () => attempt(() => api.spotlight(notebookId, undefined), 'Could not take it off screen') }, 'On screen — take off')
@@ -35,12 +37,15 @@ export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLE
     const order = cells.toArray().map(idOf);
     const groups: HTMLElement[] = [];
     const ids = [...published.keys()].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const authors: Array<{ id: string; name: string }> = [];
+    published.forEach((entries) => entries.forEach((entry) => authors.push({ id: entry.userId, name: entry.name })));
+    const names = distinctNames(authors);
     for (const cellId of ids) {
       const entries = published.get(cellId);
       if (!entries || entries.size === 0) continue;
       const number = order.indexOf(cellId) + 1;
       const cards: HTMLElement[] = [];
-      entries.forEach((entry) => cards.push(card(cellId, entry, spotlight?.cellId === cellId && spotlight.userId === entry.userId)));
+      entries.forEach((entry) => cards.push(card(cellId, entry, spotlight?.cellId === cellId && spotlight.userId === entry.userId, names.get(entry.userId) ?? entry.name)));
       groups.push(
         h('div', { class: 'published-group', 'data-cell-id': cellId }, h('h4', {}, number > 0 ? `Cell ${number}` : 'A cell no longer shown'), h('div', { class: 'published-row' }, ...cards)),
       );

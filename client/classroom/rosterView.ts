@@ -5,6 +5,8 @@ import type * as Y from 'yjs';
 import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
 import { api, errorMessage, type Roster } from '../api.ts';
 import { h } from '../dom.ts';
+import { avatar } from '../people/avatar.ts';
+import { distinctNames } from '../people/names.ts';
 
 const POLL_MS = 2000;
 
@@ -25,13 +27,16 @@ export function rosterView(notebookId: string, doc: Y.Doc): { element: HTMLEleme
     element.dataset['connected'] = String(roster.connected);
     status.textContent = roster.students.length === 0 ? 'Nobody has joined yet.' : '';
     const sorted = [...roster.students].sort((a, b) => Number(b.connected) - Number(a.connected) || a.name.localeCompare(b.name));
+    // Two students called "Ada" get a short tag each, the same tag on the published board.
+    const names = distinctNames(roster.students.map((student) => ({ id: student.userId, name: student.name })));
     students.replaceChildren(
       ...sorted.map((student) =>
         h(
           'li',
           { class: 'roster-student', 'data-user': student.userId, 'data-connected': String(student.connected) },
           h('span', { class: `dot ${student.connected ? 'on' : 'off'}`, title: student.connected ? 'connected' : 'not connected' }),
-          h('span', { class: 'student-name' }, student.name + (student.guest ? '' : ' (member)')),
+          avatar({ id: student.userId, name: student.name }, names.get(student.userId)),
+          h('span', { class: 'student-name' }, (names.get(student.userId) ?? student.name) + (student.guest ? '' : ' (member)')),
           h('span', { class: 'student-kernel', 'data-status': student.kernel }, `kernel: ${student.kernel}`),
         ),
       ),

@@ -1,5 +1,6 @@
-// The published output the teacher put "on screen": shown prominently above the cells on every
-// page while the session map's `spotlight` names one.
+// The published output the teacher put "on screen": an overlay pinned to the bottom of every
+// page's viewport while the session map's `spotlight` names one, so a student sees it wherever
+// they are scrolled. A student may tuck it away; the next output put on screen shows again.
 import type * as Y from 'yjs';
 import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
 import { h } from '../dom.ts';
@@ -10,11 +11,14 @@ export function spotlightView(doc: Y.Doc, selfId: string, onClear?: () => void):
   const element = h('section', { class: 'spotlight', hidden: true, 'aria-live': 'polite' });
   const { published, cells } = sharedDoc(doc);
   const session = sessionMap(doc);
+  /** The spotlight this page tucked away (`cellId/userId`), until another one is shown. */
+  let dismissed: string | undefined;
 
   const render = () => {
     const { active, spotlight } = readLiveSession(doc);
     const entry = active && spotlight ? published.get(spotlight.cellId)?.get(spotlight.userId) : undefined;
-    if (!spotlight || !entry) {
+    const key = spotlight ? `${spotlight.cellId}/${spotlight.userId}` : undefined;
+    if (!spotlight || !entry || key === dismissed) {
       element.hidden = true;
       element.replaceChildren();
       return;
@@ -30,7 +34,20 @@ export function spotlightView(doc: Y.Doc, selfId: string, onClear?: () => void):
         {},
         h('span', { class: 'spotlight-title' }, `On screen: ${author} output${number > 0 ? ` of cell ${number}` : ''}`),
         h('span', { class: 'spacer' }),
-        onClear ? h('button', { class: 'spotlight-clear', onclick: onClear }, 'Take off screen') : null,
+        onClear
+          ? h('button', { class: 'spotlight-clear', onclick: onClear }, 'Take off screen')
+          : h(
+              'button',
+              {
+                class: 'spotlight-dismiss',
+                title: 'Hide it on your screen; the next output your teacher shows will appear',
+                onclick: () => {
+                  dismissed = key;
+                  render();
+                },
+              },
+              'Hide',
+            ),
       ),
       h('div', { class: 'spotlight-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
     );

@@ -44,13 +44,25 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
   const hiddenCount = h('span', { class: 'hidden-count' });
   const hideButton = h('button', { class: 'hide-from', title: 'Move the selected cell and every cell after it out of the students’ notebook' }, 'Hide from the current cell');
   const revealButton = h('button', { class: 'reveal-next primary', title: 'Show the next hidden cell to the students' }, 'Reveal next cell');
-  const revealSection = h('section', { class: 'reveal' }, h('h3', {}, 'Progressive reveal'), h('p', {}, hiddenCount), h('div', { class: 'row' }, hideButton, revealButton));
+  const revealAllButton = h('button', { class: 'reveal-all', title: 'Show every hidden cell to the students' }, 'Reveal all');
+  const revealSection = h(
+    'section',
+    { class: 'reveal' },
+    h('h3', {}, 'Progressive reveal'),
+    h('p', {}, hiddenCount),
+    h('div', { class: 'row' }, hideButton, revealButton, revealAllButton),
+    h('p', { class: 'hint' }, 'Or press “Reveal up to here” on a hidden cell.'),
+  );
   const renderHidden = () => {
     const count = hidden?.count() ?? 0;
     hiddenCount.textContent = `${count} cell${count === 1 ? '' : 's'} hidden from students`;
     hiddenCount.dataset['count'] = String(count);
     revealButton.disabled = count === 0;
+    revealAllButton.disabled = count === 0;
+    revealAllButton.textContent = count > 1 ? `Reveal all ${count}` : 'Reveal all';
     revealSection.hidden = !(live.active || details.active) && count === 0;
+    revealRest.hidden = count === 0;
+    revealRestText.textContent = `Also reveal the ${count} hidden cell${count === 1 ? '' : 's'}`;
   };
   if (hidden) disposers.push(hidden.onChange(renderHidden));
   hideButton.addEventListener('click', () => {
@@ -62,12 +74,18 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
     attempt(() => api.hideFrom(notebookId, from), 'Could not hide the cells');
   });
   revealButton.addEventListener('click', () => attempt(() => api.reveal(notebookId, 1), 'Could not reveal the next cell'));
+  revealAllButton.addEventListener('click', () => attempt(() => api.revealAll(notebookId), 'Could not reveal the cells'));
 
   // ---- ending ------------------------------------------------------------------------------------
   const endButton = h('button', { class: 'end-session danger' }, 'End session');
+  // Cells still hidden at the end would stay hidden from everyone who reopens the notebook.
+  const revealRestBox = h('input', { type: 'checkbox', class: 'end-reveal', checked: true });
+  const revealRestText = h('span');
+  const revealRest = h('label', { class: 'end-reveal-choice', hidden: true }, revealRestBox, revealRestText);
   const endChoice = h(
     'div',
     { class: 'end-choice', hidden: true, role: 'group', 'aria-label': 'End the session' },
+    revealRest,
     h('p', {}, 'Students are disconnected and their kernels stop. Their private work (their outputs):'),
     h('button', { class: 'end-keep', onclick: () => end(true) }, 'Keep students’ work'),
     h('button', { class: 'end-delete danger', onclick: () => end(false) }, 'Delete students’ work'),
@@ -77,8 +95,10 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
   const endSection = h('section', { class: 'session-end' }, endButton, endChoice);
   function end(keepPrivate: boolean): void {
     endChoice.hidden = true;
+    const revealTheRest = !revealRest.hidden && revealRestBox.checked;
     attempt(async () => {
       await api.endSession(notebookId, keepPrivate);
+      if (revealTheRest) await api.revealAll(notebookId);
       details = { active: false };
       render();
       notify(keepPrivate ? 'Session ended; students’ work was kept.' : 'Session ended; students’ work was deleted.', 'info');

@@ -1,6 +1,8 @@
-// The export drop-down: a format and which outputs to include, then a download.
+// The export drop-down: a format and which outputs to include, then a download. Its panel opens
+// inside the viewport wherever the button sits (ui/menu.ts).
 import { api, type ExportFormat, type ExportOutputs } from '../api.ts';
 import { download, h } from '../dom.ts';
+import { dropdown } from '../ui/menu.ts';
 
 const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: 'ipynb', label: 'Notebook (.ipynb)' },
@@ -9,7 +11,8 @@ const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: 'html', label: 'HTML (.html)' },
 ];
 
-export function exportMenu(notebookId: string): HTMLElement {
+/** The choices themselves, for this menu and for the notebook's overflow menu. */
+export function exportItems(notebookId: string, close: () => void): HTMLElement[] {
   const outputs = h(
     'select',
     { 'aria-label': 'Outputs to include' },
@@ -17,25 +20,26 @@ export function exportMenu(notebookId: string): HTMLElement {
     h('option', { value: 'shared' }, 'with shared outputs'),
     h('option', { value: 'none' }, 'without outputs'),
   );
-  const menu = h('details', { class: 'menu export-menu' }, h('summary', { class: 'button' }, 'Export'));
-  const panel = h(
-    'div',
-    { class: 'menu-panel' },
+  return [
     outputs,
     ...FORMATS.map(({ format, label }) =>
       h(
         'button',
         {
+          type: 'button',
+          class: 'menu-item',
           'data-format': format,
           onclick: () => {
             download(api.exportUrl(notebookId, format, outputs.value as ExportOutputs));
-            menu.open = false;
+            close();
           },
         },
         label,
       ),
     ),
-  );
-  menu.append(panel);
-  return menu;
+  ];
+}
+
+export function exportMenu(notebookId: string, label: string | Node = 'Export'): HTMLElement {
+  return dropdown({ label, title: 'Export (download)', className: 'export-menu', build: (close) => exportItems(notebookId, close) });
 }

@@ -1,9 +1,9 @@
-// The notebook list: create, import (file picker or drop), open, rename, delete, export, members.
+// The notebook list: create, import (file picker or drop), open, rename, delete, export, share.
 import { api, errorMessage, type Me, type NotebookSummary } from '../api.ts';
 import { can } from '../../shared/roles.ts';
 import { attempt, h, notify } from '../dom.ts';
 import { exportMenu } from './exportMenu.ts';
-import { openMembersDialog } from './membersDialog.ts';
+import { openShareDialog } from '../notebook/shareDialog.ts';
 import { parseNotebookFile } from './importNotebook.ts';
 import { joinEntry } from '../classroom/joinPage.ts';
 
@@ -112,7 +112,7 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
       can.editShared(summary.role) && h('button', { onclick: startRename }, 'Rename'),
       exportMenu(summary.id),
       can.manage(summary.role) &&
-        h('button', { onclick: () => openMembersDialog(summary, context.me, () => void refresh()) }, 'Members'),
+        h('button', { class: 'share', onclick: () => openShareDialog(summary, context.me, () => void refresh()) }, 'Share'),
       can.manage(summary.role) &&
         h(
           'button',
@@ -134,7 +134,7 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
       { 'data-id': summary.id },
       nameCell,
       h('td', {}, h('span', { class: `role role-${summary.role}` }, summary.role)),
-      h('td', {}, summary.owner),
+      h('td', { class: 'owner' }, summary.owner === context.me.id ? 'you' : (summary.owner_name ?? summary.owner)),
       h('td', {}, formatTime(summary.updated_at)),
       actions,
     );

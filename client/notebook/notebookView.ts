@@ -10,8 +10,12 @@ import { presenceBar } from '../presence/presenceBar.ts';
 import { userColor } from '../presence/userColor.ts';
 import type { WidgetScopes } from '../widgets/scopes.ts';
 import { createCellList, type CellList } from './cellList.ts';
-import { connectionIndicator, kernelIndicator, notebookToolbar } from './toolbar.ts';
+import { connectionIndicator, kernelIndicator, notebookToolbar, overflowMenu } from './toolbar.ts';
 import { exportMenu } from '../list/exportMenu.ts';
+import { runCells } from '../kernels/kernelLimit.ts';
+import { openRunningPanel } from '../kernels/runningPanel.ts';
+import { openShareDialog } from './shareDialog.ts';
+import { icon } from '../ui/icons.ts';
 import type { NotebookSession } from './session.ts';
 import { mountClassroom } from '../classroom/classroom.ts';
 import { sessionEndedCard } from '../classroom/joinPage.ts';
@@ -61,7 +65,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         widgets.render(scope, modelId, host);
       },
       run(cellIds) {
-        api.execute(details.id, cellIds).catch((error: unknown) => notify(`Could not run: ${errorMessage(error)}`));
+        runCells(options.me, details.id, cellIds);
       },
     };
     // The ipywidgets front end is most of the bundle; the list page does not need it.
@@ -87,9 +91,10 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       return;
     }
 
-    const list: CellList = createCellList(session);
+    const list: CellList = createCellList(session, { rememberSelection: true });
     disposers.push(() => list.dispose());
-    const kernel = kernelIndicator(mine.doc);
+    // Guests have one kernel here and no kernels panel (the server confines them to this notebook).
+    const kernel = kernelIndicator(mine.doc, options.me.guest ? undefined : () => openRunningPanel({ me: options.me, notebookId: details.id }));
     const presence = presenceBar(awareness, options.me.id);
     const connection = connectionIndicator(shared, mine, (why) => {
       list.setReadOnly(true);
@@ -121,7 +126,11 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         kernel.element,
         connection.element,
         presence.element,
-        exportMenu(details.id),
+        can.manage(details.role)
+          ? h('button', { type: 'button', class: 'share-notebook', title: 'Share this notebook: who may read, run, edit', onclick: () => openShareDialog(details, options.me) }, 'Share')
+          : null,
+        exportMenu(details.id, h('span', { class: 'menu-label' }, icon('download'), h('span', { class: 'tool-label' }, 'Export'))),
+        overflowMenu(session),
       ),
       ...classroom.beforeCells,
       list.element,

@@ -1,5 +1,6 @@
-// The notebook's toolbar: run / run all / interrupt / restart / add cells, my kernel's status,
-// and the state of both document connections.
+// The notebook's header controls: a compact icon toolbar (run, run all, interrupt, restart, add
+// cells), my kernel's status (a button: it opens this notebook's kernels), the state of both
+// document connections, and the overflow menu for everything used less often.
 import type * as Y from 'yjs';
 import type { KernelStatus } from '../../shared/schema.ts';
 import { privateDoc } from '../../shared/schema.ts';
@@ -7,6 +8,10 @@ import { can } from '../../shared/roles.ts';
 import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import type { DocConnection } from '../sync/connection.ts';
+import { openRunningPanel } from '../kernels/runningPanel.ts';
+import { dropdown, menuItem, menuSeparator } from '../ui/menu.ts';
+import { openModal } from '../ui/dialog.ts';
+import { icon, type IconName } from '../ui/icons.ts';
 import type { CellList } from './cellList.ts';
 import { canEdit, type NotebookSession } from './session.ts';
 
@@ -20,15 +25,19 @@ const KERNEL_LABEL: Record<KernelStatus, string> = {
   culled: 'stopped (idle)',
 };
 
-export function kernelIndicator(privateYDoc: Y.Doc): { element: HTMLElement; dispose(): void } {
+export function kernelIndicator(privateYDoc: Y.Doc, onOpen?: () => void): { element: HTMLElement; dispose(): void } {
   const kernel = privateDoc(privateYDoc).kernel;
-  const element = h('span', { class: 'kernel-status', title: 'Your kernel' });
+  const words = h('span', { class: 'kernel-words' });
+  const label = h('span', { class: 'wide-only' }, 'Kernel: ');
+  const element = onOpen
+    ? h('button', { type: 'button', class: 'kernel-status', onclick: onOpen }, label, words)
+    : h('span', { class: 'kernel-status', role: 'status' }, label, words);
   const render = () => {
     const status = (kernel.get('status') as KernelStatus | undefined) ?? 'none';
     const message = kernel.get('message');
     element.dataset['status'] = status;
-    element.textContent = `Kernel: ${KERNEL_LABEL[status] ?? status}`;
-    element.title = typeof message === 'string' && message ? message : 'Your kernel';
+    words.textContent = KERNEL_LABEL[status] ?? status;
+    element.title = `${typeof message === 'string' && message ? message : 'Your kernel'}${onOpen ? ' — click for this notebook’s kernels' : ''}`;
   };
   kernel.observe(render);
   render();
@@ -36,7 +45,8 @@ export function kernelIndicator(privateYDoc: Y.Doc): { element: HTMLElement; dis
 }
 
 export function connectionIndicator(shared: DocConnection, mine: DocConnection, onRefused: (why: string) => void): { element: HTMLElement; dispose(): void } {
-  const element = h('span', { class: 'connection' });
+  const words = h('span', { class: 'connection-words' });
+  const element = h('span', { class: 'connection', role: 'status' }, h('span', { class: 'connection-dot', 'aria-hidden': 'true' }), words);
   const render = () => {
     const refused = shared.state === 'refused' ? shared : mine.state === 'refused' ? mine : undefined;
     let state: string;
@@ -45,7 +55,8 @@ export function connectionIndicator(shared: DocConnection, mine: DocConnection, 
     else if (shared.state === 'offline' || mine.state === 'offline') state = 'offline';
     else state = 'connecting';
     element.dataset['state'] = state;
-    element.textContent = state === 'online' ? 'Online' : state === 'offline' ? 'Offline — reconnecting; your edits are kept' : state === 'refused' ? 'Disconnected' : 'Connecting…';
+    words.textContent = state === 'online' ? 'Online' : state === 'offline' ? 'Offline — reconnecting; your edits are kept' : state === 'refused' ? 'Disconnected' : 'Connecting…';
+    element.title = words.textContent;
     if (refused?.refusal) onRefused(refused.refusal);
   };
   const offShared = shared.onChange(render);
@@ -60,25 +71,67 @@ export function connectionIndicator(shared: DocConnection, mine: DocConnection, 
   };
 }
 
+function iconButton(name: IconName, label: string, title: string, className: string, onclick: () => void): HTMLButtonElement {
+  return h('button', { type: 'button', class: `tool ${className}`, title, 'aria-label': label, onclick }, icon(name), h('span', { class: 'tool-label' }, label));
+}
+
 export function notebookToolbar(session: NotebookSession, list: CellList): HTMLElement {
   const id = session.notebookId;
   const runnable = can.runUserCells(session.role);
-  const owner = can.runSharedCells(session.role);
-  const button = (label: string, title: string, onclick: () => void, className = '') =>
-    h('button', { class: className, title, onclick }, label);
-  const kernelAction = (label: string, title: string, action: (shared: boolean) => Promise<unknown>, className: string) =>
-    button(label, title, () => attempt(() => action(false), `${label} failed`), className);
-
+  const editable = canEdit(session);
   return h(
     'div',
-    { class: 'toolbar' },
-    runnable && button('▶ Run', 'Run the selected cell and select the next (Shift-Enter)', () => list.runSelected(true), 'run-selected'),
-    runnable && button('▶▶ Run all', 'Run every cell you may run', () => list.runAll(), 'run-all'),
-    runnable && kernelAction('■ Interrupt', 'Interrupt your kernel', (shared) => api.interrupt(id, shared), 'interrupt'),
-    runnable && kernelAction('↻ Restart', 'Restart your kernel (its variables and widgets are lost)', (shared) => api.restart(id, shared), 'restart'),
-    owner && button('Shared kernel ■', 'Interrupt the shared kernel', () => attempt(() => api.interrupt(id, true), 'Interrupt failed'), 'interrupt-shared'),
-    owner && button('Shared kernel ↻', 'Restart the shared kernel', () => attempt(() => api.restart(id, true), 'Restart failed'), 'restart-shared'),
-    canEdit(session) && button('+ Code', 'Insert a code cell below (b)', () => list.insert('below', 'code'), 'add-code'),
-    canEdit(session) && button('+ Text', 'Insert a markdown cell below', () => list.insert('below', 'markdown'), 'add-markdown'),
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Notebook' },
+    runnable && iconButton('run', 'Run', 'Run the selected cell and select the next (Shift-Enter)', 'run-selected', () => list.runSelected(true)),
+    runnable && iconButton('runAll', 'Run all', 'Run every cell you may run', 'run-all', () => list.runAll()),
+    runnable && iconButton('stop', 'Interrupt', 'Interrupt your kernel (I, I)', 'interrupt', () => attempt(() => api.interrupt(id), 'Interrupt failed')),
+    runnable && iconButton('restart', 'Restart', 'Restart your kernel: its variables and widgets are lost (0, 0)', 'restart', () => attempt(() => api.restart(id), 'Restart failed')),
+    editable && iconButton('addCode', 'Code', 'Insert a code cell below (B)', 'add-code', () => list.insert('below', 'code')),
+    editable && iconButton('addText', 'Text', 'Insert a markdown cell below', 'add-markdown', () => list.insert('below', 'markdown')),
   );
+}
+
+/** The "⋯" menu: the shared kernel (owners), this notebook's kernels, keyboard shortcuts. */
+export function overflowMenu(session: NotebookSession): HTMLElement {
+  const id = session.notebookId;
+  const owner = can.runSharedCells(session.role);
+  return dropdown({
+    label: icon('more'),
+    title: 'More actions',
+    className: 'overflow-menu',
+    build: (close) => [
+      !session.me.guest && menuItem('Kernels of this notebook…', () => openRunningPanel({ me: session.me, notebookId: id }), close, { class: 'open-kernels' }),
+      owner && menuSeparator(),
+      owner && menuItem('Interrupt the shared kernel', () => attempt(() => api.interrupt(id, true), 'Interrupt failed'), close, { class: 'interrupt-shared' }),
+      owner && menuItem('Restart the shared kernel', () => attempt(() => api.restart(id, true), 'Restart failed'), close, { class: 'restart-shared' }),
+      menuSeparator(),
+      menuItem('Keyboard shortcuts…', showShortcuts, close, { class: 'show-shortcuts' }),
+    ],
+  });
+}
+
+const SHORTCUTS: Array<[string, string]> = [
+  ['Shift-Enter', 'run the cell, select the next'],
+  ['Ctrl-Enter', 'run the cell, stay on it'],
+  ['Alt-Enter', 'run the cell, insert a cell below'],
+  ['Enter / Esc', 'edit the cell / leave the editor (command mode)'],
+  ['↑ ↓ (K J)', 'select the cell above / below'],
+  ['A / B', 'insert a cell above / below'],
+  ['D, D', 'delete the cell'],
+  ['Z', 'undo the last cell deletion'],
+  ['C / X / V', 'copy / cut / paste the cell (Shift-V: paste above)'],
+  ['M / Y / R', 'make it markdown / code / raw'],
+  ['I, I', 'interrupt your kernel'],
+  ['0, 0', 'restart your kernel'],
+];
+
+function showShortcuts(): void {
+  openModal({
+    title: 'Keyboard shortcuts',
+    className: 'shortcuts-dialog',
+    content: [
+      h('p', { class: 'hint' }, 'In command mode (a cell is selected, no editor has the cursor):'),
+      h('table', { class: 'shortcuts' }, h('tbody', {}, ...SHORTCUTS.map(([keys, what]) => h('tr', {}, h('th', {}, keys), h('td', {}, what))))),
+    ],
+  });
 }

@@ -2,7 +2,8 @@
 // person show once).
 import type { Awareness } from 'y-protocols/awareness';
 import { h } from '../dom.ts';
-import { presenceColor } from './userColor.ts';
+import { avatar } from '../people/avatar.ts';
+import { distinctNames } from '../people/names.ts';
 
 export interface AwarenessUser {
   id: string;
@@ -26,16 +27,15 @@ export function presenceBar(awareness: Awareness, selfId: string): { element: HT
       if (isAwarenessUser(user)) people.set(user.id, user);
     }
     const sorted = [...people.values()].sort((a, b) => (a.id === selfId ? -1 : b.id === selfId ? 1 : a.name.localeCompare(b.name)));
+    const names = distinctNames(sorted);
     element.replaceChildren(
       ...sorted.map((user) => {
-        // Names are text; the colour is checked and set through the CSSOM, never as markup.
-        const chip = h(
-          'span',
-          { class: 'person', title: user.id === selfId ? `${user.name} (you)` : user.name },
-          user.name.slice(0, 1).toUpperCase(),
-          h('span', { class: 'person-name' }, user.id === selfId ? `${user.name} (you)` : user.name),
-        );
-        chip.style.setProperty('--person', presenceColor(user.color, user.id));
+        // Initials and colour come from the user’s id and name (people/avatar.ts), not from the
+        // colour another client put in its awareness state; names are text, never markup.
+        const label = `${names.get(user.id) ?? user.name}${user.id === selfId ? ' (you)' : ''}`;
+        const chip = avatar(user, label);
+        chip.classList.add('person');
+        chip.append(h('span', { class: 'person-name' }, label));
         return chip;
       }),
     );

@@ -43,12 +43,30 @@ export function hideFrom(rooms: Rooms, notebookId: string, fromCellId: unknown):
   });
 }
 
-/** Moves the first `count` hidden cells to the end of the shared document. */
-export function revealNext(rooms: Rooms, notebookId: string, count: unknown = 1): Promise<{ revealed: string[]; hidden: number }> {
-  const n = count === undefined ? 1 : Number(count);
+/** Which hidden cells to reveal: the next `count`, all up to and including one, or all. */
+export interface RevealRequest {
+  count?: unknown;
+  throughCellId?: unknown;
+  all?: unknown;
+}
+
+/** How many of the hidden cells (in order) the request reveals; checked before anything moves. */
+function revealCount(hidden: YCell[], request: RevealRequest): number {
+  if (request.all === true) return hidden.length;
+  if (request.throughCellId !== undefined) {
+    const index = hidden.findIndex((cell) => cellId(cell) === request.throughCellId);
+    if (index < 0) throw new ClassroomError(404, 'cell_not_found', `no hidden cell "${String(request.throughCellId)}"`);
+    return index + 1;
+  }
+  const n = request.count === undefined ? 1 : Number(request.count);
   if (!Number.isInteger(n) || n < 1) throw new ClassroomError(400, 'invalid_count', 'count is a positive integer');
+  return n;
+}
+
+/** Moves the first hidden cells (as many as the request says) to the end of the shared document. */
+export function reveal(rooms: Rooms, notebookId: string, request: RevealRequest = {}): Promise<{ revealed: string[]; hidden: number }> {
   return withBoth(rooms, notebookId, async (shared, hidden, flush) => {
-    const moving = hidden.cells.toArray().slice(0, n);
+    const moving = hidden.cells.toArray().slice(0, revealCount(hidden.cells.toArray(), request));
     if (moving.length === 0) return { revealed: [], hidden: 0 };
     const revealed = moving.map(cellId); // read before the source cells are deleted
     shared.cells.doc!.transact(() => shared.cells.push(moving.map(copy)), REVEAL_ORIGIN);

@@ -5,7 +5,7 @@
 import * as Y from 'yjs';
 import type { JSONObject, JSONValue } from '../../shared/nbformat.ts';
 import type { ExecutionInfo, ExecutionStatus, KernelStatus, YOutput } from '../../shared/schema.ts';
-import { isCellMap, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { isCellMap, privateDoc, sharedDoc, sourceDigest } from '../../shared/schema.ts';
 import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { NoReplyError } from '../kernels/errors.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
@@ -162,6 +162,7 @@ export class KernelSession {
       status,
       execution_count: count,
       queued_at: queuedAt,
+      source_digest: sourceDigest(run.source),
       ...(startedAt ? { started_at: startedAt } : {}),
       finished_at: Date.now(),
       ...(message ? { message } : {}),
@@ -184,7 +185,7 @@ export class KernelSession {
     const startedAt = Date.now();
     const outputs = this.outputsOf(run.cellId);
     this.batcher.enqueue(() => outputs.clear(false));
-    this.setExecution(run.cellId, { status: 'running', execution_count: null, queued_at: queuedAt, started_at: startedAt });
+    this.setExecution(run.cellId, { status: 'running', execution_count: null, queued_at: queuedAt, started_at: startedAt, source_digest: sourceDigest(run.source) });
     let request;
     try {
       request = managed.kernel.execute(run.source);

@@ -30,6 +30,8 @@ export interface AppDeps {
   /** `Host` headers this server answers (DNS-rebinding defence). */
   allowedHosts: AllowedHosts;
   clientDir: string;
+  /** `--public-url`, the base of the login links handed out (else the request's host). */
+  publicUrl?: string;
   /** Routers added by later layers (execution, kernels), mounted after the core routes. */
   extraRoutes?: Router[];
 }
@@ -48,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.use(sessionRoutes(deps.users, deps.allowedOrigins));
-  app.use(userRoutes(deps.users, deps.meta));
+  app.use(userRoutes(deps.users, deps.meta, deps.publicUrl));
   app.use(notebookRoutes(deps.notebooks));
   app.use(exportRoutes(deps.notebooks, deps.rooms));
   for (const router of deps.extraRoutes ?? []) app.use(router);

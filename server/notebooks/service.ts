@@ -125,6 +125,20 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
     return found.flat().sort((a, b) => b.updated_at - a.updated_at);
   }
 
+  /** Each notebook with its owner's name, so lists show people, not ids. */
+  async withOwnerNames<T extends NotebookRecord>(records: T[]): Promise<Array<T & { owner_name: string }>> {
+    const names = new Map<string, Promise<string>>();
+    const nameOf = (id: string) => {
+      let name = names.get(id);
+      if (!name) {
+        name = this.store.meta.getUser(id).then((user) => user?.name ?? '(deleted user)');
+        names.set(id, name);
+      }
+      return name;
+    };
+    return Promise.all(records.map(async (record) => ({ ...record, owner_name: await nameOf(record.owner) })));
+  }
+
   async rename(notebookId: string, name: unknown): Promise<NotebookRecord> {
     const record = await this.store.meta.getNotebook(notebookId);
     if (!record) throw new AccessError(404, 'notebook_not_found', `no notebook "${notebookId}"`);

@@ -255,6 +255,12 @@ class LevelMetaStore implements MetaStore {
   listUsers() {
     return this.users.values().all();
   }
+  async deleteUser(id: string) {
+    const user = await this.users.get(id);
+    if (!user) return;
+    if ((await this.usernames.get(user.name)) === id) await this.usernames.del(user.name);
+    await this.users.del(id);
+  }
   async countUsers() {
     return (await this.users.keys().all()).length;
   }

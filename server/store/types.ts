@@ -8,7 +8,7 @@ export interface UserRecord {
   created_at: number;
   /** A guest who joined a live session with a code; exists for that notebook only. */
   guest?: { notebookId: string };
-  /** Set when a guest's session ended: the user can no longer sign in. */
+  /** Set when a guest's session ended or an admin disabled the account: the user can no longer sign in. */
   disabled?: boolean;
 }
 
@@ -59,6 +59,8 @@ export interface MetaStore {
   getUser(id: string): Promise<UserRecord | undefined>;
   getUserByName(name: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
+  /** Removes the user record and its name; tokens and sessions naming the id then find no user. */
+  deleteUser(id: string): Promise<void>;
   countUsers(): Promise<number>;
   /** Stores only the hash. */
   putTokenHash(hash: string, userId: string): Promise<void>;

@@ -13,6 +13,7 @@
 //    it was left without the room relaying every mouse move.
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { colorOfUser } from '../../shared/userColor.ts';
 
 export interface PresenceLimits {
   maxStateBytes: number;
@@ -48,14 +49,11 @@ export interface AwarenessEntry {
 
 export class PresenceError extends Error {}
 
-// The same palette as client/presence/userColor.ts, so the server's choice matches the page's.
-const PALETTE = ['#d1495b', '#2e86ab', '#3c9d5d', '#e08e0b', '#8e44ad', '#16a085', '#c0392b', '#2c3e50', '#d35400', '#7f8c8d'];
 const HEX_COLOR = /^#[0-9a-fA-F]{6}$/;
 
+/** The colour the page would pick for this user (shared/userColor.ts): avatars match cursors. */
 export function paletteColor(userId: string): string {
-  let hash = 0;
-  for (let i = 0; i < userId.length; i++) hash = (hash * 31 + userId.charCodeAt(i)) >>> 0;
-  return PALETTE[hash % PALETTE.length]!;
+  return colorOfUser(userId);
 }
 
 export function presenceUser(account: { id: string; name: string }, claimed: unknown): PresenceUser {

@@ -66,8 +66,10 @@ test('create, import, rename, export and delete from the list', async () => {
 
     // Export as .py: a download whose content is the notebook's code.
     await renamed.locator('.export-menu summary').click();
+    await renamed.locator('.export-menu button[data-format="py"]').waitFor();
     const [download] = await Promise.all([
-      page.waitForEvent('download'),
+      // Generous: on a loaded machine the browser can take a while to hand a download over.
+      page.waitForEvent('download', { timeout: 60_000 }),
       renamed.locator('.export-menu button[data-format="py"]').click(),
     ]);
     const path = await download.path();
@@ -88,14 +90,14 @@ test('create, import, rename, export and delete from the list', async () => {
   }
 });
 
-test('owners manage members in the dialog; errors are shown there', async () => {
+test('owners share from the list in the dialog; errors are shown there', async () => {
   const grace = await e2e.createUser('grace');
   const nb = await e2e.createNotebook(e2e.adminToken, 'Class notes');
   const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
   const student = await signIn(e2e.browser, e2e.url, grace.token);
   try {
     const row = page.locator('tr', { hasText: 'Class notes' });
-    await row.locator('button', { hasText: 'Members' }).click();
+    await row.locator('button.share').click();
     const dialog = page.locator('dialog.members-dialog');
     await dialog.waitFor();
     await dialog.locator('input[name="member"]').fill('grace');
@@ -108,7 +110,7 @@ test('owners manage members in the dialog; errors are shown there', async () => 
     const studentRow = student.page.locator('tr', { hasText: 'Class notes' });
     await studentRow.waitFor();
     assert.equal(await studentRow.locator('.role').textContent(), 'runner');
-    assert.equal(await studentRow.locator('button', { hasText: 'Members' }).count(), 0);
+    assert.equal(await studentRow.locator('button.share').count(), 0);
 
     // Unknown user: the server's message shows in the dialog.
     await dialog.locator('input[name="member"]').fill('nobody-by-this-name');

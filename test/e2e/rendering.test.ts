@@ -47,13 +47,15 @@ test('text, ANSI colours, LaTeX, markdown, images, JSON, the truncation marker a
     assert.equal(await page.locator('.cell-markdown .rendered-markdown strong').textContent(), 'bold');
     assert.equal(await cell.locator('.output-stream .ansi-red-fg').textContent(), 'red text');
     assert.match((await cell.locator('.output-stream').textContent()) ?? '', /^plain red text/);
-    assert.equal(await cell.locator('.output').nth(1).locator('.katex-display').count(), 1);
+    assert.equal(await cell.locator('.output-display_data .katex-display').count(), 1);
     assert.equal(await cell.locator('.markdown-output strong').textContent(), 'strong');
     assert.equal(await cell.locator('.markdown-output .katex').count(), 1);
     assert.equal(await cell.locator('.output img').getAttribute('src'), `data:image/png;base64,${PNG}`);
     assert.deepEqual(JSON.parse((await cell.locator('.json-output').textContent()) ?? ''), { answer: 42 });
     assert.match((await cell.locator('.widget-placeholder').textContent()) ?? '', /not available/);
     assert.match((await cell.locator('.truncation-marker').textContent()) ?? '', /Output truncated/);
+    // The notice that the output was cut comes first, before what was kept.
+    assert.equal(await cell.locator('.outputs > .output').first().evaluate((output) => output.classList.contains('truncation-marker')), true);
     await screenshot(page, 'rendering');
     assert.deepEqual(pageErrors, []);
   } finally {

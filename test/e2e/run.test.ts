@@ -32,7 +32,8 @@ test('shift-Enter runs a cell and focuses the next; an error shows its traceback
 
     const first = page.locator('.cell').nth(0);
     await first.locator('.output-execute_result').waitFor({ timeout: KERNEL_TIMEOUT });
-    assert.equal((await first.locator('.output-execute_result').textContent())?.trim(), '42');
+    assert.equal((await first.locator('.output-execute_result pre').textContent())?.trim(), '42');
+    assert.equal(await first.locator('.output-execute_result .out-prompt').textContent(), 'Out[1]:');
     await page.waitForFunction(() => document.querySelector('.cell .prompt')?.textContent === '[1]', undefined, { timeout: KERNEL_TIMEOUT });
     assert.equal(await first.locator('.execution').getAttribute('data-status'), 'ok');
     await page.waitForSelector('.kernel-status[data-status="idle"]', { timeout: KERNEL_TIMEOUT });

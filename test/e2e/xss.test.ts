@@ -426,9 +426,10 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
       [0, 0, 0],
     );
 
-    // Presence: the colour is a colour, the name is text (whatever the server lets through).
+    // Presence: the colour is a colour (the avatar's, from the user id), the name is text
+    // (whatever the server lets through).
     const chips = await page.locator('.presence .person').evaluateAll((elements) =>
-      elements.map((element) => ({ color: (element as HTMLElement).style.getPropertyValue('--person'), children: element.querySelectorAll('img').length })),
+      elements.map((element) => ({ color: (element as HTMLElement).style.getPropertyValue('--avatar'), children: element.querySelectorAll('img').length })),
     );
     for (const chip of chips) {
       assert.match(chip.color, /^#[0-9a-f]{6}$/i);

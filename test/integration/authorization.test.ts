@@ -28,6 +28,7 @@ const GC = '403:guest_confined';
 const NK = '404:no_such_kernel';
 const NW = '404:widget_not_found';
 const WM = '404:widget_module_not_found';
+const KNF = '404:kernel_not_found';
 const all = (cell: string) => Array(ACTORS.length).fill(cell).join(' ');
 
 //                                                    anon non-member viewer runner editor owner guest guest-after-end removed
@@ -40,6 +41,9 @@ const EXPECTED_REST: Record<string, string> = {
   'GET /api/me':                                       `${U} 200 200 200 200 200 200 ${U} 200`,
   'POST /api/users':                                   `${U} ${F} ${F} ${F} ${F} ${F} ${GC} ${U} ${F}`,
   'GET /api/users':                                    `${U} ${F} ${F} ${F} ${F} ${F} ${GC} ${U} ${F}`,
+  'GET /api/users/suggest':                            `${U} 200 200 200 200 200 ${GC} ${U} 200`,
+  'PATCH /api/users/:userId':                          `${U} ${F} ${F} ${F} ${F} ${F} ${GC} ${U} ${F}`,
+  'DELETE /api/users/:userId':                         `${U} ${F} ${F} ${F} ${F} ${F} ${GC} ${U} ${F}`,
   'GET /api/notebooks':                                `${U} 200 200 200 200 200 200 ${U} 200`,
   'POST /api/notebooks':                               `${U} 201 201 201 201 201 ${GC} ${U} 201`,
   'GET /api/notebooks/:id':                            `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
@@ -56,12 +60,17 @@ const EXPECTED_REST: Record<string, string> = {
   'POST /api/notebooks/:id/widgets/:modelId/messages': `${U} ${NF} ${NW} 202 202 202 202 ${U} ${NF}`,
   'POST /api/notebooks/:id/widgets/:modelId/messages (another user\'s widget)': `${U} ${NF} ${NW} ${NW} ${NW} ${NW} ${NW} ${U} ${NF}`,
   'POST /api/notebooks/:id/widgets/:modelId/messages (shared widget)': `${U} ${NF} ${F} ${F} 202 202 ${F} ${U} ${NF}`,
+  'GET /api/kernels':                                  `${U} 200 200 200 200 200 ${GC} ${U} 200`,
+  'GET /api/kernels (one notebook)':                   `${U} ${NF} 200 200 200 200 ${GC} ${U} ${NF}`,
+  'POST /api/kernels/:kernelId/interrupt (the runner\'s kernel)': `${U} ${KNF} ${KNF} 204 ${KNF} 204 ${GC} ${U} ${KNF}`,
+  'POST /api/kernels/:kernelId/restart (the owner\'s kernel)':   `${U} ${KNF} ${KNF} ${KNF} ${KNF} 204 ${GC} ${U} ${KNF}`,
   'POST /api/notebooks/:id/kernel/interrupt':          `${U} ${NF} ${NK} 204 204 204 204 ${U} ${NF}`,
   'POST /api/notebooks/:id/kernel/interrupt (shared)': `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'POST /api/notebooks/:id/kernel/restart':            `${U} ${NF} ${NK} 204 204 204 204 ${U} ${NF}`,
   'POST /api/notebooks/:id/kernel/restart (shared)':   `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'DELETE /api/notebooks/:id/kernel':                  `${U} ${NF} ${NK} 204 204 204 204 ${U} ${NF}`,
   'DELETE /api/notebooks/:id/kernel (shared)':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
+  'DELETE /api/kernels/:kernelId (the owner\'s kernel)': `${U} ${KNF} ${KNF} ${KNF} ${KNF} 204 ${GC} ${U} ${KNF}`,
   'POST /api/notebooks/:id/session':                   `${U} ${NF} ${F} ${F} ${F} 200 ${F} ${U} ${NF}`,
   'GET /api/notebooks/:id/session':                    `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
   'DELETE /api/notebooks/:id/session':                 `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
@@ -168,6 +177,9 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
   /** Room outcomes of the two "while connected" callers, recorded as the events happen. */
   const whileConnected = new Map<string, string>();
   let sharedWidget: string;
+  /** An account the admin-only account rows aim at (none of the callers may touch it). */
+  let victim: Person;
+  let ownerKernelAgain: Promise<void> | undefined;
   const widgetOf = new Map<string, string>();
 
   const api = (token: string | undefined) => apiClient(t.url, token ?? '');
@@ -259,6 +271,10 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     }
   };
   const runners = ['runner', 'editor', 'owner', 'guest'] as const;
+  /** The id of `who`'s kernel on the world's notebook, read when the request is made. */
+  const kernelOf = (world: World, who: Exclude<Actor, 'anonymous'>): string =>
+    t.server.kernels.list().find(({ key }) => !key.shared && key.notebookId === world.nb && key.userId === world.people[who].id)?.kernel.id ??
+    'no-such-kernel';
 
   const ROWS: Row[] = [
     { key: 'GET /api/health', request: () => ({ method: 'GET', path: '/api/health' }) },
@@ -275,6 +291,9 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     { key: 'GET /api/me', request: () => ({ method: 'GET', path: '/api/me' }) },
     { key: 'POST /api/users', request: (_w, a) => ({ method: 'POST', path: '/api/users', body: { name: `made by ${a}` } }) },
     { key: 'GET /api/users', request: () => ({ method: 'GET', path: '/api/users' }) },
+    { key: 'GET /api/users/suggest', request: () => ({ method: 'GET', path: '/api/users/suggest?q=o' }) },
+    { key: 'PATCH /api/users/:userId', request: () => ({ method: 'PATCH', path: `/api/users/${victim.id}`, body: { disabled: true } }) },
+    { key: 'DELETE /api/users/:userId', request: () => ({ method: 'DELETE', path: `/api/users/${victim.id}` }) },
     { key: 'GET /api/notebooks', request: () => ({ method: 'GET', path: '/api/notebooks' }) },
     { key: 'POST /api/notebooks', request: () => ({ method: 'POST', path: '/api/notebooks', body: { name: 'mine' } }) },
     { key: 'GET /api/notebooks/:id', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}` }) },
@@ -338,6 +357,17 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
       key: 'POST /api/notebooks/:id/widgets/:modelId/messages (shared widget)',
       request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/widgets/${sharedWidget}/messages`, body: { content: { event: 'click' } } }),
     },
+    { key: 'GET /api/kernels', request: () => ({ method: 'GET', path: '/api/kernels' }) },
+    { key: 'GET /api/kernels (one notebook)', request: (w) => ({ method: 'GET', path: `/api/kernels?notebook=${w.nb}` }) },
+    {
+      // Its user and the notebook's owner control a kernel; nobody else learns it exists.
+      key: "POST /api/kernels/:kernelId/interrupt (the runner's kernel)",
+      request: (w) => ({ method: 'POST', path: `/api/kernels/${kernelOf(w, 'runner')}/interrupt` }),
+    },
+    {
+      key: "POST /api/kernels/:kernelId/restart (the owner's kernel)",
+      request: (w) => ({ method: 'POST', path: `/api/kernels/${kernelOf(w, 'owner')}/restart` }),
+    },
     { key: 'POST /api/notebooks/:id/kernel/interrupt', request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/kernel/interrupt` }) },
     {
       key: 'POST /api/notebooks/:id/kernel/interrupt (shared)',
@@ -350,6 +380,15 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     },
     { key: 'DELETE /api/notebooks/:id/kernel', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/kernel` }) },
     { key: 'DELETE /api/notebooks/:id/kernel (shared)', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/kernel?scope=shared` }) },
+    {
+      key: "DELETE /api/kernels/:kernelId (the owner's kernel)",
+      // The rows above stopped every kernel: the owner starts one again (once, for all callers).
+      prepare: async (w) => {
+        ownerKernelAgain ??= run(w, owner.token, 'u');
+        await ownerKernelAgain;
+      },
+      request: (w) => ({ method: 'DELETE', path: `/api/kernels/${kernelOf(w, 'owner')}` }),
+    },
     { key: 'POST /api/notebooks/:id/session', request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/session` }) },
     { key: 'GET /api/notebooks/:id/session', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/session` }) },
     { key: 'DELETE /api/notebooks/:id/session', fresh: true, request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/session` }) },
@@ -406,6 +445,7 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
       'non-member': await t.createUser('outsider'),
       'removed-member': await t.createUser('removed'),
     };
+    victim = await t.createUser('victim');
     main = await buildWorld(true);
     // Kernels and widgets the kernel and widget rows act on.
     await run(main, owner.token, 'sw');

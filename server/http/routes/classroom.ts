@@ -5,15 +5,15 @@ import type { Request } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { can } from '../../../shared/roles.ts';
 import type { LiveSessions } from '../../classroom/liveSessions.ts';
-import { hiddenCount, hideFrom, revealNext } from '../../classroom/reveal.ts';
+import { hiddenCount, hideFrom, reveal } from '../../classroom/reveal.ts';
 import type { Users } from '../../auth/users.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
 import type { Metrics } from '../../metrics.ts';
 import { sendError } from '../errors.ts';
+import { joinLink, publicBase } from '../publicUrl.ts';
 import { notebookFor } from './notebooks.ts';
 import { setSessionCookie } from './session.ts';
-import { basePath } from '../site.ts';
 
 export interface ClassroomRouteDeps {
   sessions: LiveSessions;
@@ -24,6 +24,8 @@ export interface ClassroomRouteDeps {
   /** Join attempts allowed per client address per minute. */
   joinAttemptsPerMinute: number;
   metrics?: Metrics;
+  /** `--public-url`: the base of join links (else the request's host). */
+  publicUrl?: string;
 }
 
 function field(req: Request, name: string): unknown {
@@ -34,7 +36,7 @@ function field(req: Request, name: string): unknown {
 export function classroomRoutes(deps: ClassroomRouteDeps): Router {
   const { sessions, notebooks, users, rooms } = deps;
   const router = Router();
-  const joinUrl = (req: Request, code: string) => `${req.protocol}://${req.get('host') ?? 'localhost'}${basePath(req)}#/join/${code}`;
+  const joinUrl = (req: Request, code: string) => joinLink(publicBase(req, deps.publicUrl), code);
 
   router.post('/api/notebooks/:id/session', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req, can.manage);
@@ -101,7 +103,7 @@ export function classroomRoutes(deps: ClassroomRouteDeps): Router {
 
   router.post('/api/notebooks/:id/session/reveal', async (req, res) => {
     const { notebook } = await notebookFor(notebooks, req, can.editShared);
-    res.json(await revealNext(rooms, notebook.id, field(req, 'count')));
+    res.json(await reveal(rooms, notebook.id, { count: field(req, 'count'), throughCellId: field(req, 'throughCellId'), all: field(req, 'all') }));
   });
 
   router.get('/api/notebooks/:id/session/hidden', async (req, res) => {

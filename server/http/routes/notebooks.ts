@@ -34,7 +34,7 @@ export function notebookRoutes(notebooks: Notebooks): Router {
   const router = Router();
 
   router.get('/api/notebooks', async (req, res) => {
-    res.json({ notebooks: await notebooks.listFor(userOf(req)) });
+    res.json({ notebooks: await notebooks.withOwnerNames(await notebooks.listFor(userOf(req))) });
   });
 
   router.post('/api/notebooks', async (req, res) => {
@@ -48,7 +48,8 @@ export function notebookRoutes(notebooks: Notebooks): Router {
 
   router.get('/api/notebooks/:id', async (req, res) => {
     const { notebook } = await notebookFor(notebooks, req);
-    res.json({ ...notebook, members: await notebooks.members(notebook.id) });
+    const [named] = await notebooks.withOwnerNames([notebook]);
+    res.json({ ...named, members: await notebooks.members(notebook.id) });
   });
 
   router.patch('/api/notebooks/:id', async (req, res) => {

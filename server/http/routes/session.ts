@@ -150,7 +150,8 @@ export function sessionRoutes(users: Users, allowedOrigins: readonly string[]): 
 
   router.get('/api/me', (req, res) => {
     const user = userOf(req);
-    res.json({ id: user.id, name: user.name, admin: user.admin });
+    // `guest`: the page leaves out what a guest may not use (the kernels panel, accounts).
+    res.json({ id: user.id, name: user.name, admin: user.admin, ...(user.guest ? { guest: true } : {}) });
   });
 
   return router;
