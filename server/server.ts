@@ -238,13 +238,14 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
 
 /**
  * The kernels' Jupyter data dirs, where widget libraries keep their front ends: found once from
- * the kernelspecs, and again at most every 30 s when asked (a library installed meanwhile).
+ * the kernelspecs, and again — at most every 30 s — when a module is not in them (a library
+ * installed meanwhile).
  */
-function frontendDirs(config: Config, log: Logger): () => Promise<readonly string[]> {
+function frontendDirs(config: Config, log: Logger): (fresh: boolean) => Promise<readonly string[]> {
   let dirs: Promise<readonly string[]> | undefined;
   let foundAt = 0;
-  return () => {
-    if (!dirs || Date.now() - foundAt > 30_000) {
+  return (fresh) => {
+    if (!dirs || (fresh && Date.now() - foundAt > 30_000)) {
       foundAt = Date.now();
       dirs = findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log })
         .then((specs) => widgetDataDirs(specs.values(), { extraDirs: config.widgetDataDirs }))

@@ -118,6 +118,8 @@ export class WidgetBridge {
     }
     if (isMessageType(msg, 'status') && parent && state.sent.has(parent) && msg.content.execution_state === 'idle') {
       this.delivered(state, parent);
+      // Idle comes after every output of the message: nothing more will name it as parent.
+      state.sent.delete(parent);
       return false;
     }
     if (!OUTPUT_TYPES.has(msg.header.msg_type) || !parent) return false;
@@ -477,9 +479,11 @@ export class WidgetBridge {
     const verdict = state
       ? this.custom(state.session, message.modelId, conn.userId, message.content as JSONObject, message.buffers)
       : Promise.resolve<CustomVerdict>({ sent: false, code: 'widget_not_found', reason: 'no kernel holds the widgets of this document' });
-    void verdict.then((result) => {
-      if (!result.sent) sendTo(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.modelId, reason: result.reason }));
-    });
+    verdict
+      .then((result) => {
+        if (!result.sent) sendTo(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.modelId, reason: result.reason }));
+      })
+      .catch((err: unknown) => this.log.error({ err, model: message.modelId, user: conn.userId }, 'answering a custom widget message failed'));
   }
 
   // ---- restart and cull ------------------------------------------------------------------------

@@ -54,16 +54,21 @@ export function splitModulePath(segments: readonly string[]): { module: string; 
 
 export class WidgetFrontends {
   constructor(
-    /** The data dirs, most specific first (resolved lazily: kernelspecs are discovered on demand). */
-    private readonly dataDirs: () => Promise<readonly string[]>,
+    /**
+     * The data dirs, most specific first (found lazily: kernelspecs are discovered on demand);
+     * `fresh` asks to look again, for a library installed since (the provider may throttle that).
+     */
+    private readonly dataDirs: (fresh: boolean) => Promise<readonly string[]>,
   ) {}
 
   /** The module's nbextension folder: the first data dir that has `nbextensions/<module>/index.js`. */
   private async folderOf(module: string): Promise<string | undefined> {
-    for (const dir of await this.dataDirs()) {
-      const folder = join(dir, 'nbextensions', ...module.split('/'));
-      const entry = await stat(join(folder, 'index.js')).catch(() => undefined);
-      if (entry?.isFile()) return folder;
+    for (const fresh of [false, true]) {
+      for (const dir of await this.dataDirs(fresh)) {
+        const folder = join(dir, 'nbextensions', ...module.split('/'));
+        const entry = await stat(join(folder, 'index.js')).catch(() => undefined);
+        if (entry?.isFile()) return folder;
+      }
     }
     return undefined;
   }
