@@ -14,6 +14,15 @@ export interface WidgetScopes {
   dispose(): void;
 }
 
+/**
+ * One loader for the page, both scopes and every notebook opened in it: AMD's `define` is a global
+ * of the page, and a library's bundle (with its stylesheet) should run once, not on every visit.
+ */
+let libraries: WidgetLibraries | undefined;
+function pageLibraries(): WidgetLibraries {
+  return (libraries ??= new WidgetLibraries(BUNDLED_MODULES));
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -28,8 +37,7 @@ export function createWidgetScopes(session: Pick<NotebookSession, 'notebookId' |
     const message = { kind: 'custom' as const, modelId, content: isObject(content) ? content : {}, buffers };
     if (!connection.sendWidgetMessage(message)) notify('Widget message not sent: not connected to the server.');
   };
-  // One loader for both scopes: a library's bundle runs once per page.
-  const libraries = new WidgetLibraries(BUNDLED_MODULES);
+  const libraries = pageLibraries();
   const managers: Record<Scope, YjsWidgetManager> = {
     user: new YjsWidgetManager({
       libraries,
