@@ -251,9 +251,6 @@ export const api = {
     request<{ notebooksDeleted: number }>('DELETE', `/api/users/${encodeURIComponent(userId)}${withNotebooks ? '?notebooks=delete' : ''}`),
   suggestPeople: async (query: string) =>
     (await request<{ users: Person[] }>('GET', `/api/users/suggest?q=${encodeURIComponent(query)}`)).users,
-
-  widgetMessage: (id: string, modelId: string, content: unknown) =>
-    request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
 };
 
 export type Api = typeof api;

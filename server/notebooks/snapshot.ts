@@ -3,11 +3,14 @@
 // cells from the caller's private document (falling back to the shared document's saved outputs
 // for cells the caller never ran), with the caller's own versions of exercise cells and their
 // scratch cells in place; `none` — no outputs.
+// With outputs, `metadata.widgets` carries the state of the widgets those outputs show (the shared
+// document's, plus the caller's own for `mine`), as Jupyter saves it; without, it is dropped.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, readableCells, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { withMyCells } from '../exercises/myNotebook.ts';
+import { widgetStateMetadata } from '../export/widgetState.ts';
 
 export type OutputChoice = 'mine' | 'shared' | 'none';
 
@@ -53,8 +56,12 @@ async function visibleSnapshot(
       if (!execution && !outputs) return undefined;
       return { outputs: outputsToJSON(outputs), execution_count: execution?.execution_count ?? null };
     }, (index) => shared.room.skipped(`cells[${index}]`));
+    const { widgets: saved, ...metadata } = notebook.metadata;
+    const widgets =
+      choice === 'none' ? undefined : widgetStateMetadata(saved, [sharedDoc(shared.room.doc).widgets, ...(own ? [own.widgets] : [])]);
+    const withWidgets = { ...notebook, metadata: widgets ? { ...metadata, widgets } : metadata };
     // `mine` is my notebook: my versions of exercise cells and my scratch cells in place.
-    return mine ? withMyCells(notebook, shared.room.doc, mine.room.doc) : notebook;
+    return mine ? withMyCells(withWidgets, shared.room.doc, mine.room.doc) : withWidgets;
   } finally {
     shared.release();
     mine?.release();

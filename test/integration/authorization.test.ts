@@ -27,6 +27,7 @@ const F = '403:forbidden';
 const GC = '403:guest_confined';
 const NK = '404:no_such_kernel';
 const NW = '404:widget_not_found';
+const WM = '404:widget_module_not_found';
 const KNF = '404:kernel_not_found';
 const all = (cell: string) => Array(ACTORS.length).fill(cell).join(' ');
 
@@ -82,6 +83,8 @@ const EXPECTED_REST: Record<string, string> = {
   'POST /api/notebooks/:id/session/options':           `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'DELETE /api/notebooks/:id/session/handins':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'GET /api/notebooks/:id/cells/:cellId/mine':         `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
+  'GET /widget-modules/*path':                         `${U} 200 200 200 200 200 200 ${U} 200`,
+  'GET /widget-modules/*path (not installed)':         `${U} ${WM} ${WM} ${WM} ${WM} ${WM} ${WM} ${U} ${WM}`,
   'GET /index.html':                                   all('200'),
   'GET /.*/':                                          all('200'),
 };
@@ -410,6 +413,9 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     },
     { key: 'DELETE /api/notebooks/:id/session/handins', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/session/handins` }) },
     { key: 'GET /api/notebooks/:id/cells/:cellId/mine', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/cells/u/mine` }) },
+    // Widget libraries' front ends (installed software, the set-up's bqplot): to anyone signed in.
+    { key: 'GET /widget-modules/*path', request: () => ({ method: 'GET', path: '/widget-modules/bqplot/index.js' }) },
+    { key: 'GET /widget-modules/*path (not installed)', request: () => ({ method: 'GET', path: '/widget-modules/no-such-library/index.js' }) },
     // The page (no data in it: what it shows comes over the API and the sync rooms) to anyone.
     { key: 'GET /index.html', request: () => ({ method: 'GET', path: '/index.html' }) },
     { key: 'GET /.*/', request: () => ({ method: 'GET', path: '/nb/some-page' }) },
