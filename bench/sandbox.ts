@@ -4,7 +4,9 @@
 // idle), kernel start (launch → kernel_info answered), a new user's first result with a warm pool
 // (HTTP execute?wait=true → answer; includes binding the user's home into the pooled sandbox),
 // and resident memory per additional user (server tree, once quiet). Measurements of the two
-// modes alternate, so a change in the machine's load hits both alike.
+// modes alternate (for the first result, two servers run side by side and take turns), so a change
+// in the machine's load hits both alike; the difference column is the median of the differences
+// within each back-to-back pair, which a shared machine's swings disturb far less than the p50s.
 import { join } from 'node:path';
 import { projectRoot } from '../server/config.ts';
 import { launchKernel } from '../server/kernels/kernel.ts';
@@ -12,13 +14,14 @@ import type { LocalKernel } from '../server/kernels/kernel.ts';
 import { resolveKernelSpec } from '../server/kernels/kernelspec.ts';
 import { silentLogger } from '../server/kernels/logger.ts';
 import type { KernelSandbox, SandboxMode } from '../server/kernels/sandbox.ts';
-import { cohortTrials } from './first-result.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
-import { benchDir, waitQuiet } from './lib/procs.ts';
+import { addMember, codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
+import type { SpawnedCohort } from './lib/cohort.ts';
+import { benchDir, kernelsUnder, waitFor, waitQuiet } from './lib/procs.ts';
 import { benchSandbox } from './lib/sandbox.ts';
 import type { Summary } from './lib/stats.ts';
-import { fmt, fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
+import { fmt, fmtSummary, msSince, now, percentile, ratio, summarize, table } from './lib/stats.ts';
 import { cohortPoints, marginal } from './memory.ts';
 
 const MODES: SandboxMode[] = ['bwrap', 'none'];
@@ -30,10 +33,60 @@ async function roundTrip(kernel: LocalKernel): Promise<number> {
   return msSince(start);
 }
 
+/** Median of `a[i] - b[i]`: the cost of the sandbox within each back-to-back pair. */
+function pairedDifference(a: readonly number[], b: readonly number[]): number {
+  return percentile(a.map((value, i) => value - b[i]!).sort((x, y) => x - y), 50);
+}
+
+const POOL_SIZE = 2;
+
+/**
+ * A new user's first `1+1` (HTTP execute?wait=true → answer) with a warm pool, on one server per
+ * mode, both up at once and taking turns; before each trial both pools are full and every kernel
+ * of both servers has settled.
+ */
+async function firstResults(dir: string, trials: number, progress?: (line: string) => void): Promise<Record<SandboxMode, number[]>> {
+  const servers: Partial<Record<SandboxMode, { server: SpawnedCohort; owner: { token: string }; nb: string }>> = {};
+  try {
+    for (const mode of MODES) {
+      const server = await spawnCohort(join(dir, `first-${mode}`), ['--pool-size', String(POOL_SIZE), '--kernel-sandbox', mode]);
+      const owner = await createUser(server.url, 'owner');
+      const nb = await createNotebook(server.url, owner.token, 'first', notebookOf([codeCell('c', '1+1')]));
+      servers[mode] = { server, owner, nb };
+      // The owner's run warms the server's code paths (room load, REST, session) and holds a kernel.
+      await runAndWait(server.url, owner.token, nb, ['c']);
+    }
+    const all = () => MODES.flatMap((mode) => kernelsUnder(servers[mode]!.server.pid));
+    const samples: Record<SandboxMode, number[]> = { bwrap: [], none: [] };
+    for (let t = 0; t < trials; t++) {
+      for (const mode of MODES) {
+        const { server, owner, nb } = servers[mode]!;
+        // Each earlier user holds one kernel; the pools refill beside them.
+        for (const other of MODES) {
+          await waitFor(() => kernelsUnder(servers[other]!.server.pid).length >= 1 + t + (other === mode || MODES.indexOf(other) > MODES.indexOf(mode) ? 0 : 1) + POOL_SIZE, 60_000, 'the pools to refill', 50);
+        }
+        await waitQuiet(all);
+        const user = await createUser(server.url, `student${t}`);
+        await addMember(server.url, owner.token, nb, user.id, 'runner');
+        const start = now();
+        const [run] = await runAndWait(server.url, user.token, nb, ['c']);
+        const ms = msSince(start);
+        const value = run?.outputs.find((o) => o.output_type === 'execute_result')?.data?.['text/plain'];
+        if (value !== '2') throw new Error(`first run answered ${JSON.stringify(run)}`);
+        samples[mode].push(ms);
+        progress?.(`sandbox: first result, --kernel-sandbox ${mode}, trial ${t + 1}/${trials}: ${ms.toFixed(0)} ms`);
+      }
+    }
+    return samples;
+  } finally {
+    await Promise.all(MODES.map((mode) => servers[mode]?.server.stop()));
+  }
+}
+
 export async function sandboxBench({ quick, progress }: BenchOptions): Promise<BenchResult> {
-  const starts = quick ? 2 : 8;
+  const starts = quick ? 2 : 12;
   const runs = quick ? 30 : 300;
-  const trials = quick ? 2 : 6;
+  const trials = quick ? 2 : 10;
   const users = quick ? [1, 2] : [1, 6];
   const dir = benchDir('sandbox');
   const spec = await resolveKernelSpec('python3', { extraDirs: [join(projectRoot, '.jupyter')], logger: silentLogger });
@@ -68,8 +121,7 @@ export async function sandboxBench({ quick, progress }: BenchOptions): Promise<B
     await Promise.all(kernels.splice(0).map((k) => k.shutdown()));
 
     // Through the server: a new user's first result from the warm pool, then memory per user.
-    const first = {} as Record<SandboxMode, Summary>;
-    for (const mode of MODES) first[mode] = await cohortTrials(join(dir.path, `first-${mode}`), 2, trials, progress, ['--kernel-sandbox', mode]);
+    const firstMs = await firstResults(dir.path, trials, progress);
     const memory = {} as Record<SandboxMode, number>;
     for (const mode of MODES) {
       const points = await cohortPoints(join(dir.path, `memory-${mode}`), users, progress, ['--kernel-sandbox', mode]);
@@ -78,13 +130,17 @@ export async function sandboxBench({ quick, progress }: BenchOptions): Promise<B
 
     const start = { bwrap: summarize(startMs.bwrap), none: summarize(startMs.none) };
     const round = { bwrap: summarize(roundMs.bwrap), none: summarize(roundMs.none) };
+    const first: Record<SandboxMode, Summary> = { bwrap: summarize(firstMs.bwrap), none: summarize(firstMs.none) };
+    const roundDiff = pairedDifference(roundMs.bwrap, roundMs.none);
+    const startDiff = pairedDifference(startMs.bwrap, startMs.none);
+    const firstDiff = pairedDifference(firstMs.bwrap, firstMs.none);
     const markdown = [
       `## sandbox: kernels in bubblewrap sandboxes vs \`--kernel-sandbox none\` (same run, alternating)`,
       '',
-      table(['figure', 'sandboxed (bwrap)', 'reference: --kernel-sandbox none', 'ratio', 'difference'], [
-        [`\`1+1\` round trip on a warm kernel, p50 / p99 (${runs} each)`, fmtSummary(round.bwrap), fmtSummary(round.none), ratio(round.bwrap.p50, round.none.p50), `${fmt(round.bwrap.p50 - round.none.p50)} ms`],
-        [`kernel start → kernel_info answered (${starts} each)`, fmtSummary(start.bwrap), fmtSummary(start.none), ratio(start.bwrap.p50, start.none.p50), `${fmt(start.bwrap.p50 - start.none.p50)} ms`],
-        [`new user's first result, warm pool (${trials} users each)`, fmtSummary(first.bwrap), fmtSummary(first.none), ratio(first.bwrap.p50, first.none.p50), `${fmt(first.bwrap.p50 - first.none.p50)} ms`],
+      table(['figure', 'sandboxed (bwrap)', 'reference: --kernel-sandbox none', 'ratio of p50s', 'difference, median of pairs'], [
+        [`\`1+1\` round trip on a warm kernel, p50 / p99 (${runs} each)`, fmtSummary(round.bwrap), fmtSummary(round.none), ratio(round.bwrap.p50, round.none.p50), `${fmt(roundDiff)} ms`],
+        [`kernel start → kernel_info answered (${starts} each)`, fmtSummary(start.bwrap), fmtSummary(start.none), ratio(start.bwrap.p50, start.none.p50), `${fmt(startDiff)} ms`],
+        [`new user's first result, warm pool of ${POOL_SIZE} (${trials} users each)`, fmtSummary(first.bwrap), fmtSummary(first.none), ratio(first.bwrap.p50, first.none.p50), `${fmt(firstDiff)} ms`],
         [`RSS per additional user (${users[0]} → ${users[1]} users)`, `${fmt(memory.bwrap)} MiB`, `${fmt(memory.none)} MiB`, ratio(memory.bwrap, memory.none), `${fmt(memory.bwrap - memory.none)} MiB`],
       ]),
       '',
@@ -95,6 +151,9 @@ export async function sandboxBench({ quick, progress }: BenchOptions): Promise<B
       figures: {
         roundTripP50: round.bwrap.p50,
         roundTripNoneP50: round.none.p50,
+        roundTripPairedDiff: roundDiff,
+        startPairedDiff: startDiff,
+        firstResultPairedDiff: firstDiff,
         startP50: start.bwrap.p50,
         startNoneP50: start.none.p50,
         firstResultP50: first.bwrap.p50,
