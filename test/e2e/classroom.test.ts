@@ -68,6 +68,9 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await t.locator('.classroom-panel button.hide-from').click();
     await t.locator('.classroom-panel .hidden-count[data-count="2"]').waitFor({ timeout: UI_TIMEOUT });
     await t.locator('.hidden-cells .cell').nth(1).waitFor({ timeout: UI_TIMEOUT });
+    // Hiding writes the hidden document first, then deletes from the shared one: the second change
+    // can reach the page a moment after the first.
+    await t.locator('.notebook-page > .cells > .cell').nth(8).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
     assert.equal(await t.locator('.notebook-page > .cells > .cell').count(), 8);
     assert.match((await t.locator('.hidden-mark').textContent()) ?? '', /Hidden from students — 2 cells/);
     // The teacher is at the top of the notebook.
