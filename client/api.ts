@@ -76,10 +76,19 @@ export interface RosterCell {
   errors: number;
 }
 
+export interface ExerciseProgress {
+  cellId: string;
+  edited: number;
+  ran: number;
+  errors: number;
+}
+
 export interface Roster {
   students: RosterStudent[];
   connected: number;
   cells: RosterCell[];
+  /** Per exercise cell: students who edited it, ran it, got an error. */
+  exercises?: ExerciseProgress[];
 }
 
 export interface RevealResult {
@@ -227,6 +236,8 @@ export const api = {
   revealAll: (id: string) => request<RevealResult>('POST', `${nb(id)}/session/reveal`, { all: true }),
   spotlight: (id: string, target: { cellId: string; userId: string } | undefined) =>
     request<unknown>('POST', `${nb(id)}/session/spotlight`, target ?? {}),
+  sessionOptions: (id: string, options: { handinsVisible: boolean }) => request<void>('POST', `${nb(id)}/session/options`, options),
+  clearHandins: (id: string) => request<void>('DELETE', `${nb(id)}/session/handins`),
   kernels: (notebookId?: string) =>
     request<KernelListing>('GET', `/api/kernels${notebookId ? `?notebook=${encodeURIComponent(notebookId)}` : ''}`),
   restartKernel: (kernelId: string) => request<void>('POST', `/api/kernels/${encodeURIComponent(kernelId)}/restart`),
@@ -240,9 +251,6 @@ export const api = {
     request<{ notebooksDeleted: number }>('DELETE', `/api/users/${encodeURIComponent(userId)}${withNotebooks ? '?notebooks=delete' : ''}`),
   suggestPeople: async (query: string) =>
     (await request<{ users: Person[] }>('GET', `/api/users/suggest?q=${encodeURIComponent(query)}`)).users,
-
-  widgetMessage: (id: string, modelId: string, content: unknown) =>
-    request<unknown>('POST', `${nb(id)}/widgets/${encodeURIComponent(modelId)}/messages`, { content }),
 };
 
 export type Api = typeof api;

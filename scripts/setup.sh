@@ -11,6 +11,8 @@ cd "$ROOT"
 source "$ROOT/scripts/setup/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=setup/trixie.sh
 source "$ROOT/scripts/setup/trixie.sh"
+# shellcheck source-path=SCRIPTDIR source=setup/widgetFrontends.sh
+source "$ROOT/scripts/setup/widgetFrontends.sh"
 trap 'on_error $? $LINENO "$BASH_COMMAND"' ERR
 
 export DEBIAN_FRONTEND=noninteractive
@@ -211,6 +213,17 @@ print(f"ipykernel {ipykernel.__version__}, ipywidgets {ipywidgets.__version__}, 
   fi
 }
 
+# bqplot's Python side imports pandas and numpy: the scientific stack below (not with --slim).
+widget_frontends() {
+  step "widget front ends"
+  if [ ! -d "$PYTHON_DIR/dist-packages/bqplot" ]; then
+    ok "widget front ends: no widget library in .python, none installed"
+    return
+  fi
+  install_widget_frontends "$PYTHON_DIR/share/jupyter"
+  ok "widget front ends in .python/share/jupyter/nbextensions: ${WIDGET_FRONTENDS[*]%% *}"
+}
+
 check_science() {
   step "scientific stack"
   if [ "$SLIM" = 1 ]; then
@@ -256,6 +269,7 @@ build_client() {
 npm_deps
 debian_packages
 choose_python
+widget_frontends
 write_kernelspec
 verify_python
 check_science

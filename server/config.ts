@@ -33,6 +33,8 @@ export interface Config {
   logLevel: string;
   /** Folders searched first for kernelspecs (`<dir>/kernels/<name>/kernel.json`), like JUPYTER_PATH. */
   kernelSpecDirs: string[];
+  /** Jupyter data dirs searched first for widget front ends (`<dir>/nbextensions/<module>/index.js`). */
+  widgetDataDirs: string[];
   defaultKernel: string;
   /** Pre-started kernels of the default kernelspec. */
   poolSize: number;
@@ -120,6 +122,7 @@ export function defaultConfig(): Config {
     maxConnectionsPerUser: 50,
     logLevel: 'info',
     kernelSpecDirs: [resolve(projectRoot, '.jupyter')],
+    widgetDataDirs: [],
     defaultKernel: 'python3',
     poolSize: 2,
     maxKernels: 64,
@@ -200,6 +203,7 @@ const OPTIONS = {
   'max-connections-per-user': { env: 'COHORT_MAX_CONNECTIONS_PER_USER', kind: 'int', key: 'maxConnectionsPerUser' },
   'log-level': { env: 'COHORT_LOG_LEVEL', kind: 'string', key: 'logLevel' },
   'kernelspec-dirs': { env: 'COHORT_KERNELSPEC_DIRS', kind: 'list', key: 'kernelSpecDirs' },
+  'widget-data-dirs': { env: 'COHORT_WIDGET_DATA_DIRS', kind: 'list', key: 'widgetDataDirs' },
   'default-kernel': { env: 'COHORT_DEFAULT_KERNEL', kind: 'string', key: 'defaultKernel' },
   'pool-size': { env: 'COHORT_POOL_SIZE', kind: 'int', key: 'poolSize' },
   'max-kernels': { env: 'COHORT_MAX_KERNELS', kind: 'int', key: 'maxKernels' },

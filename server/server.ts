@@ -9,7 +9,12 @@ import { Users } from './auth/users.ts';
 import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
+import { widgetModuleRoutes } from './http/routes/widgetModules.ts';
+import { widgetDataDirs } from './widgets/dataDirs.ts';
+import { WidgetFrontends } from './widgets/frontends.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
+import { myCellRoutes } from './http/routes/myCells.ts';
+import { handinRoutes } from './http/routes/handins.ts';
 import { kernelRoutes } from './http/routes/kernels.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { Accounts } from './admin/accounts.ts';
@@ -82,6 +87,10 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
+  const widgets = new WidgetBridge(log, {
+    maxStateBytes: config.maxWidgetStateBytes,
+    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
+  });
   const rooms = new Rooms(
     store.docs,
     {
@@ -90,6 +99,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       maxDocumentBytes: config.maxDocumentBytes,
       presence: DEFAULT_PRESENCE_LIMITS,
       metrics,
+      widgetMessages: (room, conn, message) => widgets.fromClient(room, conn, message),
     },
     log,
     config.roomIdleMs,
@@ -108,10 +118,6 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxKernelsPerUser: config.maxKernelsPerUser,
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
-  });
-  const widgets = new WidgetBridge(log, {
-    maxStateBytes: config.maxWidgetStateBytes,
-    roleOf: (notebookId, userId) => notebooks.roleOf(notebookId, userId),
   });
   const execution = new ExecutionService({
     rooms,
@@ -169,6 +175,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
   });
   const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
+  const frontends = new WidgetFrontends(frontendDirs(config, log));
   const app = createApp({
     users,
     meta: store.meta,
@@ -183,8 +190,11 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     publicUrl: config.publicUrl,
     extraRoutes: [
       accountRoutes(accounts),
-      executionRoutes(notebooks, execution, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
+      executionRoutes(notebooks, execution, rooms),
+      handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      myCellRoutes(notebooks, rooms),
+      widgetModuleRoutes(frontends),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({
         sessions: classroom,
@@ -282,6 +292,28 @@ async function createSandbox(config: Config, log: Logger): Promise<KernelSandbox
   }
   if (sandbox.limitEnforcement === 'none') log.warn('kernel memory and process limits are not enforced here: neither cgroups nor prlimit are available');
   return sandbox;
+}
+
+/**
+ * The kernels' Jupyter data dirs, where widget libraries keep their front ends: found once from
+ * the kernelspecs, and again — at most every 30 s — when a module is not in them (a library
+ * installed meanwhile).
+ */
+function frontendDirs(config: Config, log: Logger): (fresh: boolean) => Promise<readonly string[]> {
+  let dirs: Promise<readonly string[]> | undefined;
+  let foundAt = 0;
+  return (fresh) => {
+    if (!dirs || (fresh && Date.now() - foundAt > 30_000)) {
+      foundAt = Date.now();
+      dirs = findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log })
+        .then((specs) => widgetDataDirs(specs.values(), { extraDirs: config.widgetDataDirs }))
+        .catch((err: unknown) => {
+          log.warn({ err }, 'finding the kernels\' Jupyter data dirs failed; only --widget-data-dirs are searched');
+          return widgetDataDirs([], { extraDirs: config.widgetDataDirs });
+        });
+    }
+    return dirs;
+  };
 }
 
 /** Kernelspecs are discovered once (it may run `jupyter kernelspec list`) and again on a miss. */

@@ -9,6 +9,8 @@ import { h } from '../dom.ts';
 import { outputArea, type OutputView } from '../outputs/outputArea.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import type { NotebookSession } from '../notebook/session.ts';
+import { handInSource } from '../exercises/handinBoard.ts';
+import { mySource } from '../exercises/mySource.ts';
 import { longOutputBox } from '../outputs/longOutput.ts';
 import { watchStale } from './staleOutputs.ts';
 
@@ -55,10 +57,13 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
     live.replaceChildren(...(view ? [view.element] : []));
   };
 
+  // A student's runs of an exercise use their copy: that is what the outputs are compared with.
+  const source = mySource(cell, session, () => renderStale());
   const stale = watchStale(
     cell,
     () => (element.dataset['source'] === 'mine' ? privateDoc(session.private.doc).executions : element.dataset['source'] === 'shared' ? sharedDoc(session.shared.doc).executions : undefined),
     () => renderStale(),
+    () => source.text(),
   );
   function renderStale(): void {
     const isStale = Boolean(shown && shown.length > 0 && stale?.isStale());
@@ -79,6 +84,7 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
           'details',
           { class: 'published-entry', 'data-user': entry.userId, open: entry.userId === session.me.id },
           h('summary', {}, `Published by ${entry.userId === session.me.id ? 'you' : entry.name} · ${new Date(entry.published_at).toLocaleTimeString()}`),
+          ...handInSource(entry),
           ...entry.outputs.map((output) => renderOutput(output)),
         ),
       );
@@ -119,6 +125,7 @@ export function cellOutputsView(cell: YCell, session: NotebookSession): { elemen
       view?.dispose();
       box.dispose();
       stale.dispose();
+      source.dispose();
       privateOutputs.unobserve(onPrivate);
       cell.unobserve(onCell);
       metadata.unobserve(onMetadata);

@@ -9,7 +9,9 @@ import { api } from '../api.ts';
 import { attempt, h, notify } from '../dom.ts';
 import { renderMarkdown } from '../outputs/markdown.ts';
 import { canEdit, canManage, canRun, type NotebookSession } from '../notebook/session.ts';
-import { createCellEditor, type CellEditor } from './editor.ts';
+import type { CellEditor } from './editor.ts';
+import { cellEditorFor } from '../exercises/exerciseEditor.ts';
+import { myCellParts, publishedMessage } from '../exercises/cellParts.ts';
 import { executionBadge } from './executionBadge.ts';
 import { cellOutputsView } from './cellOutputs.ts';
 import { stdinPrompt } from './stdinPrompt.ts';
@@ -90,8 +92,8 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     },
   };
 
-  editor = createCellEditor(editorHost, {
-    source: cellSource(cell),
+  // A student's editor of an exercise cell edits their own copy (client/exercises/exerciseEditor.ts).
+  editor = cellEditorFor(cell, session, editorHost, {
     awareness: session.awareness,
     cellType: type,
     readOnly: !editable,
@@ -146,8 +148,7 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     const publishButton = h('button', { class: 'publish', title: 'Copy my output of this cell into the shared notebook' }, 'Publish');
     publishButton.addEventListener('click', () =>
       attempt(async () => {
-        await api.publish(session.notebookId, id);
-        notify('Output published', 'info');
+        notify(publishedMessage(await api.publish(session.notebookId, id)), 'info');
       }, 'Could not publish'),
     );
     const renderScope = () => {
@@ -171,7 +172,11 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
     renderScope();
     toolbar.append(runButton, scopeBadge, publishButton);
   }
-  toolbar.append(h('span', { class: 'spacer' }), ...actions.toolbarExtras(view), typeSelect);
+  // My own work around this cell: exercise parts, "+ My cell" (client/exercises/cellParts.ts).
+  const mine = myCellParts(cell, session, toolbar.querySelector<HTMLButtonElement>('button.publish'));
+  body.insertBefore(mine.banner, editorHost);
+  disposers.push(mine.dispose);
+  toolbar.append(...mine.toolbar, h('span', { class: 'spacer' }), ...actions.toolbarExtras(view), typeSelect);
   if (editable) {
     toolbar.append(
       h('button', { class: 'move-up', title: 'Move up', 'aria-label': 'Move cell up', onclick: () => actions.move(view, -1) }, '↑'),

@@ -29,6 +29,8 @@ export interface EditorOptions {
   /** Jupyter's edit-mode keys (Shift-Enter, Mod-Enter, Escape...), bound above CodeMirror's own. */
   keys: KeyBinding[];
   onFocus(): void;
+  /** More extensions (an exercise cell's first-edit hook, client/exercises/exerciseEditor.ts). */
+  extensions?: Extension[];
 }
 
 function language(cellType: CellType): Extension {
@@ -69,6 +71,7 @@ export function createCellEditor(parent: HTMLElement, options: EditorOptions): C
         access.of(editability(options.readOnly)),
         EditorView.lineWrapping,
         EditorView.domEventHandlers({ focus: () => options.onFocus() }),
+        ...(options.extensions ?? []),
       ],
     }),
   });

@@ -14,15 +14,21 @@ export interface StaleWatch {
  * Calls `onChange` when staleness may have changed. `executions` gives the map the shown outputs'
  * run was recorded in (mine or the shared document's), or undefined for outputs with no run.
  */
-export function watchStale(cell: YCell, executions: () => Y.Map<ExecutionInfo> | undefined, onChange: () => void): StaleWatch {
+export function watchStale(
+  cell: YCell,
+  executions: () => Y.Map<ExecutionInfo> | undefined,
+  onChange: () => void,
+  /** The source my runs use: the cell's, or my copy of an exercise cell (client/exercises/mySource.ts). */
+  sourceOf: () => Y.Text = () => cellSource(cell),
+): StaleWatch {
   const id = cellId(cell);
-  const source = cellSource(cell);
+  let source: Y.Text | undefined;
   let watched: Y.Map<ExecutionInfo> | undefined;
 
   const isStale = () => {
     const info = executions()?.get(id);
     if (!info?.source_digest || info.status === 'queued' || info.status === 'running') return false;
-    return info.source_digest !== sourceDigest(source.toString());
+    return info.source_digest !== sourceDigest(source!.toString());
   };
   const onExecutions = (event: Y.YMapEvent<ExecutionInfo>) => {
     if (event.keysChanged.has(id)) onChange();
@@ -35,15 +41,23 @@ export function watchStale(cell: YCell, executions: () => Y.Map<ExecutionInfo> |
     watched?.observe(onExecutions);
   };
   const onSource = () => onChange();
-  source.observe(onSource);
+  const resource = () => {
+    const next = sourceOf();
+    if (next === source) return;
+    source?.unobserve(onSource);
+    source = next;
+    source.observe(onSource);
+  };
+  resource();
   rewatch();
   return {
     isStale: () => {
+      resource();
       rewatch();
       return isStale();
     },
     dispose() {
-      source.unobserve(onSource);
+      source?.unobserve(onSource);
       watched?.unobserve(onExecutions);
     },
   };

@@ -7,6 +7,7 @@ import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import { readLiveSession, sessionMap } from './liveSession.ts';
+import { handInPlace, handInSource } from '../exercises/handinBoard.ts';
 import { avatar } from '../people/avatar.ts';
 import { distinctNames } from '../people/names.ts';
 
@@ -22,6 +23,7 @@ export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLE
       'article',
       { class: `published-card${onScreen ? ' on-screen' : ''}`, 'data-user': entry.userId, 'data-cell-id': cellId },
       h('header', {}, avatar({ id: entry.userId, name: entry.name }, shownName), h('strong', { class: 'author' }, shownName), h('span', { class: 'when' }, new Date(entry.published_at).toLocaleTimeString())),
+      ...handInSource(entry),
       h('div', { class: 'published-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
       onScreen
         ? h('button', { class: 'spotlight-off', onclick: () => attempt(() => api.spotlight(notebookId, undefined), 'Could not take it off screen') }, 'On screen — take off')
@@ -43,11 +45,10 @@ export function publishedBoard(notebookId: string, doc: Y.Doc): { element: HTMLE
     for (const cellId of ids) {
       const entries = published.get(cellId);
       if (!entries || entries.size === 0) continue;
-      const number = order.indexOf(cellId) + 1;
       const cards: HTMLElement[] = [];
       entries.forEach((entry) => cards.push(card(cellId, entry, spotlight?.cellId === cellId && spotlight.userId === entry.userId, names.get(entry.userId) ?? entry.name)));
       groups.push(
-        h('div', { class: 'published-group', 'data-cell-id': cellId }, h('h4', {}, number > 0 ? `Cell ${number}` : 'A cell no longer shown'), h('div', { class: 'published-row' }, ...cards)),
+        h('div', { class: 'published-group', 'data-cell-id': cellId }, h('h4', {}, handInPlace(cellId, [...entries.values()][0], doc)), h('div', { class: 'published-row' }, ...cards)),
       );
     }
     list.replaceChildren(...groups);

@@ -5,6 +5,7 @@ import type * as Y from 'yjs';
 import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
 import { api, errorMessage, type Roster } from '../api.ts';
 import { h } from '../dom.ts';
+import { renderExerciseProgress } from '../exercises/progressTable.ts';
 import { avatar } from '../people/avatar.ts';
 import { distinctNames } from '../people/names.ts';
 
@@ -15,7 +16,8 @@ export function rosterView(notebookId: string, doc: Y.Doc): { element: HTMLEleme
   const status = h('p', { class: 'roster-status' });
   const students = h('ul', { class: 'roster-students' });
   const cellsTable = h('table', { class: 'roster-cells' });
-  const element = h('section', { class: 'roster' }, heading, status, students, cellsTable);
+  const exercisesTable = h('table', { class: 'roster-exercises', hidden: true });
+  const element = h('section', { class: 'roster' }, heading, status, students, exercisesTable, cellsTable);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let polling = false;
   let generation = 0;
@@ -41,6 +43,7 @@ export function rosterView(notebookId: string, doc: Y.Doc): { element: HTMLEleme
         ),
       ),
     );
+    renderExerciseProgress(exercisesTable, roster, cellNumber);
     const rows = roster.cells
       .map((cell) => ({ ...cell, number: cellNumber(cell.cellId) }))
       .filter((cell) => cell.number > 0 && cell.ran > 0)

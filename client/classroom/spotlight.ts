@@ -6,6 +6,7 @@ import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
 import { h } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import { readLiveSession, sessionMap } from './liveSession.ts';
+import { handInSource } from '../exercises/handinBoard.ts';
 
 export function spotlightView(doc: Y.Doc, selfId: string, onClear?: () => void): { element: HTMLElement; dispose(): void } {
   const element = h('section', { class: 'spotlight', hidden: true, 'aria-live': 'polite' });
@@ -49,6 +50,7 @@ export function spotlightView(doc: Y.Doc, selfId: string, onClear?: () => void):
               'Hide',
             ),
       ),
+      ...handInSource(entry),
       h('div', { class: 'spotlight-outputs' }, ...entry.outputs.map((output) => renderOutput(output))),
     );
   };

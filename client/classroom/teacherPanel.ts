@@ -8,6 +8,7 @@ import type { CellList } from '../notebook/cellList.ts';
 import type { HiddenCells } from './hiddenCells.ts';
 import { watchLiveSession, type LiveSessionState } from './liveSession.ts';
 import { publishedBoard } from './publishedBoard.ts';
+import { handinBoard } from '../exercises/handinBoard.ts';
 import { rosterView } from './rosterView.ts';
 
 export interface TeacherPanelOptions {
@@ -38,7 +39,9 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
   const stateSection = h('section', { class: 'session-state' });
   const roster = rosterView(notebookId, doc);
   const board = publishedBoard(notebookId, doc);
-  disposers.push(roster.dispose, board.dispose);
+  // Hand-ins only the teacher sees, and the session's hand-in option (client/exercises/handinBoard.ts).
+  const handins = handinBoard(notebookId, doc);
+  disposers.push(roster.dispose, board.dispose, handins.dispose);
 
   // ---- progressive reveal ----------------------------------------------------------------------
   const hiddenCount = h('span', { class: 'hidden-count' });
@@ -135,6 +138,7 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
     revealSection.hidden = !active && (hidden?.count() ?? 0) === 0;
     roster.element.hidden = !active;
     board.element.hidden = !active;
+    handins.element.hidden = !active;
     endSection.hidden = !active;
     roster.setPolling(open && active);
     if (!active) {
@@ -162,6 +166,7 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
     stateSection,
     roster.element,
     revealSection,
+    handins.element,
     board.element,
     endSection,
   );

@@ -12,6 +12,7 @@ import { copyCells, DeletionHistory, pastedCells } from './cellClipboard.ts';
 import { createCellView, type CellView } from '../cell/cellView.ts';
 import { changeCellType, deleteCell, insertCell, moveCell } from './cellOps.ts';
 import { canEdit, canRun, type NotebookSession } from './session.ts';
+import type { ScratchCells } from '../scratch/scratchCells.ts';
 
 export interface CellList {
   readonly element: HTMLElement;
@@ -29,6 +30,8 @@ export interface CellList {
 export interface CellListOptions {
   /** What an empty list says; the default invites editors to add a cell. */
   emptyText?: string;
+  /** My scratch cells, placed among the shared cells (the notebook's main list only). */
+  scratch?: ScratchCells;
   /** Keep the selected cell across reloads (the notebook's main list, not the hidden cells). */
   rememberSelection?: boolean;
   /** Extra buttons for a cell's toolbar (the hidden cells' "Reveal up to here"). */
@@ -196,6 +199,11 @@ export function createCellList(session: NotebookSession, options: CellListOption
     },
   };
 
+  /** Puts the cells on the page, with my scratch cells between them. */
+  function place(): void {
+    placeChildren(element, options.scratch ? options.scratch.layout(order) : order.map((view) => view.element));
+  }
+
   function reconcile(): void {
     const next = new Map<YCell, CellView>();
     const nextOrder: CellView[] = [];
@@ -214,7 +222,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
     for (const [cell, view] of views) if (!next.has(cell)) view.dispose();
     views = next;
     order = nextOrder;
-    placeChildren(element, order.map((view) => view.element));
+    place();
     if (order.length === 0) {
       const text = options.emptyText ?? (canEdit(session) ? 'This notebook is empty. Press “+ Code” to add a cell.' : 'This notebook is empty.');
       if (text) element.append(h('p', { class: 'empty' }, text));
@@ -293,6 +301,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
   // Read before the first render, which selects the first cell (and so would remember that one).
   const remembered = options.rememberSelection ? storedSelection(session.notebookId) : undefined;
   cells.observe(observer);
+  const offScratch = options.scratch?.onChange(() => place());
   reconcile();
   // The remembered selection is restored once the list is on the page (scrolling needs layout).
   const restoreFrame = remembered
@@ -315,6 +324,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
     setReadOnly(readOnly) {
       readOnlyOverride = readOnly;
       for (const view of order) view.setReadOnly(readOnly || !canEdit(session));
+      options.scratch?.setReadOnly(readOnly);
     },
     selectedId: () => selectedId,
     onSelectionChange(listener) {
@@ -322,6 +332,7 @@ export function createCellList(session: NotebookSession, options: CellListOption
       return () => selectionListeners.delete(listener);
     },
     dispose() {
+      offScratch?.();
       if (restoreFrame !== undefined) cancelAnimationFrame(restoreFrame);
       selectionListeners.clear();
       cells.unobserve(observer);

@@ -10,6 +10,7 @@ import { presenceBar } from '../presence/presenceBar.ts';
 import { userColor } from '../presence/userColor.ts';
 import type { WidgetScopes } from '../widgets/scopes.ts';
 import { createCellList, type CellList } from './cellList.ts';
+import { createScratchCells } from '../scratch/scratchCells.ts';
 import { connectionIndicator, kernelIndicator, notebookToolbar, overflowMenu } from './toolbar.ts';
 import { exportMenu } from '../list/exportMenu.ts';
 import { runCells } from '../kernels/kernelLimit.ts';
@@ -91,7 +92,11 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
       return;
     }
 
-    const list: CellList = createCellList(session, { rememberSelection: true });
+    // My scratch cells live among the shared ones (client/scratch/scratchCells.ts).
+    const scratch = createScratchCells(session);
+    session.scratch = scratch;
+    disposers.push(() => scratch.dispose());
+    const list: CellList = createCellList(session, { rememberSelection: true, scratch });
     disposers.push(() => list.dispose());
     // Guests have one kernel here and no kernels panel (the server confines them to this notebook).
     const kernel = kernelIndicator(mine.doc, options.me.guest ? undefined : () => openRunningPanel({ me: options.me, notebookId: details.id }));
@@ -120,7 +125,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         : null;
     const readOnlyNote = can.editShared(details.role)
       ? null
-      : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only: you can run cells, not edit them' : 'Read-only');
+      : h('span', { class: 'read-only-note' }, can.runUserCells(details.role) ? 'Read-only notebook: you run cells, edit exercises and add cells of your own' : 'Read-only');
     page.replaceChildren(
       h(
         'div',

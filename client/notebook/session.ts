@@ -6,6 +6,7 @@ import { can } from '../../shared/roles.ts';
 import type { Scope } from '../../shared/schema.ts';
 import type { DocConnection } from '../sync/connection.ts';
 import type { WidgetRenderer } from '../outputs/renderOutput.ts';
+import type { ScratchCells } from '../scratch/scratchCells.ts';
 
 export interface NotebookSession {
   readonly me: Me;
@@ -20,6 +21,8 @@ export interface NotebookSession {
   run(cellIds: string[]): void;
   /** Cells of this session cannot run (hidden cells: the server runs only revealed ones). */
   readonly runsDisabled?: boolean;
+  /** My scratch cells in the main cell list (client/scratch/scratchCells.ts), once they are set up. */
+  scratch?: ScratchCells;
 }
 
 export function canEdit(session: NotebookSession): boolean {

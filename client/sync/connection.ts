@@ -5,6 +5,8 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { closeReason, isRefusal } from '../../shared/closeCodes.ts';
 import { serverPath } from '../baseUrl.ts';
+import type { WidgetMessage } from '../../shared/widgetMessages.ts';
+import { encodeWidgetMessage, readWidgetMessage, WIDGET_MESSAGE } from '../../shared/widgetMessages.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'synced' | 'offline' | 'refused';
 
@@ -19,6 +21,10 @@ export interface DocConnection {
   /** Resolves on the first completed sync. */
   readonly synced: Promise<void>;
   onChange(listener: () => void): () => void;
+  /** Widget custom messages (and refusals of ours) arriving on this document's socket. */
+  onWidgetMessage(listener: (message: WidgetMessage) => void): () => void;
+  /** Sends a widget message on this document's socket; false when it is not connected. */
+  sendWidgetMessage(message: WidgetMessage): boolean;
   destroy(): void;
 }
 
@@ -50,6 +56,18 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
     shouldReconnect: (event) => !isRefusal(event.code),
   });
   const listeners = new Set<() => void>();
+  const widgetListeners = new Set<(message: WidgetMessage) => void>();
+  // Widget messages share the socket with y-websocket's own types (shared/widgetMessages.ts).
+  provider.messageHandlers[WIDGET_MESSAGE] = (_encoder, decoder) => {
+    let message: WidgetMessage;
+    try {
+      message = readWidgetMessage(decoder);
+    } catch (error) {
+      console.error(`a malformed widget message on ${room}`, error);
+      return;
+    }
+    for (const listener of widgetListeners) listener(message);
+  };
   let state: ConnectionState = 'connecting';
   let refusal: string | undefined;
   let closedBy: { code: number; reason: string } | undefined;
@@ -108,8 +126,19 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onWidgetMessage(listener) {
+      widgetListeners.add(listener);
+      return () => widgetListeners.delete(listener);
+    },
+    sendWidgetMessage(message) {
+      const ws = provider.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN || !provider.wsconnected) return false;
+      ws.send(encodeWidgetMessage(message));
+      return true;
+    },
     destroy() {
       listeners.clear();
+      widgetListeners.clear();
       provider.destroy();
       doc.destroy();
     },

@@ -2,6 +2,8 @@
 // protocol 2.1, https://github.com/jupyter-widgets/ipywidgets/blob/main/packages/schema/messages.md).
 // Outgoing `update`s become one Yjs transaction on the model's `state` map; the server forwards
 // them to the kernel. Remote changes to that map come back as `{ method: 'update', state }`.
+// Custom messages (a model's `send()` on either side) are events, not state: they travel on the
+// document's socket (shared/widgetMessages.ts), buffers included.
 import * as Y from 'yjs';
 import type { ICallbacks, IClassicComm } from '@jupyter-widgets/base';
 import { put_buffers } from '@jupyter-widgets/base';
@@ -17,15 +19,38 @@ export interface CommContext {
   /** The document may not be written by this user: changes are reverted instead of sent. */
   readonly readOnly: boolean;
   /** Sends a custom widget message (e.g. a Button click) to the kernel owning the model. */
-  sendCustom(modelId: string, content: unknown): Promise<unknown>;
+  sendCustom(modelId: string, content: unknown, buffers: Uint8Array[]): void;
   reportError(context: string, error: unknown): void;
 }
 
-/** Yjs holds bytes as Uint8Array; widget deserializers expect DataView. */
+/**
+ * Yjs holds bytes as Uint8Array; widget deserializers expect a DataView, and some (bqplot's
+ * arrays: `new Float64Array(view.buffer)`) read its whole `buffer`, as Jupyter gives each buffer
+ * an ArrayBuffer of its own. A Uint8Array from Yjs is a window into a larger one: copy it out.
+ */
+export function ownDataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.slice().buffer);
+}
+
+/** A trait value as a widget expects it: every buffer in it (at any depth, as buffer_paths put them) a DataView. */
 function toWidgetValue(value: unknown): unknown {
-  if (value instanceof Uint8Array) return new DataView(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array) return ownDataView(value);
   if (value instanceof Y.AbstractType) return value.toJSON();
+  if (Array.isArray(value)) return value.some(holdsBytes) ? value.map(toWidgetValue) : value;
+  if (value && typeof value === 'object' && holdsBytes(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWidgetValue(v)]));
+  }
   return value;
+}
+
+function holdsBytes(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.some(holdsBytes);
+  return !!value && typeof value === 'object' && !(value instanceof Y.AbstractType) && Object.values(value).some(holdsBytes);
+}
+
+function toBytes(value: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return value instanceof ArrayBuffer ? new Uint8Array(value.slice(0)) : new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
 }
 
 function toYValue(value: unknown): unknown {
@@ -66,8 +91,8 @@ export class YjsComm implements IClassicComm {
     this.state.observe(this.observer);
   }
 
-  private deliver(data: unknown): void {
-    const message = { content: { comm_id: this.comm_id, data }, buffers: [], parent_header: {} };
+  private deliver(data: unknown, buffers: DataView[] = []): void {
+    const message = { content: { comm_id: this.comm_id, data }, buffers, parent_header: {} };
     for (const handler of this.handlers) handler(message);
   }
 
@@ -93,8 +118,8 @@ export class YjsComm implements IClassicComm {
       };
       if (doc) doc.transact(write, this.context.localOrigin);
       else write();
-    } else if (message.method === 'custom') {
-      this.context.sendCustom(this.comm_id, message.content).catch((error: unknown) => this.context.reportError(`widget ${this.comm_id} message`, error));
+    } else if (message.method === 'custom' && !this.closed) {
+      this.context.sendCustom(this.comm_id, message.content ?? {}, (buffers ?? []).map(toBytes));
     }
     // The model throttles until it hears the kernel went idle (see widgets-in-the-browser.md,
     // gotcha 1); the change is handed on, so release it — after send() returns, as the model
@@ -107,6 +132,15 @@ export class YjsComm implements IClassicComm {
   close(): string {
     this.dispose();
     return '';
+  }
+
+  /** A custom message from the kernel (its model's `send()`): to the model's `on_msg` handlers. */
+  receiveCustom(content: unknown, buffers: readonly Uint8Array[]): void {
+    if (this.closed) return;
+    this.deliver(
+      { method: 'custom', content },
+      buffers.map(ownDataView),
+    );
   }
 
   /** The model was removed from the document (kernel restart, comm_close): close the widget. */

@@ -15,6 +15,7 @@ import { widgetState } from '../../shared/schema.ts';
 import { renderOutput, WIDGET_RELEASE_EVENT } from '../outputs/renderOutput.ts';
 import { sanitizeHtmlToString } from '../outputs/sanitize.ts';
 import { YjsComm, stateForWidget, type CommContext } from './comm.ts';
+import type { WidgetLibraries } from './libraries.ts';
 import { CohortOutputView, type OutputRenderer } from './outputView.ts';
 import {
   installTextOnlyErrorView,
@@ -29,8 +30,11 @@ import {
 
 type WidgetClass = typeof base.WidgetModel | typeof base.WidgetView;
 
-/** The classes a document may name; the views that would render unsanitized are replaced (safeViews.ts). */
-const MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+/**
+ * The modules bundled with the page; the views that would render unsanitized are replaced
+ * (safeViews.ts). Third-party libraries depend on these same objects (libraries.ts).
+ */
+export const BUNDLED_MODULES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
   '@jupyter-widgets/base': { ...base, LayoutView: SafeLayoutView, StyleView: SafeStyleView },
   '@jupyter-widgets/controls': {
     ...controls,
@@ -77,6 +81,8 @@ function attach(widget: Widget, host: HTMLElement): void {
 export interface YjsWidgetManagerOptions extends CommContext {
   /** modelId → model (shared or private document's `widgets`). */
   widgets: Y.Map<Y.Map<unknown>>;
+  /** Where a module's classes come from: the page's bundle, or a library's front end from the server. */
+  libraries: WidgetLibraries;
 }
 
 export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
@@ -173,15 +179,21 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
     });
   }
 
+  /** A custom message from the kernel for one of this document's models. */
+  receiveCustom(modelId: string, content: unknown, buffers: readonly Uint8Array[]): void {
+    this.comms.get(modelId)?.comm.receiveCustom(content, buffers);
+  }
+
   renderOutput(value: Output): HTMLElement {
     return renderOutput(value, (modelId, host) => this.renderView(modelId, host));
   }
 
-  protected async loadClass(className: string, moduleName: string, _moduleVersion: string): Promise<WidgetClass> {
+  protected async loadClass(className: string, moduleName: string, moduleVersion: string): Promise<WidgetClass> {
+    // A library the server does not have fails here, and the model shows that (safeViews.ts).
+    const module = await this.options.libraries.load(String(moduleName), String(moduleVersion ?? ''));
     // Own properties only: names come from the document, and `constructor` or `__proto__` must not
     // walk into Object or Function.
-    const module = Object.hasOwn(MODULES, moduleName) ? MODULES[moduleName] : undefined;
-    const found = module && Object.hasOwn(module, className) ? module[className] : undefined;
+    const found = Object.hasOwn(module, className) ? module[className] : undefined;
     if (!isWidgetClass(found)) {
       throw new Error(`Widget class ${printable(className)} from ${printable(moduleName)} is not available in Cohort`);
     }

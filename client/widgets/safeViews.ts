@@ -99,9 +99,11 @@ export class SafeStyleView extends base.StyleView {
 export function installTextOnlyErrorView(): void {
   base.ErrorWidgetView.prototype.render = function render(this: base.ErrorWidgetView): void {
     const { msg, stack } = this.generateErrorMessage();
+    // The model's error says what is missing (a library not installed: its package and version).
+    const error: unknown = this.model.get('error');
     const text = document.createElement('span');
     text.className = 'widget-placeholder';
-    text.textContent = msg ?? 'This widget cannot be shown.';
+    text.textContent = (error instanceof Error ? error.message : msg) || 'This widget cannot be shown.';
     text.title = stack;
     this.el.classList.add('jupyter-widgets', 'widget-error');
     this.el.replaceChildren(text);

@@ -8,8 +8,10 @@
 
 TRIXIE_SUITE="trixie"
 # Changing this list (or the suffix) makes every machine rebuild .python on its next setup run.
-TRIXIE_DEBS=(python3-ipykernel python3-comm python3-ipywidgets python3-widgetsnbextension python3-jupyterlab-widgets)
-TRIXIE_RECIPE="v1 ${TRIXIE_SUITE}: ${TRIXIE_DEBS[*]}"
+# bqplot (with traittypes, its one dependency not in bookworm) is the third-party widget library the
+# tests render: Debian's is 0.12.32 in both releases, and its Python side runs on ipywidgets 8.
+TRIXIE_DEBS=(python3-ipykernel python3-comm python3-ipywidgets python3-widgetsnbextension python3-jupyterlab-widgets python3-bqplot python3-traittypes)
+TRIXIE_RECIPE="v2 ${TRIXIE_SUITE}: ${TRIXIE_DEBS[*]}"
 
 # Prints the archive URIs of the machine's apt sources that serve the given release codename, one per
 # line. Read at run time so no mirror host is ever written into the repository.
@@ -102,8 +104,15 @@ $(tail -n 5 "$apt/download.log")"
     die "the $TRIXIE_SUITE packages unpacked without usr/lib/python3/dist-packages/ipywidgets"
 
   # Swap in the new tree only once it is complete, and stamp last, so an interrupted run rebuilds.
-  rm -rf "$py/dist-packages" "$py/stamp"
+  # The packages' Jupyter data files (nbextensions, labextensions) go to .python/share/jupyter, where
+  # a prefix keeps them: the server finds widget front ends there (server/widgets/dataDirs.ts).
+  rm -rf "$py/dist-packages" "$py/share" "$py/stamp"
   mv "$py/build.tmp/usr/lib/python3/dist-packages" "$py/dist-packages"
+  mkdir -p "$py/share/jupyter"
+  local kind
+  for kind in nbextensions labextensions; do
+    if [ -d "$py/build.tmp/usr/share/jupyter/$kind" ]; then mv "$py/build.tmp/usr/share/jupyter/$kind" "$py/share/jupyter/$kind"; fi
+  done
   rm -rf "$py/build.tmp"
   { printf 'recipe: %s\n' "$TRIXIE_RECIPE"; printf '%s\n' "${versions[@]}"; } >"$py/stamp"
 }

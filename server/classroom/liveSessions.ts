@@ -11,6 +11,9 @@ import type { Logger } from '../log.ts';
 import type { NotebookSummary, Notebooks } from '../notebooks/service.ts';
 import type { LiveSessionRecord, Store, UserRecord } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
+import { bringToClass } from '../exercises/handins.ts';
+import type { ExerciseProgress } from '../exercises/progress.ts';
+import { exerciseProgress } from '../exercises/progress.ts';
 
 /** No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are read aloud and typed from a projector. */
 const CODE_ALPHABET = 'ACDEFGHJKMNPQRTUVWXY34679';
@@ -33,6 +36,8 @@ export interface Roster {
   students: Array<{ userId: string; name: string; guest: boolean; connected: boolean; kernel: string }>;
   connected: number;
   cells: Array<{ cellId: string; ran: number; ok: number; errors: number }>;
+  /** Per exercise cell: how many students edited it (have their own copy), ran it, got an error. */
+  exercises: ExerciseProgress[];
 }
 
 export interface ClassroomDeps {
@@ -211,7 +216,7 @@ export class LiveSessions {
     return users.filter((u): u is UserRecord => u?.guest?.notebookId === notebookId);
   }
 
-  /** Counts and states only: who is here, their kernel state, and per cell how many ran it. */
+  /** Counts and states only: who is here, their kernel state, per cell how many ran it, per exercise how many edited it. */
   async roster(notebook: NotebookSummary, isConnected: (userId: string) => boolean): Promise<Roster> {
     const members = await this.deps.notebooks.members(notebook.id);
     const students = await Promise.all(
@@ -240,7 +245,8 @@ export class LiveSessions {
         };
       },
     );
-    return { students, connected: students.filter((s) => s.connected).length, cells };
+    const exercises = await exerciseProgress(this.deps.rooms, notebook.id, [...studentIds], cells);
+    return { students, connected: students.filter((s) => s.connected).length, cells, exercises };
   }
 
   /** Shows one published output to the whole class (or clears it). */
@@ -253,6 +259,8 @@ export class LiveSessions {
       throw new ClassroomError(400, 'invalid_spotlight', 'give { cellId, userId } of a published output, or {} to clear');
     }
     const { cellId, userId } = pick;
+    // A hand-in only the teacher saw goes to the class now: the owner chose to show it.
+    await bringToClass(this.deps.rooms, notebookId, cellId, userId);
     const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
     try {
       const published = lease.room.doc.getMap<Y.Map<unknown>>('published').get(cellId)?.get(userId);

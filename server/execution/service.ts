@@ -6,6 +6,7 @@ import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, 
 import type { Scope } from '../../shared/schema.ts';
 import { can } from '../../shared/roles.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { myVersion, scratchCell } from '../../shared/myCells.ts';
 import type { KernelManager, KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { kernelKeyId } from '../kernels/manager.ts';
 import { NoSuchKernelError } from '../kernels/errors.ts';
@@ -183,8 +184,9 @@ export class ExecutionService {
   }
 
   /**
-   * Runs cells in order, with their sources as they are now. Checks every cell first, so an
-   * unknown id or a forbidden cell runs nothing.
+   * Runs cells in order, with their sources as they are now — the user's own version where they
+   * have one (their copy of an exercise cell; their scratch cells, which run in their kernel).
+   * Checks every cell first, so an unknown id or a forbidden cell runs nothing.
    */
   async execute(notebook: NotebookSummary, userId: string, cellIds: unknown): Promise<RunResult[]> {
     if (this.disposing) throw new ExecutionError(503, 'shutting_down', 'the server is shutting down');
@@ -195,22 +197,33 @@ export class ExecutionService {
       throw new ExecutionError(403, 'forbidden', `your role (${notebook.role}) may not run cells`);
     }
     const lease = await this.deps.rooms.acquire(sharedRoom(notebook.id));
+    // The user's own versions: copies of exercise cells and scratch cells (shared/myCells.ts).
+    const mine = await this.deps.rooms.acquire(privateRoom(notebook.id, userId)).catch((err: unknown) => {
+      lease.release();
+      throw err;
+    });
     const plan: Array<{ cellId: string; scope: Scope; source: string }> = [];
     try {
       const readable = readableCells(sharedDoc(lease.room.doc).cells, (index) => lease.room.skipped(`cells[${index}]`));
       const cells = new Map(readable.map((cell) => [cellId(cell), cell] as const));
       for (const id of cellIds as string[]) {
         const cell = cells.get(id);
-        if (!cell) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
+        if (!cell) {
+          const scratch = scratchCell(mine.room.doc, id);
+          if (!scratch) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
+          if (scratch.type === 'code') plan.push({ cellId: id, scope: 'user', source: scratch.source.toString() });
+          continue;
+        }
         if (cellType(cell) !== 'code') continue;
         const scope = cellScope(cell);
         if (scope === 'shared' && !can.runSharedCells(notebook.role)) {
           throw new ExecutionError(403, 'forbidden', `cell "${id}" is shared-scope: only the owner may run it`);
         }
-        plan.push({ cellId: id, scope, source: cellSource(cell).toString() });
+        plan.push({ cellId: id, scope, source: scope === 'user' ? myVersion(cell, mine.room.doc).source : cellSource(cell).toString() });
       }
     } finally {
       lease.release();
+      mine.release();
     }
     // Consecutive cells of one scope form a segment; segments run one after another, in cell order.
     const segments: Array<{ scope: Scope; cells: typeof plan }> = [];

@@ -1,11 +1,16 @@
 // A notebook as nbformat JSON, with the outputs a caller asked for:
 // `shared` — the shared document's; `mine` — shared-scope cells from the shared document, user-scope
 // cells from the caller's private document (falling back to the shared document's saved outputs
-// for cells the caller never ran); `none` — no outputs.
+// for cells the caller never ran), with the caller's own versions of exercise cells and their
+// scratch cells in place; `none` — no outputs.
+// With outputs, `metadata.widgets` carries the state of the widgets those outputs show (the shared
+// document's, plus the caller's own for `mine`), as Jupyter saves it; without, it is dropped.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, readableCells, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
 import type { Rooms } from '../sync/rooms.ts';
+import { withMyCells } from '../exercises/myNotebook.ts';
+import { widgetStateMetadata } from '../export/widgetState.ts';
 
 export type OutputChoice = 'mine' | 'shared' | 'none';
 
@@ -42,7 +47,7 @@ async function visibleSnapshot(
   const mine = choice === 'mine' ? await rooms.acquire(privateRoom(notebookId, userId)) : undefined;
   try {
     const own = mine && privateDoc(mine.room.doc);
-    return sharedDocToNotebook(shared.room.doc, (cell) => {
+    const notebook = sharedDocToNotebook(shared.room.doc, (cell) => {
       if (choice === 'none') return { outputs: [] as Output[], execution_count: null };
       if (!own || cellScope(cell) === 'shared') return undefined;
       const id = cellId(cell);
@@ -51,6 +56,12 @@ async function visibleSnapshot(
       if (!execution && !outputs) return undefined;
       return { outputs: outputsToJSON(outputs), execution_count: execution?.execution_count ?? null };
     }, (index) => shared.room.skipped(`cells[${index}]`));
+    const { widgets: saved, ...metadata } = notebook.metadata;
+    const widgets =
+      choice === 'none' ? undefined : widgetStateMetadata(saved, [sharedDoc(shared.room.doc).widgets, ...(own ? [own.widgets] : [])]);
+    const withWidgets = { ...notebook, metadata: widgets ? { ...metadata, widgets } : metadata };
+    // `mine` is my notebook: my versions of exercise cells and my scratch cells in place.
+    return mine ? withMyCells(withWidgets, shared.room.doc, mine.room.doc) : withWidgets;
   } finally {
     shared.release();
     mine?.release();

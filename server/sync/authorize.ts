@@ -30,5 +30,10 @@ export async function authorizeRoom(notebooks: Notebooks, user: UserRecord, name
     if (!can.editShared(role)) return { ok: false, code: CloseCode.Forbidden, reason: 'hidden cells are for editors and owners' };
     return { ok: true, room, write: true };
   }
+  if (room.kind === 'handins') {
+    // Teacher-only hand-ins: read by editors and owners; only the server writes them (publish).
+    if (!can.editShared(role)) return { ok: false, code: CloseCode.Forbidden, reason: 'hand-ins are for editors and owners' };
+    return { ok: true, room, write: false };
+  }
   return { ok: true, room, write: can.editShared(role) };
 }

@@ -8,7 +8,7 @@ import type { RoomName } from '../../shared/rooms.ts';
  * Bumped whenever the schema below changes, so every stored document is checked (and repaired)
  * once more against the new one when it next loads.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Deepest plain (JSON) value accepted in a document: readers and encoders recurse on it. */
 export const MAX_VALUE_DEPTH = 100;
@@ -132,6 +132,25 @@ export const SHARED_SCHEMA: DocSchema = {
   },
 };
 
+/** My copy of an exercise cell (shared/myCells.ts): its source and the teacher's source it came from. */
+const exerciseCopy = map('exercise copy', { source: [text('exercise copy source')], base: [string] }, [anyValue], ['source', 'base']);
+
+/** A scratch cell (shared/myCells.ts): a cell of my own, anchored after a shared cell. */
+const scratchCell = map(
+  'scratch cell',
+  {
+    id: [string],
+    cell_type: [value('"code" or "markdown"', (v) => v === 'code' || v === 'markdown')],
+    source: [text('scratch cell source')],
+    metadata: [valueMap('scratch cell metadata')],
+    after: [value('a cell id or null', (v) => v === null || typeof v === 'string')],
+    pos: [value('a relative position or null', (v) => v === null || isObject(v))],
+    order: [value('a finite number', (v) => typeof v === 'number' && Number.isFinite(v))],
+  },
+  [anyValue],
+  ['id', 'cell_type', 'source', 'metadata', 'order'],
+);
+
 export const PRIVATE_SCHEMA: DocSchema = {
   name: 'private document',
   roots: {
@@ -140,11 +159,21 @@ export const PRIVATE_SCHEMA: DocSchema = {
     kernel: valueMap('kernel'),
     widgets,
     stdin: map('stdin', {}, [object]),
+    exercises: map('exercises', {}, [exerciseCopy]),
+    scratch: map('scratch cells', {}, [scratchCell]),
+  },
+};
+
+/** Hand-ins only the teacher sees (room `<notebookId>/handins`): cellId → userId → hand-in, as `published`. */
+export const HANDINS_SCHEMA: DocSchema = {
+  name: 'hand-ins document',
+  roots: {
+    published: map('hand-ins', {}, [map('hand-ins of a cell', {}, [object])]),
   },
 };
 
 export function schemaFor(room: RoomName): DocSchema {
-  return room.kind === 'private' ? PRIVATE_SCHEMA : SHARED_SCHEMA;
+  return room.kind === 'private' ? PRIVATE_SCHEMA : room.kind === 'handins' ? HANDINS_SCHEMA : SHARED_SCHEMA;
 }
 
 /** The slots for what sits under `key` (null: an array element) of a map or array; empty: nothing may. */

@@ -4,8 +4,10 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
+import type { WidgetMessage } from '../../shared/widgetMessages.ts';
+import { readWidgetMessage, WIDGET_MESSAGE, WidgetMessageError } from '../../shared/widgetMessages.ts';
 
-export const MessageType = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3 } as const;
+export const MessageType = { Sync: 0, Awareness: 1, Auth: 2, QueryAwareness: 3, Widget: WIDGET_MESSAGE } as const;
 export const SyncType = {
   Step1: syncProtocol.messageYjsSyncStep1,
   Step2: syncProtocol.messageYjsSyncStep2,
@@ -19,7 +21,9 @@ export type ClientMessage =
   | { type: 'sync-update'; update: Uint8Array; step: 'step2' | 'update' }
   | { type: 'awareness'; update: Uint8Array }
   | { type: 'query-awareness' }
-  | { type: 'auth' };
+  | { type: 'auth' }
+  /** A widget's custom message for the kernel (shared/widgetMessages.ts). */
+  | { type: 'widget-custom'; message: Extract<WidgetMessage, { kind: 'custom' }> };
 
 /** Decodes one whole client message; anything else (trailing bytes, unknown types) is a ProtocolError. */
 export function decodeClientMessage(data: Uint8Array): ClientMessage {
@@ -50,6 +54,12 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
         decoding.readVarString(decoder);
         message = { type: 'auth' };
         break;
+      case MessageType.Widget: {
+        const widget = readWidgetMessage(decoder);
+        if (widget.kind !== 'custom') throw new ProtocolError('clients may send only custom widget messages');
+        message = { type: 'widget-custom', message: widget };
+        break;
+      }
       default:
         throw new ProtocolError(`unknown message type ${type}`);
     }
@@ -57,6 +67,7 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
     return message;
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
+    if (err instanceof WidgetMessageError) throw new ProtocolError(err.message);
     throw new ProtocolError(`undecodable message: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

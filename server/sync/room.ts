@@ -3,7 +3,9 @@
 // The one rule: an update is appended to the store before it is sent to anyone. Every update —
 // from a client or from the server (kernel outputs) — goes through `doc.on('update')` into one
 // ordered chain per room: store, then broadcast. A new client's initial sync waits for that chain,
-// so nobody is ever sent state the store does not have.
+// so nobody is ever sent state the store does not have. Messages that are not state (a widget's
+// custom message from its kernel) take their place in the same chain, so they reach clients after
+// every update made before them.
 //
 // What a connection sends is untrusted: every message path is wrapped so that bad input closes
 // that connection only. A client's update is checked first (size, missing dependencies, schema:
@@ -30,6 +32,8 @@ import {
   ProtocolError,
 } from './protocol.ts';
 import { SchemaGuard } from './schemaGuard.ts';
+import type { WidgetMessage } from '../../shared/widgetMessages.ts';
+import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
 import { repairDocument } from './schemaRepair.ts';
 
 /** Transaction origin of state loaded from the store: not stored again. */
@@ -59,7 +63,16 @@ export interface RoomOptions {
   /** Largest encoded document a client's write may produce. */
   maxDocumentBytes: number;
   presence: PresenceLimits;
+  /** Where a client's custom widget messages go (the widget bridge); without it they are refused. */
+  widgetMessages?: WidgetMessageSink;
 }
+
+export type CustomWidgetMessage = Extract<WidgetMessage, { kind: 'custom' }>;
+
+/** Receives a connection's custom widget messages; checks who sent them, and answers a refusal through `refuse`. */
+export type WidgetMessageSink = (room: Room, conn: Connection, message: CustomWidgetMessage) => void;
+
+type Queued = { update: Uint8Array; origin: unknown } | { notice: Uint8Array };
 
 /** Per-connection state the room keeps while the connection is in it. */
 interface Member {
@@ -82,8 +95,8 @@ export class Room {
   private shrunkSince = false;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
-  /** Updates made in memory and not yet stored, in order. */
-  private queue: Array<{ update: Uint8Array; origin: unknown }> = [];
+  /** Updates made in memory and not yet stored, in order, and messages to send after them. */
+  private queue: Queued[] = [];
   /** The single writer: stores everything queued in one batch, then broadcasts it; repeats. */
   private writing: Promise<void> | undefined;
   private failed: Error | undefined;
@@ -150,20 +163,42 @@ export class Room {
     this.writing ??= (async () => {
       while (this.queue.length > 0 && !this.failed) {
         const batch = this.queue.splice(0);
+        const updates = batch.flatMap((entry) => ('update' in entry ? [entry.update] : []));
         try {
           // One LevelDB batch per turn of the loop: under heavy typing, writes do not queue one by one.
-          await this.docs.appendMany(this.name, batch.map((entry) => entry.update));
+          if (updates.length > 0) await this.docs.appendMany(this.name, updates);
         } catch (err) {
           // Nothing after a lost write may be stored: it could depend on it.
           this.fail(err);
           return;
         }
-        this.broadcastBatch(batch);
+        // In order: each run of updates, then the notice that came after it.
+        let run: Array<{ update: Uint8Array; origin: unknown }> = [];
+        for (const entry of batch) {
+          if ('update' in entry) {
+            run.push(entry);
+            continue;
+          }
+          if (run.length > 0) this.broadcastBatch(run);
+          run = [];
+          this.broadcast(entry.notice, undefined);
+        }
+        if (run.length > 0) this.broadcastBatch(run);
       }
     })().finally(() => {
       this.writing = undefined;
       if (this.queue.length > 0 && !this.failed) this.drain();
     });
+  }
+
+  /**
+   * Sends a message that is not an update (a kernel's custom widget message) to every connection,
+   * after every update made so far has been stored and sent.
+   */
+  sendInOrder(message: Uint8Array): void {
+    if (this.failed) return;
+    this.queue.push({ notice: message });
+    this.drain();
   }
 
   /** Readers (execution, export) skip malformed entries and say so here; the repair on load should leave none. */
@@ -265,6 +300,10 @@ export class Room {
         send(conn, this.encodeAllAwareness() ?? encodeAwareness(this.awareness, []));
         break;
       case 'auth':
+        break;
+      case 'widget-custom':
+        if (this.options.widgetMessages) this.options.widgetMessages(this, conn, message.message);
+        else send(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.message.modelId, reason: 'widgets are not served here' }));
         break;
     }
   }

@@ -5,7 +5,10 @@
 //
 // It also does what JupyterLab's front end does for the kernel (DESIGN.md, "The server is the
 // kernel's front end"): Output widgets capture iopub outputs whose parent is their `msg_id`, and
-// outputs of widget callbacks go to the cell that created the widget.
+// outputs of widget callbacks go to the cell that created the widget. Custom messages (a model's
+// `send()`) go both ways: from the kernel to every browser of the model's document, on its socket;
+// from a browser (its socket, or the REST route) to the kernel, in order with what clients changed
+// in that model before, and checked like a change.
 //
 // Both directions are bounded and checked. A kernel's widgets may hold at most
 // `maxStateBytes` in its document (updates past it are refused with a note in the widget's
@@ -18,17 +21,21 @@ import * as Y from 'yjs';
 import type { JSONObject, Output } from '../../shared/nbformat.ts';
 import type { Role } from '../../shared/roles.ts';
 import { can } from '../../shared/roles.ts';
-import type { YOutput } from '../../shared/schema.ts';
 import { createWidgetModel, widgetState } from '../../shared/schema.ts';
 import type { ExecutionPlugins, ExecutionService } from '../execution/service.ts';
 import type { ActiveRun, KernelSession } from '../execution/session.ts';
 import { KERNEL_ORIGIN } from '../execution/session.ts';
-import type { LocalKernel } from '../kernels/kernel.ts';
 import type { ManagedKernel } from '../kernels/manager.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import { putBuffers, sameValue, takeBuffers, valueBytes } from './buffers.ts';
+import type { CustomVerdict, Outgoing } from './widgetSession.ts';
+import { dropOutbox, forEachOutput, stopCapturing, toOutput, WidgetSession } from './widgetSession.ts';
+import type { JsonObject } from '../../shared/widgetMessages.ts';
+import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
+import type { Connection, CustomWidgetMessage, Room } from '../sync/room.ts';
+import { send as sendTo } from '../sync/room.ts';
 
 export const WIDGET_TARGET = 'jupyter.widget';
 export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
@@ -37,39 +44,6 @@ const OUTPUT_MODEL = 'OutputModel';
 const IN_FLIGHT_TIMEOUT_MS = 5_000;
 
 const OUTPUT_TYPES = new Set(['stream', 'display_data', 'execute_result', 'error', 'clear_output']);
-
-/** Per kernel session: the widget models of its kernel and the traffic in flight. */
-class WidgetSession {
-  kernel: LocalKernel | undefined;
-  /** Model id (= comm id) → the cell whose run created it. */
-  readonly modelCell = new Map<string, string | undefined>();
-  readonly outputModels = new Set<string>();
-  /** Output widgets capturing: msg_id → model id. */
-  readonly captures = new Map<string, string>();
-  /** comm_msgs we sent → the model they were for. */
-  readonly sent = new Map<string, string>();
-  readonly inFlight = new Map<string, NodeJS.Timeout>();
-  /** Client changes not yet sent, per model (coalesced: the latest value per trait). */
-  readonly pending = new Map<string, Record<string, unknown>>();
-  /** Who made each pending change, per model and trait (undefined: the server itself). */
-  readonly authors = new Map<string, Map<string, string | undefined>>();
-  /** Models whose pending changes wait for their authors' roles; nothing else is sent for them meanwhile. */
-  readonly checking = new Set<string>();
-  readonly clearOnNext = new Set<string>();
-  /** Bytes the kernel wrote per model and trait, and their sum, for the state bound. */
-  readonly traitBytes = new Map<string, Map<string, number>>();
-  totalBytes = 0;
-  /** Bumped when the kernel's objects are gone: a role check started before must not send to the new kernel. */
-  generation = 0;
-  /** Models already told about the bound (one note per model, not one per refused update). */
-  readonly noted = new Set<string>();
-
-  constructor(readonly session: KernelSession) {}
-
-  get widgets(): Y.Map<Y.Map<unknown>> {
-    return this.session.doc.getMap<Y.Map<unknown>>('widgets');
-  }
-}
 
 export interface WidgetBridgeOptions {
   /** Widget state one kernel may keep in its document, all models and buffers included. */
@@ -86,6 +60,8 @@ function authorOf(origin: unknown): string | undefined {
 
 export class WidgetBridge {
   private readonly sessions = new Map<KernelSession, WidgetSession>();
+  /** The session whose kernel's widgets a loaded document holds, for messages arriving on its socket. */
+  private readonly byRoom = new WeakMap<Room, WidgetSession>();
 
   constructor(
     private readonly log: Logger,
@@ -109,6 +85,7 @@ export class WidgetBridge {
     if (!state) {
       state = new WidgetSession(session);
       this.sessions.set(session, state);
+      this.byRoom.set(session.target.room, state);
       this.observeClients(state);
     }
     return state;
@@ -141,10 +118,12 @@ export class WidgetBridge {
     }
     if (isMessageType(msg, 'status') && parent && state.sent.has(parent) && msg.content.execution_state === 'idle') {
       this.delivered(state, parent);
+      // Idle comes after every output of the message: nothing more will name it as parent.
+      state.sent.delete(parent);
       return false;
     }
     if (!OUTPUT_TYPES.has(msg.header.msg_type) || !parent) return false;
-    const capturing = state.captures.get(parent);
+    const capturing = state.captures.get(parent)?.at(-1);
     if (capturing) {
       this.capture(state, capturing, msg);
       return true;
@@ -185,33 +164,65 @@ export class WidgetBridge {
 
   private message(state: WidgetSession, msg: KernelMessage<'comm_msg'>, parent: string | undefined): void {
     const commId = msg.content.comm_id;
-    const data = msg.content.data as { method?: string; state?: Record<string, unknown>; buffer_paths?: unknown };
-    if (data.method !== 'update' && data.method !== 'echo_update') return; // `custom` from kernels has no reader here
+    const data = msg.content.data as { method?: string; state?: Record<string, unknown>; buffer_paths?: unknown; content?: unknown };
+    if (data.method === 'custom') {
+      this.customToClients(state, commId, data.content, msg.buffers);
+      return;
+    }
+    if (data.method !== 'update' && data.method !== 'echo_update') return;
     // An echo of our own update tells other front ends what we sent; we are the only front end.
     if (data.method === 'echo_update' && parent && state.sent.has(parent)) return;
     const changes = putBuffers(data.state ?? {}, data.buffer_paths, msg.buffers);
     if (!this.fits(state, commId, changes)) return;
     this.trackCapture(state, commId, changes);
-    const unsent = state.pending.get(commId);
+    const unsent = new Set((state.outbox.get(commId) ?? []).flatMap((item) => (item.kind === 'state' ? Object.keys(item.changes) : [])));
     state.session.batcher.enqueue(() => {
       const model = state.widgets.get(commId);
       if (!model) return;
       const traits = widgetState(model);
       for (const [key, value] of Object.entries(changes)) {
         // A client's newer value, not yet sent, wins over what the kernel says now.
-        if (unsent && key in unsent) continue;
+        if (unsent.has(key)) continue;
         if (!sameValue(traits.get(key), value)) traits.set(key, value);
       }
     });
   }
 
-  /** Output widgets set `msg_id` while a `with out:` block runs; outputs of that message are theirs. */
+  /**
+   * A kernel's `send()` (custom message) goes to the browsers of the model's document — its
+   * user's, or everyone on the shared document — after the updates written before it.
+   */
+  private customToClients(state: WidgetSession, commId: string, content: unknown, buffers: Buffer[]): void {
+    if (typeof content !== 'object' || content === null || Array.isArray(content)) return;
+    // The model may still be on its way into the document (opened this turn).
+    state.session.batcher.flush();
+    if (!state.widgets.has(commId)) {
+      this.log.debug({ model: commId }, 'custom message for a model not in the document; dropped');
+      return;
+    }
+    const bytes = valueBytes(content) + buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    if (bytes > this.options.maxStateBytes) {
+      this.log.warn({ model: commId, bytes, max: this.options.maxStateBytes }, 'custom widget message from the kernel over the state bound; dropped');
+      return;
+    }
+    const frame = encodeWidgetMessage({ kind: 'custom', modelId: commId, content: content as JsonObject, buffers: buffers.map((b) => new Uint8Array(b)) });
+    state.session.target.room.sendInOrder(frame);
+  }
+
+  /**
+   * Output widgets set `msg_id` while a `with out:` block runs (and back to '' when it ends);
+   * outputs of that message are the innermost capturing widget's. A widget that changes its
+   * `msg_id` leaves the stack it was on and, for a new id, goes on top of that id's stack.
+   */
   private trackCapture(state: WidgetSession, commId: string, changes: Record<string, unknown>): void {
     if (changes._model_name === OUTPUT_MODEL) state.outputModels.add(commId);
     if (!state.outputModels.has(commId) || !('msg_id' in changes)) return;
-    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    stopCapturing(state, commId);
     const msgId = changes.msg_id;
-    if (typeof msgId === 'string' && msgId !== '') state.captures.set(msgId, commId);
+    if (typeof msgId !== 'string' || msgId === '') return;
+    const stack = state.captures.get(msgId) ?? [];
+    stack.push(commId);
+    state.captures.set(msgId, stack);
   }
 
   private capture(state: WidgetSession, commId: string, msg: KernelMessage): void {
@@ -281,8 +292,8 @@ export class WidgetBridge {
     this.forget(state, commId);
     state.modelCell.delete(commId);
     state.outputModels.delete(commId);
-    state.pending.delete(commId);
-    for (const [msgId, model] of state.captures) if (model === commId) state.captures.delete(msgId);
+    dropOutbox(state, commId, 'the widget was closed by its kernel');
+    stopCapturing(state, commId);
     state.session.batcher.enqueue(() => state.widgets.delete(commId));
   }
 
@@ -297,17 +308,19 @@ export class WidgetBridge {
         const [modelId, field] = event.path as [string?, string?];
         if (modelId === undefined || field !== 'state' || event.path.length !== 2) continue;
         const traits = event.target as Y.Map<unknown>;
-        const changes = state.pending.get(modelId) ?? {};
-        const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
-        for (const key of event.keys.keys()) {
-          if (!traits.has(key)) continue;
-          changes[key] = traits.get(key);
-          authors.set(key, author);
+        const keys = [...event.keys.keys()].filter((key) => traits.has(key));
+        if (keys.length === 0) continue;
+        const queue = state.outbox.get(modelId) ?? [];
+        let tail = queue.at(-1);
+        if (tail?.kind !== 'state') {
+          tail = { kind: 'state', changes: {}, authors: new Map() };
+          queue.push(tail);
         }
-        if (Object.keys(changes).length > 0) {
-          state.pending.set(modelId, changes);
-          state.authors.set(modelId, authors);
+        for (const key of keys) {
+          tail.changes[key] = traits.get(key);
+          tail.authors.set(key, author);
         }
+        state.outbox.set(modelId, queue);
         this.flush(state, modelId);
       }
     });
@@ -321,27 +334,40 @@ export class WidgetBridge {
   }
 
   /**
-   * Sends a model's pending changes unless an update of it is still being processed, after
-   * checking who made them: changes whose author may no longer drive the kernel are dropped.
+   * Sends the next thing clients sent for a model — unless a state update of it is still being
+   * processed — after checking who sent it: a change or custom message whose author may no
+   * longer drive the kernel is dropped. One item at a time per model, in the order they came.
    */
   private flush(state: WidgetSession, modelId: string): void {
-    const changes = state.pending.get(modelId);
-    if (!changes || state.inFlight.has(modelId) || state.checking.has(modelId) || !state.kernel?.alive) return;
-    state.pending.delete(modelId);
-    const authors = state.authors.get(modelId) ?? new Map<string, string | undefined>();
-    state.authors.delete(modelId);
+    const queue = state.outbox.get(modelId);
+    if (!queue || state.inFlight.has(modelId) || state.checking.has(modelId) || !state.kernel?.alive) return;
+    const next = queue.shift()!;
+    if (queue.length === 0) state.outbox.delete(modelId);
     state.checking.add(modelId);
     const generation = state.generation;
-    void this.allowedChanges(state, modelId, changes, authors).then(
-      (allowed) => {
+    const checked: Promise<() => void> =
+      next.kind === 'state'
+        ? this.allowedChanges(state, modelId, next.changes, next.authors).then((allowed) => () => {
+            if (allowed) this.send(state, modelId, allowed);
+          })
+        : this.mayDrive(state, next.author).then((allowed) => () => {
+            if (allowed) this.sendCustom(state, modelId, next);
+            else {
+              this.log.warn({ model: modelId, user: next.author }, 'custom widget message refused: its author may not drive this kernel');
+              next.settle({ sent: false, code: 'forbidden', reason: 'your role does not allow using this widget' });
+            }
+          });
+    void checked.then(
+      (act) => {
         if (generation !== state.generation) return; // the kernel was reset meanwhile: its models are gone
         state.checking.delete(modelId);
-        if (allowed) this.send(state, modelId, allowed);
-        else this.flush(state, modelId);
+        act();
+        this.flush(state, modelId);
       },
       (err: unknown) => {
         if (generation === state.generation) state.checking.delete(modelId);
-        this.log.error({ err, model: modelId }, 'checking who changed a widget failed; change not sent');
+        if (next.kind === 'custom') next.settle({ sent: false, code: 'internal', reason: 'the server could not check your role' });
+        this.log.error({ err, model: modelId }, 'checking who sent to a widget failed; not sent');
       },
     );
   }
@@ -379,10 +405,7 @@ export class WidgetBridge {
     const { state: json, paths, buffers } = takeBuffers(changes);
     const msgId = randomUUID();
     state.sent.set(msgId, modelId);
-    state.inFlight.set(
-      modelId,
-      setTimeout(() => this.delivered(state, msgId), IN_FLIGHT_TIMEOUT_MS).unref(),
-    );
+    state.inFlight.set(modelId, { msgId, timer: setTimeout(() => this.delivered(state, msgId), IN_FLIGHT_TIMEOUT_MS).unref() });
     state.kernel
       .sendShell(
         'comm_msg',
@@ -392,33 +415,84 @@ export class WidgetBridge {
       .catch((err: unknown) => this.log.warn({ err, model: modelId }, 'sending a widget update to the kernel failed'));
   }
 
+  /** The kernel is done with a message we sent: a state update of its model may follow. */
   private delivered(state: WidgetSession, msgId: string): void {
     const modelId = state.sent.get(msgId);
     if (!modelId) return;
-    const timer = state.inFlight.get(modelId);
-    if (timer) clearTimeout(timer);
+    const inFlight = state.inFlight.get(modelId);
+    if (inFlight?.msgId !== msgId) return; // a custom message's idle, or a stale one
+    clearTimeout(inFlight.timer);
     state.inFlight.delete(modelId);
     this.flush(state, modelId);
   }
 
-  /** Sends a custom message (e.g. a Button click) to the kernel owning the model. */
-  async custom(session: KernelSession, modelId: string, content: JSONObject): Promise<boolean> {
-    const state = this.state(session);
-    if (!state.widgets.has(modelId) || !state.kernel?.alive) return false;
+  private sendCustom(state: WidgetSession, modelId: string, item: Extract<Outgoing, { kind: 'custom' }>): void {
+    if (!state.kernel?.alive || !state.widgets.has(modelId)) {
+      item.settle({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+      return;
+    }
     const msgId = randomUUID();
+    // Outputs of the handler (parent: this message) go to the cell that created the widget.
     state.sent.set(msgId, modelId);
-    await state.kernel.sendShell('comm_msg', { comm_id: modelId, data: { method: 'custom', content } }, { msgId });
-    return true;
+    state.kernel
+      .sendShell('comm_msg', { comm_id: modelId, data: { method: 'custom', content: item.content } }, { msgId, buffers: item.buffers.map((b) => Buffer.from(b)) })
+      .then(
+        () => item.settle({ sent: true }),
+        (err: unknown) => {
+          this.log.warn({ err, model: modelId }, 'sending a custom widget message to the kernel failed');
+          item.settle({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+        },
+      );
+  }
+
+  /**
+   * Queues a custom message (e.g. a Button click) for the kernel owning the model, after what
+   * clients sent for that model before it; its author's role is checked when its turn comes.
+   */
+  custom(session: KernelSession, modelId: string, author: string, content: JSONObject, buffers: Uint8Array[] = []): Promise<CustomVerdict> {
+    const state = this.state(session);
+    if (!state.widgets.has(modelId)) return Promise.resolve({ sent: false, code: 'widget_not_found', reason: `no widget "${modelId}" in this document` });
+    if (!state.kernel?.alive) return Promise.resolve({ sent: false, code: 'kernel_gone', reason: 'the kernel of this widget is not running' });
+    const bytes = valueBytes(content) + buffers.reduce((sum, b) => sum + b.byteLength, 0);
+    if (bytes > this.options.maxStateBytes) {
+      return Promise.resolve({
+        sent: false,
+        code: 'widget_message_too_large',
+        reason: `a widget message of ${bytes} bytes is larger than the ${this.options.maxStateBytes} a widget may hold (--max-widget-state-bytes)`,
+      });
+    }
+    return new Promise((settle) => {
+      const queue = state.outbox.get(modelId) ?? [];
+      queue.push({ kind: 'custom', content, buffers, author, settle });
+      state.outbox.set(modelId, queue);
+      this.flush(state, modelId);
+    });
+  }
+
+  /**
+   * A client's custom message on a document's socket: to the kernel whose widgets that document
+   * holds, if the model is one of them and its sender may drive that kernel; otherwise the sender
+   * hears why not.
+   */
+  fromClient(room: Room, conn: Connection, message: CustomWidgetMessage): void {
+    const state = this.byRoom.get(room);
+    const verdict = state
+      ? this.custom(state.session, message.modelId, conn.userId, message.content as JSONObject, message.buffers)
+      : Promise.resolve<CustomVerdict>({ sent: false, code: 'widget_not_found', reason: 'no kernel holds the widgets of this document' });
+    verdict
+      .then((result) => {
+        if (!result.sent) sendTo(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.modelId, reason: result.reason }));
+      })
+      .catch((err: unknown) => this.log.error({ err, model: message.modelId, user: conn.userId }, 'answering a custom widget message failed'));
   }
 
   // ---- restart and cull ------------------------------------------------------------------------
 
   /** The kernel's objects are gone: remove its models, and say so where outputs showed them. */
   private reset(state: WidgetSession, reason: string): void {
-    for (const timer of state.inFlight.values()) clearTimeout(timer);
+    for (const { timer } of state.inFlight.values()) clearTimeout(timer);
     state.inFlight.clear();
-    state.pending.clear();
-    state.authors.clear();
+    for (const modelId of [...state.outbox.keys()]) dropOutbox(state, modelId, `its kernel was ${reason}`);
     state.checking.clear();
     state.generation++;
     state.traitBytes.clear();
@@ -446,27 +520,6 @@ export class WidgetBridge {
   }
 }
 
-function forEachOutput(session: KernelSession, visit: (output: YOutput) => void): void {
-  const doc = session.doc;
-  if (session.key.shared) {
-    for (const cell of doc.getArray<Y.Map<unknown>>('cells')) {
-      (cell.get('outputs') as Y.Array<YOutput> | undefined)?.forEach(visit);
-    }
-  } else {
-    for (const outputs of doc.getMap<Y.Array<YOutput>>('outputs').values()) outputs.forEach(visit);
-  }
-}
 
-function toOutput(msg: KernelMessage): Output | undefined {
-  if (isMessageType(msg, 'stream')) return { output_type: 'stream', name: msg.content.name, text: msg.content.text };
-  if (isMessageType(msg, 'display_data')) return { output_type: 'display_data', data: msg.content.data, metadata: msg.content.metadata };
-  if (isMessageType(msg, 'execute_result')) {
-    return { output_type: 'execute_result', data: msg.content.data, metadata: msg.content.metadata, execution_count: msg.content.execution_count };
-  }
-  if (isMessageType(msg, 'error')) {
-    return { output_type: 'error', ename: msg.content.ename, evalue: msg.content.evalue, traceback: msg.content.traceback };
-  }
-  return undefined;
-}
-
+export type { CustomRefusal, CustomVerdict } from './widgetSession.ts';
 export type { ExecutionService };

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
-import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
+import { handinsRoom, hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { privateDoc } from '../../shared/schema.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
@@ -27,6 +27,7 @@ const F = '403:forbidden';
 const GC = '403:guest_confined';
 const NK = '404:no_such_kernel';
 const NW = '404:widget_not_found';
+const WM = '404:widget_module_not_found';
 const KNF = '404:kernel_not_found';
 const all = (cell: string) => Array(ACTORS.length).fill(cell).join(' ');
 
@@ -79,6 +80,11 @@ const EXPECTED_REST: Record<string, string> = {
   'GET /api/notebooks/:id/session/hidden':             `${U} ${NF} ${F} ${F} 200 200 ${F} ${U} ${NF}`,
   'GET /api/notebooks/:id/session/roster':             `${U} ${NF} ${F} ${F} ${F} 200 ${F} ${U} ${NF}`,
   'POST /api/notebooks/:id/session/spotlight':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
+  'POST /api/notebooks/:id/session/options':           `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
+  'DELETE /api/notebooks/:id/session/handins':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
+  'GET /api/notebooks/:id/cells/:cellId/mine':         `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
+  'GET /widget-modules/*path':                         `${U} 200 200 200 200 200 200 ${U} 200`,
+  'GET /widget-modules/*path (not installed)':         `${U} ${WM} ${WM} ${WM} ${WM} ${WM} ${WM} ${U} ${WM}`,
   'GET /index.html':                                   all('200'),
   'GET /.*/':                                          all('200'),
 };
@@ -89,6 +95,7 @@ const EXPECTED_ROOMS: Record<string, string> = {
   'private own':     `4401 4403 r    rw   rw   rw   rw   rw→4410→4401   rw→4410→4403`,
   "private other's": `4401 4403 4403 4403 4403 4403 4403 4403→4401      4403→4403`,
   hidden:            `4401 4403 4403 4403 rw   rw   4403 4403→4401      4403→4403`,
+  handins:           `4401 4403 4403 4403 r    r    4403 4403→4401      4403→4403`,
 };
 
 interface Person {
@@ -211,6 +218,7 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
       'private own': privateRoom(world.nb, who?.id ?? 'nobody'),
       "private other's": privateRoom(world.nb, other.id),
       hidden: hiddenRoom(world.nb),
+      handins: handinsRoom(world.nb),
     };
   }
 
@@ -399,6 +407,15 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     { key: 'GET /api/notebooks/:id/session/hidden', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/session/hidden` }) },
     { key: 'GET /api/notebooks/:id/session/roster', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/session/roster` }) },
     { key: 'POST /api/notebooks/:id/session/spotlight', request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/session/spotlight`, body: {} }) },
+    {
+      key: 'POST /api/notebooks/:id/session/options',
+      request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/session/options`, body: { handinsVisible: false } }),
+    },
+    { key: 'DELETE /api/notebooks/:id/session/handins', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/session/handins` }) },
+    { key: 'GET /api/notebooks/:id/cells/:cellId/mine', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/cells/u/mine` }) },
+    // Widget libraries' front ends (installed software, the set-up's bqplot): to anyone signed in.
+    { key: 'GET /widget-modules/*path', request: () => ({ method: 'GET', path: '/widget-modules/bqplot/index.js' }) },
+    { key: 'GET /widget-modules/*path (not installed)', request: () => ({ method: 'GET', path: '/widget-modules/no-such-library/index.js' }) },
     // The page (no data in it: what it shows comes over the API and the sync rooms) to anyone.
     { key: 'GET /index.html', request: () => ({ method: 'GET', path: '/index.html' }) },
     { key: 'GET /.*/', request: () => ({ method: 'GET', path: '/nb/some-page' }) },

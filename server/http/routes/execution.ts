@@ -3,11 +3,7 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { privateRoom, sharedRoom } from '../../../shared/rooms.ts';
-import * as Y from 'yjs';
-import { can } from '../../../shared/roles.ts';
-import type { PublishedOutput } from '../../../shared/schema.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc, sharedDoc } from '../../../shared/schema.ts';
-import { HttpError } from '../errors.ts';
+import { cellOutputs, findCell, outputsToJSON, privateDoc } from '../../../shared/schema.ts';
 import type { ExecutionService, RunResult } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
@@ -18,12 +14,7 @@ function bodyField(req: Request, field: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 }
 
-export interface ExecutionRouteLimits {
-  /** Largest published output (the JSON of one user's outputs of one cell), bytes. */
-  maxPublishedBytes: number;
-}
-
-export function executionRoutes(notebooks: Notebooks, execution: ExecutionService, rooms: Rooms, limits: ExecutionRouteLimits): Router {
+export function executionRoutes(notebooks: Notebooks, execution: ExecutionService, rooms: Rooms): Router {
   const router = Router();
 
   router.post('/api/notebooks/:id/execute', async (req, res) => {
@@ -78,44 +69,6 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
     res.status(204).end();
   });
 
-  // Publishing: a user hands their own output of a cell to everyone (shared `published` map).
-  router.post('/api/notebooks/:id/cells/:cellId/publish', async (req, res) => {
-    const { user, notebook } = await notebookFor(notebooks, req, can.runUserCells);
-    const cellId = String(req.params.cellId);
-    const mine = await rooms.acquire(privateRoom(notebook.id, user.id));
-    const shared = await rooms.acquire(sharedRoom(notebook.id));
-    try {
-      if (!findCell(shared.room.doc, cellId)) throw new HttpError(404, 'cell_not_found', `no cell "${cellId}"`);
-      const outputs = outputsToJSON(privateDoc(mine.room.doc).outputs.get(cellId));
-      if (outputs.length === 0) throw new HttpError(409, 'nothing_to_publish', 'run the cell first: it has no output of yours');
-      // A published copy goes to every member; what a user's private document holds is not
-      // bounded by the kernel's output cap (clients write there too), so the copy is bounded here.
-      const bytes = Buffer.byteLength(JSON.stringify(outputs));
-      if (bytes > limits.maxPublishedBytes) {
-        throw new HttpError(
-          413,
-          'published_too_large',
-          `your output of this cell is ${bytes} bytes; at most ${limits.maxPublishedBytes} can be published (--max-published-bytes)`,
-        );
-      }
-      const entry: PublishedOutput = { userId: user.id, name: user.name, outputs, published_at: Date.now() };
-      const published = sharedDoc(shared.room.doc).published;
-      shared.room.doc.transact(() => {
-        let perCell = published.get(cellId);
-        if (!perCell) {
-          perCell = new Y.Map<PublishedOutput>();
-          published.set(cellId, perCell);
-        }
-        perCell.set(user.id, entry);
-      }, PUBLISH_ORIGIN);
-      res.status(201).json(entry);
-    } finally {
-      mine.release();
-      shared.release();
-    }
-  });
-
   return router;
 }
 
-const PUBLISH_ORIGIN = Symbol('publish');

@@ -2,11 +2,12 @@
 // (e.g. a Button click) to the kernel that owns the model. Only a user who may write the model's
 // document may send one: the model's user for private widgets, editors and owners for shared ones.
 import { Router } from 'express';
+import type { Response } from 'express';
 import type { JSONObject } from '../../../shared/nbformat.ts';
 import { can } from '../../../shared/roles.ts';
 import type { ExecutionService } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
-import type { WidgetBridge } from '../../widgets/bridge.ts';
+import type { CustomRefusal, CustomVerdict, WidgetBridge } from '../../widgets/bridge.ts';
 import { HttpError } from '../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
@@ -30,8 +31,7 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
     const own = await execution.existingSession({ notebookId: notebook.id, userId: user.id });
     if (own?.doc.getMap('widgets').has(modelId)) {
       if (!can.runUserCells(notebook.role)) throw new HttpError(403, 'forbidden', 'your role may not use widgets');
-      if (!(await widgets.custom(own, modelId, content as JSONObject))) throw gone(modelId);
-      res.status(202).json({ delivered: true });
+      answer(res, await widgets.custom(own, modelId, user.id, content as JSONObject));
       return;
     }
     const shared = await execution.existingSession({ notebookId: notebook.id, shared: true });
@@ -39,8 +39,7 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
       if (!can.editShared(notebook.role)) {
         throw new HttpError(403, 'forbidden', 'only editors and owners may use shared widgets');
       }
-      if (!(await widgets.custom(shared, modelId, content as JSONObject))) throw gone(modelId);
-      res.status(202).json({ delivered: true });
+      answer(res, await widgets.custom(shared, modelId, user.id, content as JSONObject));
       return;
     }
     throw new HttpError(404, 'widget_not_found', `no widget "${modelId}" of yours or shared in this notebook`);
@@ -48,4 +47,9 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
   return router;
 }
 
-const gone = (modelId: string) => new HttpError(409, 'kernel_gone', `the kernel of widget "${modelId}" is not running`);
+const STATUS: Record<CustomRefusal, number> = { forbidden: 403, widget_not_found: 404, kernel_gone: 409, widget_message_too_large: 413, internal: 500 };
+
+function answer(res: Response, verdict: CustomVerdict): void {
+  if (!verdict.sent) throw new HttpError(STATUS[verdict.code], verdict.code, verdict.reason);
+  res.status(202).json({ delivered: true });
+}
