@@ -140,8 +140,28 @@ export class LocalKernel {
     // Silent and out of the history: no execution count, no `_`, no name left in the user's namespace.
     const os = "__import__('os')";
     const code = `${os}.chdir(${JSON.stringify(dir)}); ${os}.environ['HOME'] = ${JSON.stringify(dir)}`;
-    const reply = await this.execute(code, { silent: true, store_history: false, allow_stdin: false }).reply;
-    if (reply.content.status !== 'ok') throw new Error(`kernel ${this.id} could not change into its home: ${JSON.stringify(reply.content)}`);
+    // Sent, not awaited: the kernel handles shell requests one after the other, so the user's first
+    // cell (sent next) runs after this one, in the home; waiting for the reply would add a round
+    // trip to a new user's first result. A kernel that cannot change into its home is killed, so
+    // that run fails (the kernel died) rather than run somewhere else.
+    const request = this.execute(code, { silent: true, store_history: false, allow_stdin: false });
+    const proc = this.proc;
+    const fail = (detail: string) => {
+      // Stopped or restarted meanwhile (a restart starts in the home): nothing runs in the wrong place.
+      if (!this.alive || this.proc !== proc) return;
+      this.options.logger.error({ kernelId: this.id, detail }, 'a pool kernel could not change into its home; killing it');
+      try {
+        process.kill(proc.kernelPid, 'SIGKILL');
+      } catch {
+        // it ended on its own already; its exit is reported as usual
+      }
+    };
+    request.reply.then(
+      (reply) => {
+        if (reply.content.status !== 'ok') fail(JSON.stringify(reply.content));
+      },
+      (error: unknown) => fail((error as Error).message),
+    );
   }
 
   /** Stops the process and starts a fresh one (same id and listeners). */
