@@ -227,8 +227,10 @@ export class FileTree {
             throw this.translate(inner, segments.slice(0, i + 1));
           }
         } else {
+          // O_DIRECTORY on a symlink fails as "not a directory": say what it is.
+          const isLink = (await lstat(inDir(dir, name)).catch(() => undefined))?.isSymbolicLink();
           await dir.close();
-          throw this.translate(error, segments.slice(0, i + 1));
+          throw isLink ? this.translate({ code: 'ELOOP' }, segments.slice(0, i + 1)) : this.translate(error, segments.slice(0, i + 1));
         }
       }
       await dir.close();
