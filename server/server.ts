@@ -17,6 +17,7 @@ import { myCellRoutes } from './http/routes/myCells.ts';
 import { handinRoutes } from './http/routes/handins.ts';
 import { kernelRoutes } from './http/routes/kernels.ts';
 import { fileRoutes } from './http/routes/files.ts';
+import { notebookZipRoutes } from './http/routes/notebookZip.ts';
 import { Files } from './files/service.ts';
 import { userHome } from './kernels/homes.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
@@ -120,6 +121,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     runningHomes: (notebookId): string[] =>
       kernels.list().flatMap(({ key }) => (key.notebookId === notebookId && !key.shared ? [userHome(config.dataDir, key.userId)] : [])),
   });
+  // A deleted notebook's files go with it (its shared kernel, if running, is stopped by the sync layer's close).
+  notebooks.on('deleted', (id) => void files.removeAll({ kind: 'notebook', notebookId: id }).catch((err: unknown) => log.error({ err, notebook: id }, "removing a deleted notebook's files failed")));
   const kernels: KernelManager = new KernelManager({
     dataDir: config.dataDir,
     logger: log,
@@ -210,6 +213,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
       myCellRoutes(notebooks, rooms),
       fileRoutes(files, notebooks),
+      notebookZipRoutes(files, notebooks, rooms, { dataDir: config.dataDir, maxNotebookBytes: config.maxBodyBytes }),
       widgetModuleRoutes(frontends),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({

@@ -133,13 +133,7 @@ export class FileTree {
       let written = 0;
       try {
         if (this.owner) await out.chown(this.owner.uid, this.owner.gid);
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            written += chunk.length;
-            if (written > maxBytes) done(tooLarge());
-            else done(null, chunk);
-          },
-        });
+        const counter = byteLimit(maxBytes, tooLarge, (bytes) => (written = bytes));
         // The stream closes the file when it is done, or failed.
         await pipeline(source, counter, out.createWriteStream());
       } catch (error) {
@@ -262,6 +256,19 @@ export class FileTree {
         return error as Error;
     }
   }
+}
+
+/** Passes bytes through until more than `maxBytes` went by, then fails with `tooLarge()`. */
+export function byteLimit(maxBytes: number, tooLarge: () => Error, counted: (bytes: number) => void = () => undefined): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      counted(bytes);
+      if (bytes > maxBytes) done(tooLarge());
+      else done(null, chunk);
+    },
+  });
 }
 
 /** Removes `name` in `dir`, descending into folders through their own handles (never by path from the top). */
