@@ -44,6 +44,12 @@ export async function deleteFile(scope: FileScopeName, notebookId: string, path:
   if (!response.ok) throw await failure(response);
 }
 
+/** Imports a .zip of a notebook with its data files: the files become the new notebook's files. */
+export async function importNotebookZip(file: File): Promise<void> {
+  const response = await fetch(serverPath('/api/notebooks/import'), { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/zip' }, body: file });
+  if (!response.ok) throw await failure(response);
+}
+
 /** PUTs one file as the request body; `progress` gets the fraction sent. */
 export function uploadFile(scope: FileScopeName, notebookId: string, file: File, progress: (fraction: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
