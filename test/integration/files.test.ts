@@ -230,6 +230,24 @@ describe('files: notebook files and my files', { timeout: 300_000 }, () => {
     assert.equal((await raw(server, users.alice!.token, 'DELETE', '/api/files/to_bob')).status, 204);
     assert.ok(existsSync(join(bobHome, 'out.csv')));
   });
+
+  it("ending a live session deletes guests' files with their private work, or keeps them", async () => {
+    const admin = server.api(server.adminToken);
+    for (const keepPrivate of [false, true]) {
+      const started = await admin<{ code: string }>('POST', `/api/notebooks/${nb}/session`);
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      const joined = await server.api('')<{ token: string; user: { id: string } }>('POST', '/api/join', { code: started.body.code, name: `guest ${keepPrivate}` });
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      const put = await raw(server, joined.body.token, 'PUT', '/api/files/answers.txt', 'my answers', { 'content-type': 'application/octet-stream' });
+      assert.equal(put.status, 201, put.body);
+      // A guest's own files only: another scope is closed to them.
+      assert.equal((await raw(server, joined.body.token, 'GET', '/api/notebooks')).status, 200);
+      const home = userHome(server.dataDir, joined.body.user.id);
+      assert.ok(existsSync(join(home, 'answers.txt')));
+      assert.equal((await admin('DELETE', `/api/notebooks/${nb}/session?keepPrivate=${keepPrivate}`)).status, 204);
+      assert.equal(existsSync(join(home, 'answers.txt')), keepPrivate, `keepPrivate=${keepPrivate}`);
+    }
+  });
 });
 
 /** A kernel plants symlinks to another user's home, the data directory and a host file, and looks through them. */
