@@ -1,25 +1,9 @@
 // The files REST API for the panel (server/http/routes/files.ts): listings, uploads with progress
 // (XMLHttpRequest: fetch reports no upload progress), deletions, and the URLs of downloads.
+import type { FileListing } from '../../shared/files.ts';
 import { serverPath } from '../baseUrl.ts';
 
 export type FileScopeName = 'notebook' | 'mine';
-
-export interface FileEntry {
-  name: string;
-  path: string;
-  type: 'file' | 'directory' | 'symlink';
-  size: number;
-  modified: string;
-}
-
-export interface FileListing {
-  path: string;
-  entries: FileEntry[];
-  usage: { bytes: number; files: number };
-  quota: { bytes: number; files: number };
-  /** The scope's folder as kernels see it (`/notebook`, `/home/cohort`). */
-  kernelPath: string;
-}
 
 /** The REST path of a file or folder in a scope, each name encoded. */
 export function filePath(scope: FileScopeName, notebookId: string, path = ''): string {

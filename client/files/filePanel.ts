@@ -7,8 +7,10 @@ import type { Role } from '../../shared/roles.ts';
 import { h, notify } from '../dom.ts';
 import { formatBytes } from '../format.ts';
 import { openModal } from '../ui/dialog.ts';
+import { onDroppedFiles } from '../ui/dropFiles.ts';
 import { deleteFile, filePath, listFiles, uploadFile } from './fileApi.ts';
-import type { FileListing, FileScopeName } from './fileApi.ts';
+import type { FileListing } from '../../shared/files.ts';
+import type { FileScopeName } from './fileApi.ts';
 
 const SCOPES: Array<{ scope: FileScopeName; title: string; hint: string }> = [
   { scope: 'notebook', title: 'Notebook files', hint: 'For everyone in this notebook: read-only in every kernel, by name from the working directory.' },
@@ -79,16 +81,7 @@ function scopeSection(notebookId: string, scope: FileScopeName, title: string, h
       input.value = '';
     });
     const drop = h('div', { class: 'file-drop' }, 'Drop files here, or ', h('button', { type: 'button', class: 'link choose-files', onclick: () => input.click() }, 'choose them'), input);
-    drop.addEventListener('dragover', (event) => {
-      event.preventDefault();
-      drop.classList.add('dragging');
-    });
-    drop.addEventListener('dragleave', () => drop.classList.remove('dragging'));
-    drop.addEventListener('drop', (event) => {
-      event.preventDefault();
-      drop.classList.remove('dragging');
-      void uploadAll([...(event.dataTransfer?.files ?? [])]);
-    });
+    onDroppedFiles(drop, (files) => void uploadAll(files));
     section.insertBefore(drop, section.querySelector('table'));
     section.insertBefore(uploads, section.querySelector('table'));
   }

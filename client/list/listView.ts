@@ -5,6 +5,7 @@ import { attempt, h, notify } from '../dom.ts';
 import { exportMenu } from './exportMenu.ts';
 import { openShareDialog } from '../notebook/shareDialog.ts';
 import { importNotebookZip } from '../files/fileApi.ts';
+import { onDroppedFiles } from '../ui/dropFiles.ts';
 import { parseNotebookFile } from './importNotebook.ts';
 import { joinEntry } from '../classroom/joinPage.ts';
 
@@ -56,16 +57,7 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
     empty,
     h('p', { class: 'hint' }, 'Tip: drop .ipynb files (or a .zip of a notebook with its data files) anywhere on this page to import them.'),
   );
-  dropZone.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    dropZone.classList.add('dragging');
-  });
-  dropZone.addEventListener('dragleave', () => dropZone.classList.remove('dragging'));
-  dropZone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    dropZone.classList.remove('dragging');
-    importFiles([...(event.dataTransfer?.files ?? [])]);
-  });
+  onDroppedFiles(dropZone, importFiles);
   app.replaceChildren(dropZone);
 
   function importFiles(files: File[]): void {

@@ -15,16 +15,9 @@ import { SANDBOX_HOME, SANDBOX_NOTEBOOK_FILES } from '../kernels/bwrap.ts';
 import { ensureHome, notebookHome, userHome } from '../kernels/homes.ts';
 import type { Owner } from '../kernels/homes.ts';
 import { formatBytes } from '../kernels/limits.ts';
+import type { FileListing, Quota } from '../../shared/files.ts';
 import type { Logger } from '../log.ts';
 import { FileError, FileTree } from './tree.ts';
-import type { FileEntry, Usage } from './tree.ts';
-
-export interface Quota {
-  /** Bytes in all; 0 = no limit. */
-  bytes: number;
-  /** Files in all; 0 = no limit. */
-  files: number;
-}
 
 export interface FilesOptions {
   dataDir: string;
@@ -40,15 +33,6 @@ export interface FilesOptions {
 }
 
 export type FileScope = { kind: 'mine'; userId: string } | { kind: 'notebook'; notebookId: string };
-
-export interface Listing {
-  path: string;
-  entries: FileEntry[];
-  usage: Usage;
-  quota: Quota;
-  /** Where the scope's root is in a kernel: prefix a file's path with it for Python. */
-  kernelPath: string;
-}
 
 export class Files {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -77,7 +61,7 @@ export class Files {
     return tree;
   }
 
-  async list(scope: FileScope, segments: string[]): Promise<Listing> {
+  async list(scope: FileScope, segments: string[]): Promise<FileListing> {
     const tree = await this.ensure(scope);
     const [entries, usage] = await Promise.all([tree.list(segments), tree.usage()]);
     return { path: segments.join('/'), entries, usage, quota: this.quotaOf(scope), kernelPath: this.kernelPathOf(scope) };

@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import type { FileEntry, Usage } from '../../shared/files.ts';
 import type { Owner } from '../kernels/homes.ts';
 
 export class FileError extends Error {
@@ -24,20 +25,6 @@ export class FileError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface FileEntry {
-  name: string;
-  /** Relative to the tree's root, `/`-separated. */
-  path: string;
-  type: 'file' | 'directory' | 'symlink';
-  size: number;
-  modified: string;
-}
-
-export interface Usage {
-  bytes: number;
-  files: number;
 }
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
