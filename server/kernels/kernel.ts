@@ -4,30 +4,17 @@ import { randomUUID } from 'node:crypto';
 
 import type { ConnectionInfo, RequestOptions } from './connection.ts';
 import { TypedEmitter } from './emitter.ts';
-import { ConnectionClosedError, ProtocolError } from './errors.ts';
+import { ConnectionClosedError } from './errors.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import { startKernelProcess, stopKernelProcess } from './launcher.ts';
 import type { KernelProcess, LaunchOptions } from './launcher.ts';
 import { isMessageType } from './messages.ts';
-import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
+import type { KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
+import type { Kernel, KernelEvents, KernelState } from './provider.ts';
 import { describeExit } from './process.ts';
 import type { KernelRequest } from './request.ts';
 
-export type KernelState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
-
-export interface KernelEvents extends Record<string, unknown[]> {
-  /** Every state change: iopub execution_state, plus restarting / dead. */
-  status: [state: KernelState];
-  /** The kernel ended without being asked to (process exit, lost heartbeat, failed restart). */
-  dead: [reason: string];
-  /** A restart finished: a fresh process answers; every request and comm of the old one is void. */
-  restarted: [];
-  /** Every iopub message, whichever request (or none) caused it. Survives restarts. */
-  iopub: [msg: KernelMessage];
-  /** Every stdin `input_request`. */
-  stdin: [msg: KernelMessage<'input_request'>];
-  protocolError: [error: ProtocolError, channel: Channel];
-}
+export type { KernelEvents, KernelState } from './provider.ts';
 
 /** Launches a kernel from a kernelspec and resolves once it answered `kernel_info_request`. */
 export async function launchKernel(options: LaunchOptions): Promise<LocalKernel> {
@@ -36,7 +23,7 @@ export async function launchKernel(options: LaunchOptions): Promise<LocalKernel>
   return new LocalKernel(kernelId, options, proc);
 }
 
-export class LocalKernel {
+export class LocalKernel implements Kernel {
   readonly spec: KernelSpec;
   private readonly events: TypedEmitter<KernelEvents>;
   private proc: KernelProcess;
