@@ -18,6 +18,8 @@ export interface GatewayProviderOptions {
   startTimeoutMs: number;
   /** First wait before looking for a kernel again while the engine is unreachable. */
   retryDelayMs?: number;
+  /** How often the engine's kernel list is checked for kernels it lost. Default 5 s. */
+  watchIntervalMs?: number;
 }
 
 /** KERNEL_USERNAME of kernels started for no one in particular (pool and shared kernels). */
@@ -29,9 +31,17 @@ export class GatewayKernelProvider implements KernelProvider {
   /** Every remote kernel started and not yet shut down: deleted on dispose whatever else happened. */
   private readonly running = new Set<RemoteKernel>();
   private knownSpecs: Promise<Map<string, KernelSpec>> | undefined;
+  private readonly watcher: NodeJS.Timeout;
+  private watching = false;
 
   private constructor(private readonly options: GatewayProviderOptions) {
     this.client = new GatewayClient({ url: options.url, token: options.token });
+    // An engine may delete a kernel (its own culling, an operator) and leave the kernel's
+    // WebSocket open and silent (Jupyter Server does): a run sent to it would wait for ever. As
+    // JupyterLab does, the engine's kernel list is checked now and then; one request per
+    // interval for all kernels of this node.
+    this.watcher = setInterval(() => void this.watch(), options.watchIntervalMs ?? 5000);
+    this.watcher.unref();
   }
 
   /**
@@ -82,7 +92,21 @@ export class GatewayKernelProvider implements KernelProvider {
     // Homes are folders on this machine; a remote kernel works where its engine puts it.
   }
 
+  private async watch(): Promise<void> {
+    if (this.watching || this.running.size === 0) return;
+    this.watching = true;
+    try {
+      const listed = new Set(await this.client.kernelIds());
+      for (const kernel of this.running) if (!listed.has(kernel.id)) kernel.verify('its engine no longer lists it');
+    } catch {
+      // Unreachable: each kernel's own connection notices and says so.
+    } finally {
+      this.watching = false;
+    }
+  }
+
   async dispose(): Promise<void> {
+    clearInterval(this.watcher);
     await Promise.all([...this.running].map((kernel) => kernel.shutdown()));
   }
 }

@@ -207,6 +207,13 @@ export class RemoteKernel implements Kernel {
     this.router.route(msg, channel);
   }
 
+  /** Something says the kernel may be gone: look for it on the engine (and reconnect, or report it dead). */
+  verify(why: string): void {
+    if (!this.alive || this.recovering || this.restarting) return;
+    this.socket?.close();
+    this.lost(why);
+  }
+
   /** The socket dropped: find out whether the kernel is still there, and reconnect or report. */
   private lost(why: string): void {
     this.socket = undefined;

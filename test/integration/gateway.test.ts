@@ -28,7 +28,8 @@ interface RunAnswer {
 }
 
 const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
-const text = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : 'data' in o ? String(o.data['text/plain']) : '')).join('');
+const text = (outputs: Output[]) =>
+  outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : 'data' in o ? String(o.data['text/plain']) : '')).join('');
 
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
