@@ -3,14 +3,12 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ConnectionInfo, RequestOptions } from './connection.ts';
-import { TypedEmitter } from './emitter.ts';
-import { ConnectionClosedError } from './errors.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import { startKernelProcess, stopKernelProcess } from './launcher.ts';
 import type { KernelProcess, LaunchOptions } from './launcher.ts';
 import { isMessageType } from './messages.ts';
 import type { KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
-import type { Kernel, KernelEvents, KernelState } from './provider.ts';
+import { KernelBase } from './kernelBase.ts';
 import { describeExit } from './process.ts';
 import type { KernelRequest } from './request.ts';
 
@@ -23,24 +21,18 @@ export async function launchKernel(options: LaunchOptions): Promise<LocalKernel>
   return new LocalKernel(kernelId, options, proc);
 }
 
-export class LocalKernel implements Kernel {
+export class LocalKernel extends KernelBase {
   readonly spec: KernelSpec;
-  private readonly events: TypedEmitter<KernelEvents>;
   private proc: KernelProcess;
   private unwire: (() => void)[] = [];
-  private stateValue: KernelState = 'idle';
-  private restarting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
 
   constructor(
-    readonly id: string,
+    id: string,
     private options: LaunchOptions,
     proc: KernelProcess,
   ) {
+    super(id, options.logger, 'idle');
     this.spec = options.spec;
-    this.events = new TypedEmitter((event, error) =>
-      options.logger.error({ err: error, kernelId: id, event: String(event) }, 'kernel event listener threw'),
-    );
     this.proc = proc;
     this.wire(proc);
   }
@@ -59,36 +51,9 @@ export class LocalKernel implements Kernel {
   get kernelInfo(): KernelMessage<'kernel_info_reply'> {
     return this.proc.kernelInfo;
   }
-  get state(): KernelState {
-    return this.stateValue;
-  }
-  /** False once the kernel is dead or shut down; a restart keeps it alive. */
-  get alive(): boolean {
-    return this.stateValue !== 'dead' && this.stopping === undefined;
-  }
-
-  on<K extends keyof KernelEvents>(event: K, listener: (...args: KernelEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  onIopub(listener: (msg: KernelMessage) => void): () => void {
-    return this.events.on('iopub', listener);
-  }
-
   /** See KernelConnection.request. Fails with ConnectionClosedError if the kernel is gone or restarts. */
   request<T extends RequestType>(channel: RequestChannel, msgType: T, content: MsgContent[T], options?: RequestOptions): KernelRequest<T> {
     return this.proc.connection.request(channel, msgType, content, options);
-  }
-
-  /** Runs code (spec: execute_request) with the defaults a notebook front end uses. */
-  execute(code: string, options: Partial<MsgContent['execute_request']> & RequestOptions = {}): KernelRequest<'execute_request'> {
-    const { metadata, buffers, ...content } = options;
-    return this.request(
-      'shell',
-      'execute_request',
-      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...content },
-      { ...(metadata ? { metadata } : {}), ...(buffers ? { buffers } : {}) },
-    );
   }
 
   sendShell<T extends MsgType>(
@@ -151,20 +116,7 @@ export class LocalKernel implements Kernel {
     );
   }
 
-  /** Stops the process and starts a fresh one (same id and listeners). */
-  restart(): Promise<void> {
-    this.assertAlive();
-    return (this.restarting ??= this.doRestart().finally(() => {
-      this.restarting = undefined;
-    }));
-  }
-
-  /** Shuts the kernel down for good and removes its files. Idempotent. */
-  shutdown(): Promise<void> {
-    return (this.stopping ??= this.doShutdown());
-  }
-
-  private async doRestart(): Promise<void> {
+  protected async doRestart(): Promise<void> {
     const { logger, dataDir } = this.options;
     this.setState('restarting');
     const old = this.proc;
@@ -187,7 +139,7 @@ export class LocalKernel implements Kernel {
     this.events.emit('restarted');
   }
 
-  private async doShutdown(): Promise<void> {
+  protected async doShutdown(): Promise<void> {
     const { logger, dataDir } = this.options;
     // A restart in flight owns the process; let it finish (it checks `stopping`) before stopping.
     if (this.restarting) await this.restarting.catch(() => undefined);
@@ -235,20 +187,5 @@ export class LocalKernel implements Kernel {
     stopKernelProcess(proc, { logger, dataDir, kernelId: this.id, graceMs: 0 }).catch((error: unknown) =>
       logger.error({ err: error, kernelId: this.id }, 'cleaning up after a dead kernel failed'),
     );
-  }
-
-  private markDead(reason: string): void {
-    this.setState('dead');
-    this.events.emit('dead', reason);
-  }
-
-  private setState(state: KernelState): void {
-    if (state === this.stateValue) return;
-    this.stateValue = state;
-    this.events.emit('status', state);
-  }
-
-  private assertAlive(): void {
-    if (!this.alive) throw new ConnectionClosedError(`kernel ${this.id} is ${this.stopping ? 'shut down' : 'dead'}`);
   }
 }

@@ -7,14 +7,13 @@
 //   unreachable, retrying", and the kernel is looked for again with backoff;
 // - the engine no longer has it (culled, deleted, engine restarted) or restarted it after a
 //   crash → `dead`, as a local kernel whose process ended; the manager then replaces it.
-import { TypedEmitter } from './emitter.ts';
 import { ChannelsSocket } from './channelsSocket.ts';
 import { ConnectionClosedError, KernelEngineUnreachableError, KernelStartError } from './errors.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 import type { Logger } from './logger.ts';
 import { isMessageType } from './messages.ts';
 import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
-import type { Kernel, KernelEvents, KernelState } from './provider.ts';
+import { KernelBase } from './kernelBase.ts';
 import type { KernelRequest } from './request.ts';
 import { MessageRouter } from './router.ts';
 import type { RequestOptions } from './router.ts';
@@ -32,14 +31,10 @@ export interface RemoteKernelOptions {
   onShutdown?: (kernel: RemoteKernel) => void;
 }
 
-export class RemoteKernel implements Kernel {
+export class RemoteKernel extends KernelBase {
   readonly pid = undefined;
-  private readonly events: TypedEmitter<KernelEvents>;
   private readonly router: MessageRouter;
   private socket: ChannelsSocket | undefined;
-  private stateValue: KernelState = 'starting';
-  private restarting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
   private recovering: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
@@ -63,31 +58,15 @@ export class RemoteKernel implements Kernel {
   }
 
   private constructor(
-    readonly id: string,
+    id: string,
     private readonly options: RemoteKernelOptions,
   ) {
-    const log = options.logger;
-    this.events = new TypedEmitter((event, error) => log.error({ err: error, kernelId: id, event: String(event) }, 'kernel event listener threw'));
+    super(id, options.logger, 'starting');
     this.router = new MessageRouter({
-      logger: log,
+      logger: options.logger,
       onIopub: (msg) => this.events.emit('iopub', msg),
       onStdin: (msg) => this.events.emit('stdin', msg),
     });
-  }
-
-  get state(): KernelState {
-    return this.stateValue;
-  }
-  get alive(): boolean {
-    return this.stateValue !== 'dead' && this.stopping === undefined;
-  }
-
-  on<K extends keyof KernelEvents>(event: K, listener: (...args: KernelEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  onIopub(listener: (msg: KernelMessage) => void): () => void {
-    return this.events.on('iopub', listener);
   }
 
   request<T extends RequestType>(channel: RequestChannel, msgType: T, content: MsgContent[T], options?: RequestOptions): KernelRequest<T> {
@@ -99,16 +78,6 @@ export class RemoteKernel implements Kernel {
     }
     socket.send(request.message).catch((error: unknown) => request.fail(new ConnectionClosedError((error as Error).message)));
     return request;
-  }
-
-  execute(code: string, options: Partial<MsgContent['execute_request']> & RequestOptions = {}): KernelRequest<'execute_request'> {
-    const { metadata, buffers, ...content } = options;
-    return this.request(
-      'shell',
-      'execute_request',
-      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...content },
-      { ...(metadata ? { metadata } : {}), ...(buffers ? { buffers } : {}) },
-    );
   }
 
   async sendShell<T extends MsgType>(msgType: T, content: MsgContent[T], options: RequestOptions & { parent?: KernelMessage | MessageHeader } = {}): Promise<KernelMessage<T>> {
@@ -126,19 +95,7 @@ export class RemoteKernel implements Kernel {
     await this.options.client.interrupt(this.id);
   }
 
-  restart(): Promise<void> {
-    this.assertAlive();
-    return (this.restarting ??= this.doRestart().finally(() => {
-      this.restarting = undefined;
-    }));
-  }
-
-  /** Closes the channels and deletes the kernel on the engine. Idempotent. */
-  shutdown(): Promise<void> {
-    return (this.stopping ??= this.doShutdown());
-  }
-
-  private async doRestart(): Promise<void> {
+  protected async doRestart(): Promise<void> {
     this.setState('restarting');
     this.router.failAll(new ConnectionClosedError('kernel restarted'));
     try {
@@ -157,7 +114,8 @@ export class RemoteKernel implements Kernel {
     this.events.emit('restarted');
   }
 
-  private async doShutdown(): Promise<void> {
+  /** Closes the channels and deletes the kernel on the engine. */
+  protected async doShutdown(): Promise<void> {
     this.stopRetrying();
     if (this.restarting) await this.restarting.catch(() => undefined);
     this.socket?.close();
@@ -290,15 +248,8 @@ export class RemoteKernel implements Kernel {
     this.stopRetrying();
     this.socket?.close();
     this.socket = undefined;
-    this.setState('dead');
-    this.events.emit('dead', reason);
+    this.markDead(reason);
     this.router.failAll(new ConnectionClosedError(reason));
-  }
-
-  private setState(state: KernelState): void {
-    if (state === this.stateValue) return;
-    this.stateValue = state;
-    this.events.emit('status', state);
   }
 
   private connected(): ChannelsSocket {
@@ -312,10 +263,6 @@ export class RemoteKernel implements Kernel {
     if (!this.alive) return new ConnectionClosedError(`kernel ${this.id} is ${this.stopping ? 'shut down' : 'dead'}`);
     if (this.stateValue === 'unreachable') return new ConnectionClosedError(UNREACHABLE_MESSAGE);
     return new ConnectionClosedError('reconnecting to the kernel engine');
-  }
-
-  private assertAlive(): void {
-    if (!this.alive) throw new ConnectionClosedError(`kernel ${this.id} is ${this.stopping ? 'shut down' : 'dead'}`);
   }
 }
 

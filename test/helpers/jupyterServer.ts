@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../../server/config.ts';
 import { eventually } from './eventually.ts';
 import { processGone } from './kernel.ts';
+import { freePort } from './nginx.ts';
 import { tempDir } from './server.ts';
 
 export interface JupyterServer {
@@ -144,15 +144,4 @@ async function answers(url: string, token: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
