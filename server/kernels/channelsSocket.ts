@@ -55,7 +55,11 @@ export class ChannelsSocket {
         return;
       }
       this.awaitingPong = true;
-      ws.ping();
+      try {
+        ws.ping();
+      } catch (error) {
+        this.lost(`connection to the kernel engine failed: ${(error as Error).message}`);
+      }
     }, options.pingIntervalMs ?? 10_000);
     this.pinger.unref();
   }

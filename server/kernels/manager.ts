@@ -274,7 +274,9 @@ export class KernelManager {
   private cull(idleMs: number): void {
     const now = Date.now();
     for (const entry of this.entries.values()) {
-      if (entry.kernel.state !== 'idle' || now - entry.lastActivity < idleMs) continue;
+      // An unreachable remote kernel counts as idle: an engine gone for good must not keep it for ever.
+      const idle = entry.kernel.state === 'idle' || entry.kernel.state === 'unreachable';
+      if (!idle || now - entry.lastActivity < idleMs) continue;
       this.options.logger.info({ key: entry.keyId, kernelId: entry.kernel.id, idleMs: now - entry.lastActivity }, 'culling idle kernel');
       void this.stopEntry(entry, 'culled');
     }
