@@ -62,7 +62,8 @@ export async function startJupyterServer(): Promise<JupyterServer> {
         JUPYTER_PATH: join(projectRoot, '.jupyter'),
         IPYTHONDIR: join(dir, 'ipython'),
       };
-      const started = spawn('/usr/bin/python3', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its kernels start in its working directory: the temp root, never the project.
+      const started = spawn('/usr/bin/python3', args, { cwd: join(dir, 'root'), env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = started;
       started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
