@@ -8,7 +8,7 @@
 // - the engine no longer has it (culled, deleted, engine restarted) or restarted it after a
 //   crash → `dead`, as a local kernel whose process ended; the manager then replaces it.
 import { ChannelsSocket } from './channelsSocket.ts';
-import { ConnectionClosedError, KernelEngineUnreachableError, KernelStartError } from './errors.ts';
+import { ConnectionClosedError, KernelStartError } from './errors.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 import type { Logger } from './logger.ts';
 import { isMessageType } from './messages.ts';
