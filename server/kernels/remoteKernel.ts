@@ -45,7 +45,8 @@ export class RemoteKernel extends KernelBase {
     const model = await options.client.startKernel(specName, env, options.startTimeoutMs);
     const kernel = new RemoteKernel(model.id, options);
     try {
-      await kernel.connect();
+      // A busy engine (a class starting 30 kernels at once) may be slow to accept the socket too.
+      await kernel.connect(deadline - Date.now());
       await kernel.waitUntilReady(deadline);
     } catch (error) {
       // Started there but unusable here: it must not stay on the engine.
@@ -101,7 +102,7 @@ export class RemoteKernel extends KernelBase {
     try {
       await this.options.client.restart(this.id, this.options.startTimeoutMs);
       if (this.stopping) return;
-      if (!this.socket?.open) await this.connect();
+      if (!this.socket?.open) await this.connect(this.options.startTimeoutMs);
       await this.waitUntilReady(Date.now() + this.options.startTimeoutMs);
     } catch (error) {
       if (this.stopping) return;
@@ -132,11 +133,13 @@ export class RemoteKernel extends KernelBase {
     this.options.onShutdown?.(this);
   }
 
-  private async connect(): Promise<void> {
+  /** Opens the channels; `timeoutMs` bounds the opening handshake (default 10 s). */
+  private async connect(timeoutMs = 10_000): Promise<void> {
     const { client, logger } = this.options;
     const socket = await ChannelsSocket.open(client.channelsUrl(this.id, this.router.session), {
       headers: client.headers,
       logger,
+      openTimeoutMs: Math.max(1000, timeoutMs),
       onMessage: (msg, channel) => this.receive(msg, channel),
       onProtocolError: (error, channel) => this.events.emit('protocolError', error, channel),
       onLost: (why) => this.lost(why),
@@ -225,7 +228,7 @@ export class RemoteKernel extends KernelBase {
       if (answered) return;
       if (!this.alive && !this.restarting) throw new ConnectionClosedError(`kernel ${this.id} ended while starting`);
       if (Date.now() > deadline) throw new KernelStartError(`remote kernel ${this.id} did not answer kernel_info_request in time`);
-      if (!this.socket?.open) await this.connect();
+      if (!this.socket?.open) await this.connect(deadline - Date.now());
     }
   }
 
