@@ -19,7 +19,7 @@ import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.t
 import { benchSandbox } from './lib/sandbox.ts';
 
 /** Resolves when `check` holds after some transaction of `doc` (or already holds). */
-function whenDoc(doc: Y.Doc, check: () => boolean, timeoutMs: number): Promise<void> {
+export function whenDoc(doc: Y.Doc, check: () => boolean, timeoutMs: number): Promise<void> {
   if (check()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

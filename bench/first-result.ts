@@ -41,7 +41,7 @@ export async function cohortTrials(dataDir: string, poolSize: number, trials: nu
   }
 }
 
-async function jupyterTrials(dir: string, trials: number, progress?: (line: string) => void): Promise<Summary> {
+export async function jupyterTrials(dir: string, trials: number, progress?: (line: string) => void): Promise<Summary> {
   const server = await startJupyter(dir);
   try {
     const samples: number[] = [];

@@ -5,6 +5,7 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { burstBench } from './burst.ts';
 import { execRoundtrip } from './exec-roundtrip.ts';
 import { firstResult } from './first-result.ts';
+import { gatewayBench } from './gateway.ts';
 import type { Bench } from './lib/bench.ts';
 import { assertNoBenchKernels, loadNote, parseOptions } from './lib/bench.ts';
 import { memoryBench } from './memory.ts';
@@ -21,6 +22,7 @@ export const BENCHES: Record<string, Bench> = {
   memory: memoryBench,
   burst: burstBench,
   sandbox: sandboxBench,
+  gateway: gatewayBench,
   soak,
 };
 

@@ -86,6 +86,13 @@ export interface Config {
   /** The bubblewrap program. */
   bwrapPath: string;
   /**
+   * A remote kernel engine (Jupyter Enterprise Gateway, Jupyter Server) that runs every kernel
+   * instead of this machine; unset: kernels are local processes.
+   */
+  kernelGatewayUrl?: string;
+  /** The engine's token. Read from the environment or a file only, like the admin token. */
+  kernelGatewayToken?: string;
+  /**
    * The address people reach the server at (`https://notebooks.school.example`), used in login and
    * join links; without it, links name the host the request came to.
    */
@@ -242,6 +249,8 @@ const OPTIONS = {
   'kernel-memory-mib': { env: 'COHORT_KERNEL_MEMORY_MIB', kind: 'mib', key: 'kernelMemoryBytes' },
   'kernel-max-processes': { env: 'COHORT_KERNEL_MAX_PROCESSES', kind: 'int', key: 'kernelMaxProcesses' },
   'kernel-readonly-paths': { env: 'COHORT_KERNEL_READONLY_PATHS', kind: 'list', key: 'kernelReadOnlyPaths' },
+  'kernel-gateway-url': { env: 'COHORT_KERNEL_GATEWAY_URL', kind: 'url', key: 'kernelGatewayUrl' },
+  'kernel-gateway-token-file': { env: 'COHORT_KERNEL_GATEWAY_TOKEN_FILE', kind: 'secretFile', key: 'kernelGatewayToken' },
 } as const;
 
 /** An http(s) URL without a trailing slash, so links are `${publicUrl}/login?…`. */
@@ -259,6 +268,9 @@ const url = (name: string, value: string): string => {
 
 /** The admin token's environment variable; it has no flag of its own (see `loadConfig`). */
 export const ADMIN_TOKEN_ENV = 'COHORT_ADMIN_TOKEN';
+
+/** The kernel gateway token's environment variable (a file works too: --kernel-gateway-token-file). */
+export const GATEWAY_TOKEN_ENV = 'COHORT_KERNEL_GATEWAY_TOKEN';
 
 /** `uid` or `uid:gid` (gid defaults to uid). */
 const user = (name: string, value: string): { uid: number; gid: number } => {
@@ -280,6 +292,14 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   }
   const envToken = env[ADMIN_TOKEN_ENV];
   if (envToken !== undefined && envToken !== '') config.adminToken = envToken;
+  if (argv.some((arg) => arg === '--kernel-gateway-token' || arg.startsWith('--kernel-gateway-token='))) {
+    throw new Error(
+      `--kernel-gateway-token is not accepted on the command line, where every local user can read it; ` +
+        `set ${GATEWAY_TOKEN_ENV} or use --kernel-gateway-token-file <path>`,
+    );
+  }
+  const gatewayToken = env[GATEWAY_TOKEN_ENV];
+  if (gatewayToken !== undefined && gatewayToken !== '') config.kernelGatewayToken = gatewayToken;
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(Object.keys(OPTIONS).map((flag) => [flag, { type: 'string' as const }])),

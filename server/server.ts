@@ -28,6 +28,7 @@ import { KernelSpecNotFoundError } from './kernels/errors.ts';
 import type { KernelSpec } from './kernels/kernelspec.ts';
 import { findKernelSpecs } from './kernels/kernelspec.ts';
 import { formatBytes } from './kernels/limits.ts';
+import { GatewayKernelProvider } from './kernels/gatewayProvider.ts';
 import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
 import { KernelSandbox } from './kernels/sandbox.ts';
@@ -82,8 +83,21 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     throw error;
   }
   let sandbox: KernelSandbox;
+  // With --kernel-gateway-url every kernel runs on that engine; one it cannot reach stops the start here.
+  let gateway: GatewayKernelProvider | undefined;
   try {
     sandbox = await sandboxReady;
+    if (config.kernelGatewayUrl) {
+      gateway = await GatewayKernelProvider.connect({
+        url: config.kernelGatewayUrl,
+        token: config.kernelGatewayToken,
+        logger: log,
+        startTimeoutMs: config.kernelStartTimeoutMs,
+      }).catch((error: unknown) => {
+        sandbox.dispose();
+        throw error;
+      });
+    }
   } catch (error) {
     await store.close();
     throw error;
@@ -128,6 +142,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     logger: log,
     sandbox,
     resolveSpec: kernelSpecResolver(config, log),
+    ...(gateway ? { provider: gateway } : {}),
     defaultSpecName: config.defaultKernel,
     poolSize: config.poolSize,
     maxKernels: config.maxKernels,
@@ -179,8 +194,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     connectedClients: () => sync.connectionCount,
     loadedRooms: () => rooms.size,
     kernels: () => [
-      ...kernels.list().map((managed) => ({ state: managed.kernel.state, provider: 'local' })),
-      ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: 'local' })),
+      ...kernels.list().map((managed) => ({ state: managed.kernel.state, provider: kernels.providerName })),
+      ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: kernels.providerName })),
     ],
   });
   const accounts = new Accounts({

@@ -283,7 +283,7 @@ export function sourceDigest(source: string): string {
   return `${source.length.toString(36)}-${hash.toString(36)}`;
 }
 
-export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead' | 'culled';
+export type KernelStatus = 'none' | 'starting' | 'idle' | 'busy' | 'restarting' | 'unreachable' | 'dead' | 'culled';
 
 export interface StdinRequest {
   prompt: string;

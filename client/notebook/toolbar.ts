@@ -21,6 +21,7 @@ const KERNEL_LABEL: Record<KernelStatus, string> = {
   idle: 'idle',
   busy: 'busy',
   restarting: 'restarting…',
+  unreachable: 'kernel engine unreachable, retrying',
   dead: 'dead',
   culled: 'stopped (idle)',
 };

@@ -1,18 +1,16 @@
 // The client side of one running kernel's five ZeroMQ sockets (spec, "Introduction"):
 // shell/control/stdin as DEALERs, iopub as SUB, heartbeat as REQ. Receive loops decode and
 // route messages; a bad frame is reported and dropped, never fatal.
-import { randomUUID } from 'node:crypto';
-
 import * as zmq from 'zeromq';
 
 import { TypedEmitter } from './emitter.ts';
 import { ConnectionClosedError, ProtocolError } from './errors.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { Logger } from './logger.ts';
-import { createMessage, isMessageType, parentMsgId } from './messages.ts';
-import type { Channel, JSONObject, KernelMessage, MessageHeader, MsgContent, MsgType, ReplyOf, RequestChannel, RequestType } from './messages.ts';
-import { PendingRequest } from './request.ts';
-import type { KernelRequest, RequestRoute } from './request.ts';
+import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
+import type { KernelRequest } from './request.ts';
+import { MessageRouter } from './router.ts';
+import type { RequestOptions } from './router.ts';
 import { decodeMessage, encodeMessage } from './wire.ts';
 
 /** A Jupyter connection file's content (spec, "Connection files"). */
@@ -51,12 +49,7 @@ export interface ConnectionEvents extends Record<string, unknown[]> {
   heartbeatLost: [missed: number];
 }
 
-export interface RequestOptions {
-  metadata?: JSONObject;
-  buffers?: Buffer[];
-  /** The message id to use, for callers that must recognise replies before the send resolves. */
-  msgId?: string;
-}
+export type { RequestOptions } from './router.ts';
 
 function endpoint(info: ConnectionInfo, port: number): string {
   return info.transport === 'tcp' ? `tcp://${info.ip}:${port}` : `ipc://${info.ip}-${port}`;
@@ -71,7 +64,7 @@ export class KernelConnection {
   private readonly stdin: zmq.Dealer;
   private readonly iopub: zmq.Subscriber;
   private readonly heartbeat: Heartbeat;
-  private readonly pending = new Map<string, RequestRoute>();
+  private readonly router: MessageRouter;
   private readonly sendChains = new Map<zmq.Dealer, Promise<void>>();
   private readonly loops: Promise<void>[];
   private closing: Promise<void> | undefined;
@@ -80,10 +73,15 @@ export class KernelConnection {
     readonly info: ConnectionInfo,
     private readonly options: KernelConnectionOptions,
   ) {
-    this.session = options.session ?? randomUUID();
-    this.username = options.username ?? 'cohort';
     const log = options.logger;
     this.events = new TypedEmitter((event, error) => log.error({ err: error, event: String(event) }, 'kernel connection listener threw'));
+    this.router = new MessageRouter({
+      ...options,
+      onIopub: (msg) => this.events.emit('iopub', msg),
+      onStdin: (msg) => this.events.emit('stdin', msg),
+    });
+    this.session = this.router.session;
+    this.username = this.router.username;
     // ipykernel sends input_request over its stdin ROUTER to the routing id the execute_request
     // came from on shell, so both DEALERs must share one routing id (jupyter_client does the same).
     this.shell = new zmq.Dealer({ routingId: this.session, linger: 0 });
@@ -130,21 +128,12 @@ export class KernelConnection {
     content: MsgContent[T],
     options: RequestOptions = {},
   ): KernelRequest<T> {
-    const message = createMessage(msgType, content, { ...this.messageOptions(options), channel });
-    const replyType = replyTypeOf(msgType);
-    const request = new PendingRequest<T>(
-      message,
-      replyType,
-      (r) => this.pending.delete(r.msgId),
-      (error) => this.options.logger.error({ err: error, msgId: message.header.msg_id }, 'kernel request listener threw'),
-      this.options.missingReplyGraceMs,
-    );
+    const request = this.router.request(channel, msgType, content, options);
     if (this.closed) {
       request.fail(new ConnectionClosedError('kernel connection is closed'));
       return request;
     }
-    this.pending.set(request.msgId, request);
-    this.send(channel === 'shell' ? this.shell : this.control, message).catch((error: unknown) =>
+    this.send(channel === 'shell' ? this.shell : this.control, request.message).catch((error: unknown) =>
       request.fail(error instanceof Error ? error : new Error(String(error))),
     );
     return request;
@@ -157,7 +146,7 @@ export class KernelConnection {
     options: RequestOptions & { parent?: KernelMessage | MessageHeader } = {},
   ): Promise<KernelMessage<T>> {
     this.assertOpen();
-    const message = createMessage(msgType, content, { ...this.messageOptions(options), channel: 'shell' });
+    const message = this.router.message(msgType, content, 'shell', options);
     await this.send(this.shell, message);
     return message;
   }
@@ -165,7 +154,7 @@ export class KernelConnection {
   /** Answers an `input_request` (spec, "Messages on the stdin ROUTER/DEALER channel"). */
   async sendStdin(content: MsgContent['input_reply'], parent?: KernelMessage | MessageHeader): Promise<void> {
     this.assertOpen();
-    const message = createMessage('input_reply', content, { ...this.messageOptions({ parent }), channel: 'stdin' });
+    const message = this.router.message('input_reply', content, 'stdin', { parent });
     await this.send(this.stdin, message);
   }
 
@@ -183,21 +172,8 @@ export class KernelConnection {
     await this.heartbeat.stop();
     for (const socket of [this.shell, this.control, this.stdin, this.iopub]) socket.close();
     await Promise.all(this.loops);
-    const error = new ConnectionClosedError(reason);
-    for (const request of [...this.pending.values()]) request.fail(error);
-    this.pending.clear();
+    this.router.failAll(new ConnectionClosedError(reason));
     this.events.removeAll();
-  }
-
-  private messageOptions(options: RequestOptions & { parent?: KernelMessage | MessageHeader | undefined }) {
-    return {
-      session: this.session,
-      username: this.username,
-      ...(options.parent ? { parent: options.parent } : {}),
-      ...(options.metadata ? { metadata: options.metadata } : {}),
-      ...(options.buffers ? { buffers: options.buffers } : {}),
-      ...(options.msgId ? { msgId: options.msgId } : {}),
-    };
   }
 
   private assertOpen(): void {
@@ -235,29 +211,6 @@ export class KernelConnection {
       this.events.emit('protocolError', error, channel);
       return;
     }
-    const parentId = parentMsgId(msg);
-    const request = parentId === undefined ? undefined : this.pending.get(parentId);
-    switch (channel) {
-      case 'shell':
-      case 'control':
-        if (request) request.handleReply(msg);
-        else this.options.logger.debug({ channel, msgType: msg.header.msg_type, parentId }, 'reply to no pending request');
-        return;
-      case 'iopub':
-        request?.handleIopub(msg);
-        this.events.emit('iopub', msg);
-        return;
-      case 'stdin':
-        if (isMessageType(msg, 'input_request')) {
-          request?.handleStdin(msg);
-          this.events.emit('stdin', msg);
-        }
-        return;
-    }
+    this.router.route(msg, channel);
   }
-}
-
-function replyTypeOf<T extends RequestType>(msgType: T): ReplyOf[T] {
-  // Every request type's reply type is its name with `_request` replaced by `_reply` (spec naming rule).
-  return msgType.replace(/_request$/, '_reply') as ReplyOf[T];
 }

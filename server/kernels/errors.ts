@@ -59,3 +59,9 @@ export class KernelLimitError extends Error {
     this.status = scope === 'user' ? 429 : 503;
   }
 }
+
+/** The remote kernel engine (--kernel-gateway-url) did not answer: down, or the network is. */
+export class KernelEngineUnreachableError extends Error {
+  override readonly name = 'KernelEngineUnreachableError';
+  readonly status = 503;
+}

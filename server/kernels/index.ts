@@ -1,5 +1,5 @@
 // Public surface of the kernels layer; the rest of the server imports from here.
-export { ConnectionClosedError, KernelLimitError, NoReplyError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
+export { ConnectionClosedError, KernelEngineUnreachableError, KernelLimitError, NoReplyError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
 export type { KernelLimitScope } from './errors.ts';
 export type { Logger } from './logger.ts';
 export { silentLogger } from './logger.ts';
@@ -28,7 +28,10 @@ export { dataDirs, findKernelSpecs, parseKernelSpec, resolveKernelSpec, scanKern
 export type { InterruptMode, KernelSpec, KernelSpecDiscoveryOptions } from './kernelspec.ts';
 export type { KernelTuning, LaunchOptions } from './launcher.ts';
 export { LocalKernel, launchKernel } from './kernel.ts';
-export type { KernelEvents, KernelState } from './kernel.ts';
+export type { Kernel, KernelEvents, KernelProvider, KernelStartOptions, KernelState } from './provider.ts';
+export { LocalKernelProvider } from './localProvider.ts';
+export { GatewayKernelProvider } from './gatewayProvider.ts';
+export { RemoteKernel } from './remoteKernel.ts';
 export { cleanupOrphans } from './orphans.ts';
 export type { CleanupResult } from './orphans.ts';
 export { KernelManager, createKernelManager, kernelKeyId } from './manager.ts';

@@ -3,32 +3,17 @@
 import { randomUUID } from 'node:crypto';
 
 import type { ConnectionInfo, RequestOptions } from './connection.ts';
-import { TypedEmitter } from './emitter.ts';
-import { ConnectionClosedError, ProtocolError } from './errors.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import { startKernelProcess, stopKernelProcess } from './launcher.ts';
 import type { KernelProcess, LaunchOptions } from './launcher.ts';
 import { isMessageType } from './messages.ts';
-import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
+import type { KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
+import { KernelBase } from './kernelBase.ts';
 import { describeExit } from './process.ts';
 import type { KernelRequest } from './request.ts';
 import type { NotebookFilesMount } from './sandbox.ts';
 
-export type KernelState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
-
-export interface KernelEvents extends Record<string, unknown[]> {
-  /** Every state change: iopub execution_state, plus restarting / dead. */
-  status: [state: KernelState];
-  /** The kernel ended without being asked to (process exit, lost heartbeat, failed restart). */
-  dead: [reason: string];
-  /** A restart finished: a fresh process answers; every request and comm of the old one is void. */
-  restarted: [];
-  /** Every iopub message, whichever request (or none) caused it. Survives restarts. */
-  iopub: [msg: KernelMessage];
-  /** Every stdin `input_request`. */
-  stdin: [msg: KernelMessage<'input_request'>];
-  protocolError: [error: ProtocolError, channel: Channel];
-}
+export type { KernelEvents, KernelState } from './provider.ts';
 
 /** Launches a kernel from a kernelspec and resolves once it answered `kernel_info_request`. */
 export async function launchKernel(options: LaunchOptions): Promise<LocalKernel> {
@@ -37,24 +22,18 @@ export async function launchKernel(options: LaunchOptions): Promise<LocalKernel>
   return new LocalKernel(kernelId, options, proc);
 }
 
-export class LocalKernel {
+export class LocalKernel extends KernelBase {
   readonly spec: KernelSpec;
-  private readonly events: TypedEmitter<KernelEvents>;
   private proc: KernelProcess;
   private unwire: (() => void)[] = [];
-  private stateValue: KernelState = 'idle';
-  private restarting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
 
   constructor(
-    readonly id: string,
+    id: string,
     private options: LaunchOptions,
     proc: KernelProcess,
   ) {
+    super(id, options.logger, 'idle');
     this.spec = options.spec;
-    this.events = new TypedEmitter((event, error) =>
-      options.logger.error({ err: error, kernelId: id, event: String(event) }, 'kernel event listener threw'),
-    );
     this.proc = proc;
     this.wire(proc);
   }
@@ -73,36 +52,9 @@ export class LocalKernel {
   get kernelInfo(): KernelMessage<'kernel_info_reply'> {
     return this.proc.kernelInfo;
   }
-  get state(): KernelState {
-    return this.stateValue;
-  }
-  /** False once the kernel is dead or shut down; a restart keeps it alive. */
-  get alive(): boolean {
-    return this.stateValue !== 'dead' && this.stopping === undefined;
-  }
-
-  on<K extends keyof KernelEvents>(event: K, listener: (...args: KernelEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
-  }
-
-  onIopub(listener: (msg: KernelMessage) => void): () => void {
-    return this.events.on('iopub', listener);
-  }
-
   /** See KernelConnection.request. Fails with ConnectionClosedError if the kernel is gone or restarts. */
   request<T extends RequestType>(channel: RequestChannel, msgType: T, content: MsgContent[T], options?: RequestOptions): KernelRequest<T> {
     return this.proc.connection.request(channel, msgType, content, options);
-  }
-
-  /** Runs code (spec: execute_request) with the defaults a notebook front end uses. */
-  execute(code: string, options: Partial<MsgContent['execute_request']> & RequestOptions = {}): KernelRequest<'execute_request'> {
-    const { metadata, buffers, ...content } = options;
-    return this.request(
-      'shell',
-      'execute_request',
-      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: true, stop_on_error: true, ...content },
-      { ...(metadata ? { metadata } : {}), ...(buffers ? { buffers } : {}) },
-    );
   }
 
   sendShell<T extends MsgType>(
@@ -165,20 +117,7 @@ export class LocalKernel {
     );
   }
 
-  /** Stops the process and starts a fresh one (same id and listeners). */
-  restart(): Promise<void> {
-    this.assertAlive();
-    return (this.restarting ??= this.doRestart().finally(() => {
-      this.restarting = undefined;
-    }));
-  }
-
-  /** Shuts the kernel down for good and removes its files. Idempotent. */
-  shutdown(): Promise<void> {
-    return (this.stopping ??= this.doShutdown());
-  }
-
-  private async doRestart(): Promise<void> {
+  protected async doRestart(): Promise<void> {
     const { logger, dataDir } = this.options;
     this.setState('restarting');
     const old = this.proc;
@@ -201,7 +140,7 @@ export class LocalKernel {
     this.events.emit('restarted');
   }
 
-  private async doShutdown(): Promise<void> {
+  protected async doShutdown(): Promise<void> {
     const { logger, dataDir } = this.options;
     // A restart in flight owns the process; let it finish (it checks `stopping`) before stopping.
     if (this.restarting) await this.restarting.catch(() => undefined);
@@ -249,20 +188,5 @@ export class LocalKernel {
     stopKernelProcess(proc, { logger, dataDir, kernelId: this.id, graceMs: 0 }).catch((error: unknown) =>
       logger.error({ err: error, kernelId: this.id }, 'cleaning up after a dead kernel failed'),
     );
-  }
-
-  private markDead(reason: string): void {
-    this.setState('dead');
-    this.events.emit('dead', reason);
-  }
-
-  private setState(state: KernelState): void {
-    if (state === this.stateValue) return;
-    this.stateValue = state;
-    this.events.emit('status', state);
-  }
-
-  private assertAlive(): void {
-    if (!this.alive) throw new ConnectionClosedError(`kernel ${this.id} is ${this.stopping ? 'shut down' : 'dead'}`);
   }
 }

@@ -5,12 +5,12 @@ import { TypedEmitter } from './emitter.ts';
 import { KernelLimitError, NoSuchKernelError } from './errors.ts';
 import type { KernelLimitScope } from './errors.ts';
 import { notebookHome, userHome } from './homes.ts';
-import { launchKernel } from './kernel.ts';
-import type { KernelState, LocalKernel } from './kernel.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import type { KernelTuning } from './launcher.ts';
+import { LocalKernelProvider } from './localProvider.ts';
 import type { Logger } from './logger.ts';
 import { KernelPool } from './pool.ts';
+import type { Kernel, KernelProvider, KernelState } from './provider.ts';
 import type { KernelSandbox, NotebookFilesMount } from './sandbox.ts';
 
 /** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
@@ -36,7 +36,7 @@ export type ManagedKernelStatus = KernelState | 'culled';
 export interface ManagedKernel {
   readonly key: KernelKey;
   readonly keyId: string;
-  readonly kernel: LocalKernel;
+  readonly kernel: Kernel;
   readonly specName: string;
   /** True when the kernel was taken from the warm pool rather than started for this key. */
   readonly fromPool: boolean;
@@ -58,9 +58,12 @@ export interface KernelManagerEvents extends Record<string, unknown[]> {
 export interface KernelManagerOptions extends KernelTuning {
   dataDir: string;
   logger: Logger;
-  /** Where and how kernels run (see sandbox.ts). */
-  sandbox: KernelSandbox;
-  resolveSpec: (name: string) => Promise<KernelSpec>;
+  /** Where kernels come from. Default: local processes, from `sandbox` and `resolveSpec`. */
+  provider?: KernelProvider;
+  /** Where and how local kernels run (see sandbox.ts); needed without a `provider`. */
+  sandbox?: KernelSandbox;
+  /** Local kernelspecs by name; needed without a `provider`. */
+  resolveSpec?: (name: string) => Promise<KernelSpec>;
   /** Spec of pool kernels and of kernelFor() without a spec name. Default `python3`. */
   defaultSpecName?: string;
   /** Pre-started kernels of the default spec. Default 2; 0 disables the pool. */
@@ -89,7 +92,8 @@ export class KernelManager {
   private readonly entries = new Map<string, Entry>();
   private readonly starting = new Map<string, { key: KernelKey; promise: Promise<ManagedKernel>; chargedTo?: string }>();
   private readonly events: TypedEmitter<KernelManagerEvents>;
-  private readonly pool: KernelPool;
+  private readonly pool: KernelPool<Kernel>;
+  private readonly provider: KernelProvider;
   private readonly defaultSpecName: string;
   private readonly cullTimer: NodeJS.Timeout | undefined;
   private disposing: Promise<void> | undefined;
@@ -98,12 +102,13 @@ export class KernelManager {
     const { logger } = options;
     this.defaultSpecName = options.defaultSpecName ?? 'python3';
     this.events = new TypedEmitter((event, error) => logger.error({ err: error, event: String(event) }, 'kernel manager listener threw'));
+    this.provider = options.provider ?? localProvider(options);
     let poolSize = options.poolSize ?? 2;
-    if (poolSize > 0 && !options.sandbox.canAssignHome) {
+    if (poolSize > 0 && options.sandbox && !options.provider && !options.sandbox.canAssignHome) {
       logger.warn({ poolSize }, 'the warm pool is off: this sandbox cannot give a kernel its user\'s home after it started');
       poolSize = 0;
     }
-    this.pool = new KernelPool({ size: poolSize, logger, start: () => this.launch(this.defaultSpecName, undefined) });
+    this.pool = new KernelPool<Kernel>({ size: poolSize, logger, start: () => this.provider.start(this.defaultSpecName, {}) });
     this.pool.fill();
     const cullIdleMs = options.cullIdleMs ?? 3_600_000;
     if (cullIdleMs > 0) {
@@ -191,13 +196,13 @@ export class KernelManager {
     await Promise.all([...this.starting.values()].map((s) => s.promise.catch(() => undefined)));
     await Promise.all([...this.entries.values()].map((e) => this.stopEntry(e, 'dead')));
     await this.pool.dispose();
+    await this.provider.dispose();
     this.events.removeAll();
   }
 
-  /** `home` unset: a pool kernel, given its home when it is taken. */
-  private launch(specName: string, home: string | undefined, notebookFiles?: NotebookFilesMount): Promise<LocalKernel> {
-    const { dataDir, logger, sandbox, resolveSpec, ...tuning } = this.options;
-    return resolveSpec(specName).then((spec) => launchKernel({ spec, dataDir, logger, sandbox, home, notebookFiles, ...pickTuning(tuning) }));
+  /** Where kernels run: `local` or `gateway`. */
+  get providerName(): KernelProvider['name'] {
+    return this.provider.name;
   }
 
   /** Every kernel of a notebook sees its files (the shared kernel's home) at /notebook; only the shared kernel may write them. */
@@ -211,11 +216,11 @@ export class KernelManager {
   }
 
   /** A pool kernel made this key's, or undefined when there is none or it could not take its home. */
-  private async fromPool(key: KernelKey, id: string): Promise<LocalKernel | undefined> {
+  private async fromPool(key: KernelKey, id: string): Promise<Kernel | undefined> {
     const pooled = this.pool.take();
     if (!pooled) return undefined;
     try {
-      await pooled.assignHome(this.homeOf(key), this.notebookFilesOf(key));
+      await this.provider.adopt(pooled, this.homeOf(key), this.notebookFilesOf(key));
       return pooled;
     } catch (error) {
       this.options.logger.error({ err: error, key: id, kernelId: pooled.id }, 'a pool kernel could not take its home; starting a fresh kernel');
@@ -226,12 +231,12 @@ export class KernelManager {
 
   private async start(key: KernelKey, id: string, specName: string, chargedTo: string | undefined): Promise<ManagedKernel> {
     this.events.emit('status', key, 'starting');
-    let kernel: LocalKernel;
-    let pooled: LocalKernel | undefined;
+    let kernel: Kernel;
+    let pooled: Kernel | undefined;
     try {
       await this.options.beforeStart?.(key, this.homeOf(key));
       pooled = specName === this.defaultSpecName ? await this.fromPool(key, id) : undefined;
-      kernel = pooled ?? (await this.launch(specName, this.homeOf(key), this.notebookFilesOf(key)));
+      kernel = pooled ?? (await this.provider.start(specName, { home: this.homeOf(key), notebookFiles: this.notebookFilesOf(key), owner: chargedTo }));
     } catch (error) {
       this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
       this.events.emit('status', key, 'dead');
@@ -277,7 +282,9 @@ export class KernelManager {
   private cull(idleMs: number): void {
     const now = Date.now();
     for (const entry of this.entries.values()) {
-      if (entry.kernel.state !== 'idle' || now - entry.lastActivity < idleMs) continue;
+      // An unreachable remote kernel counts as idle: an engine gone for good must not keep it for ever.
+      const idle = entry.kernel.state === 'idle' || entry.kernel.state === 'unreachable';
+      if (!idle || now - entry.lastActivity < idleMs) continue;
       this.options.logger.info({ key: entry.keyId, kernelId: entry.kernel.id, idleMs: now - entry.lastActivity }, 'culling idle kernel');
       void this.stopEntry(entry, 'culled');
     }
@@ -310,11 +317,10 @@ export class KernelManager {
   }
 }
 
-function pickTuning(options: KernelTuning): KernelTuning {
-  const keys = ['startTimeoutMs', 'startRetryMs', 'heartbeatIntervalMs', 'heartbeatMaxMissed', 'shutdownGraceMs'] as const;
-  const tuning: KernelTuning = {};
-  for (const k of keys) if (options[k] !== undefined) tuning[k] = options[k];
-  return tuning;
+function localProvider(options: KernelManagerOptions): KernelProvider {
+  const { dataDir, logger, sandbox, resolveSpec } = options;
+  if (!sandbox || !resolveSpec) throw new Error('the kernel manager needs a provider, or a sandbox and resolveSpec for local kernels');
+  return new LocalKernelProvider({ ...options, dataDir, logger, sandbox, resolveSpec });
 }
 
 export function createKernelManager(options: KernelManagerOptions): KernelManager {

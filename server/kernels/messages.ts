@@ -268,3 +268,20 @@ export function validateContent(msgType: string, content: Record<string, unknown
   const shape = CONTENT_SHAPES[msgType as MsgType];
   if (shape) checkShape(`content of ${msgType}`, content, shape);
 }
+
+/**
+ * Checks the four JSON parts of a message as parsed from the wire (ZeroMQ frames or a WebSocket
+ * message); throws ProtocolError rather than let a half-formed message through.
+ */
+export function validateMessageParts(raw: { header: unknown; parent_header: unknown; metadata: unknown; content: unknown }): Pick<KernelMessage, 'header' | 'parent_header' | 'metadata' | 'content'> {
+  const header = validateHeader('header', raw.header);
+  const parent = raw.parent_header;
+  if (!isObject(parent)) throw new ProtocolError('parent_header must be an object');
+  const parentHeader: Partial<MessageHeader> = Object.keys(parent).length === 0 ? {} : validateHeader('parent_header', parent);
+  const { metadata, content } = raw;
+  if (!isObject(metadata)) throw new ProtocolError('metadata must be an object');
+  if (!isObject(content)) throw new ProtocolError('content must be an object');
+  validateContent(header.msg_type, content);
+  // Parsed JSON holds only JSON values; the shape checks above made sure these are objects.
+  return { header, parent_header: parentHeader, metadata: metadata as JSONObject, content: content as JSONObject };
+}

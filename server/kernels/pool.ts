@@ -1,10 +1,10 @@
 // Warm pool: kernels of the default spec started ahead of time, so a user's first run does
 // not wait for a Python start-up. Refilled in the background after each take.
-import type { LocalKernel } from './kernel.ts';
 import type { Logger } from './logger.ts';
+import type { Kernel } from './provider.ts';
 
 /** What the pool needs of a kernel. */
-export type PoolableKernel = Pick<LocalKernel, 'id' | 'pid' | 'alive' | 'state' | 'on' | 'shutdown'>;
+export type PoolableKernel = Pick<Kernel, 'id' | 'pid' | 'alive' | 'state' | 'on' | 'shutdown'>;
 
 export interface KernelPoolOptions<K extends PoolableKernel> {
   size: number;
@@ -14,7 +14,7 @@ export interface KernelPoolOptions<K extends PoolableKernel> {
   maxConsecutiveFailures?: number;
 }
 
-export class KernelPool<K extends PoolableKernel = LocalKernel> {
+export class KernelPool<K extends PoolableKernel = Kernel> {
   private readonly ready: K[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly discarding = new Set<Promise<void>>();
@@ -72,9 +72,9 @@ export class KernelPool<K extends PoolableKernel = LocalKernel> {
     return new Promise((resolve) => this.filledWaiters.push(resolve));
   }
 
-  /** Pids of ready kernels (for diagnostics and tests). */
+  /** Pids of ready kernels that run on this machine (for diagnostics and tests). */
   pids(): number[] {
-    return this.ready.map((k) => k.pid);
+    return this.ready.flatMap((k) => (k.pid === undefined ? [] : [k.pid]));
   }
 
   dispose(): Promise<void> {

@@ -4,8 +4,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { ProtocolError } from './errors.ts';
-import { isObject, validateContent, validateHeader } from './messages.ts';
-import type { Channel, JSONObject, KernelMessage, MessageHeader } from './messages.ts';
+import { validateMessageParts } from './messages.ts';
+import type { Channel, KernelMessage } from './messages.ts';
 
 export const DELIMITER = Buffer.from('<IDS|MSG>');
 /** signature, header, parent_header, metadata, content */
@@ -44,22 +44,14 @@ export function decodeMessage(frames: readonly Frame[], key: string | Buffer, ch
   verifySignature(signature, parts, key);
 
   const [headerFrame, parentFrame, metadataFrame, contentFrame] = parts as [Buffer, Buffer, Buffer, Buffer];
-  const header = validateHeader('header', parseJSON('header', headerFrame));
-  const parent = parseJSON('parent_header', parentFrame);
-  if (!isObject(parent)) throw new ProtocolError('parent_header must be an object');
-  const parentHeader: Partial<MessageHeader> = Object.keys(parent).length === 0 ? {} : validateHeader('parent_header', parent);
-  const metadata = parseJSON('metadata', metadataFrame);
-  if (!isObject(metadata)) throw new ProtocolError('metadata must be an object');
-  const content = parseJSON('content', contentFrame);
-  if (!isObject(content)) throw new ProtocolError('content must be an object');
-  validateContent(header.msg_type, content);
-
+  const checked = validateMessageParts({
+    header: parseJSON('header', headerFrame),
+    parent_header: parseJSON('parent_header', parentFrame),
+    metadata: parseJSON('metadata', metadataFrame),
+    content: parseJSON('content', contentFrame),
+  });
   return {
-    header,
-    parent_header: parentHeader,
-    // JSON.parse yields only JSON values; the shape checks above made sure these are objects.
-    metadata: metadata as JSONObject,
-    content: content as JSONObject,
+    ...checked,
     buffers: bufs.slice(first + SIGNED_PART_FRAMES),
     identities: bufs.slice(0, delimiterAt),
     ...(channel ? { channel } : {}),

@@ -5,7 +5,7 @@ import type * as Y from 'yjs';
 import type { JSONObject, Output } from '../../shared/nbformat.ts';
 import type { YOutput } from '../../shared/schema.ts';
 import type { KernelSession } from '../execution/session.ts';
-import type { LocalKernel } from '../kernels/kernel.ts';
+import type { Kernel } from '../kernels/provider.ts';
 import { isMessageType } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 
@@ -24,7 +24,7 @@ export type Outgoing =
 
 /** Per kernel session: the widget models of its kernel and the traffic in flight. */
 export class WidgetSession {
-  kernel: LocalKernel | undefined;
+  kernel: Kernel | undefined;
   /** Model id (= comm id) → the cell whose run created it. */
   readonly modelCell = new Map<string, string | undefined>();
   readonly outputModels = new Set<string>();

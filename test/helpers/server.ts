@@ -5,12 +5,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../server/config.ts';
+import type { KernelKey } from '../../server/kernels/manager.ts';
 import { defaultConfig, projectRoot } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import type { Logger } from '../../server/log.ts';
 import type { CohortServer } from '../../server/server.ts';
 import { startCohort } from '../../server/server.ts';
 import { eventually } from './eventually.ts';
+import { startJupyterServer } from './jupyterServer.ts';
+import type { JupyterServer } from './jupyterServer.ts';
+
+/**
+ * Where test servers' kernels run: `local` (sandboxed processes, the default) or `gateway`
+ * (COHORT_TEST_KERNELS=gateway: on a real Jupyter Server started for each test server). The
+ * `*-gateway.test.ts` files set it and then run a suite's very tests.
+ */
+export const testKernels: 'local' | 'gateway' = process.env.COHORT_TEST_KERNELS === 'gateway' ? 'gateway' : 'local';
 
 export interface TestServer {
   url: string;
@@ -19,6 +29,10 @@ export interface TestServer {
   dataDir: string;
   adminToken: string;
   server: CohortServer;
+  /** The remote kernel engine, when kernels run on one (testKernels === 'gateway'). */
+  engine: JupyterServer | undefined;
+  /** The host pid of `key`'s kernel process, wherever it runs (here, or under the engine). */
+  kernelPid(key: KernelKey): number | undefined;
   createUser(name: string): Promise<{ id: string; token: string }>;
   api: (token: string) => Api;
   close(): Promise<void>;
@@ -62,9 +76,16 @@ export function apiClient(url: string, token: string): Api {
 }
 
 export async function startTestServer(overrides: Partial<Config> = {}, options: { log?: Logger } = {}): Promise<TestServer> {
-  const config = testConfig(overrides);
+  const engine = testKernels === 'gateway' && overrides.kernelGatewayUrl === undefined ? await startJupyterServer() : undefined;
+  const config = testConfig(engine ? { kernelGatewayUrl: engine.url, kernelGatewayToken: engine.token, ...overrides } : overrides);
   const ownsDir = overrides.dataDir === undefined;
-  const server = await startCohort(config, options.log ?? createLogger(config.logLevel));
+  let server: CohortServer;
+  try {
+    server = await startCohort(config, options.log ?? createLogger(config.logLevel));
+  } catch (error) {
+    await engine?.stop();
+    throw error;
+  }
   const adminToken = config.adminToken!;
   const url = server.url;
   const admin = apiClient(url, adminToken);
@@ -75,6 +96,12 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
     dataDir: config.dataDir,
     adminToken,
     server,
+    engine,
+    kernelPid(key) {
+      const kernel = server.kernels.get(key)?.kernel;
+      if (!kernel) return undefined;
+      return engine ? engine.kernelPid(kernel.id) : kernel.pid;
+    },
     api: (token) => apiClient(url, token),
     async createUser(name) {
       const res = await admin<{ id: string; token: string }>('POST', '/api/users', { name });
@@ -83,6 +110,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
     },
     async close() {
       await server.close();
+      await engine?.stop();
       if (ownsDir) rmSync(config.dataDir, { recursive: true, force: true });
     },
   };

@@ -200,9 +200,7 @@ describe(`a live class of ${STUDENTS} students`, { timeout: 600_000 }, () => {
   });
 
   it('ending the session disconnects the guests with a clear message and stops their kernels', async () => {
-    const pids = await Promise.all(
-      students.map(async (s) => (await t.api(s.token)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel`)).body.pid),
-    );
+    const pids = students.map((s) => t.kernelPid({ notebookId: nb, userId: s.id }));
     assert.ok(pids.every((pid) => typeof pid === 'number' && alive(pid)));
     const ended = await t.api(teacher.token)('DELETE', `/api/notebooks/${nb}/session?keepPrivate=false`);
     assert.equal(ended.status, 204);
@@ -210,7 +208,7 @@ describe(`a live class of ${STUDENTS} students`, { timeout: 600_000 }, () => {
       await eventually(() => s.mine.closes.find((c) => c.code === CloseCode.Revoked));
       assert.equal(s.mine.closes.find((c) => c.code === CloseCode.Revoked)!.reason, 'the live session has ended');
     }
-    await eventually(() => pids.every((pid) => !alive(pid)), { timeoutMs: 30_000, message: 'guest kernels still running' });
+    await eventually(() => pids.every((pid) => !alive(pid!)), { timeoutMs: 30_000, message: 'guest kernels still running' });
     assert.equal((await t.api(students[0]!.token)('GET', '/api/me')).status, 401, "a guest's token still works");
     assert.equal((await t.server.store.docs.list(`${nb}/user/`)).length, 0, "guests' private documents were kept");
     const session = await t.api(teacher.token)<{ active: boolean }>('GET', `/api/notebooks/${nb}/session`);

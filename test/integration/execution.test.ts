@@ -103,7 +103,7 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
 
   after(async () => {
     for (const c of clients) c.destroy();
-    const pids = t.server.kernels.list().map((k) => k.kernel.pid);
+    const pids = t.server.kernels.list().flatMap((k) => t.kernelPid(k.key) ?? []);
     await t.close();
     for (const pid of pids) assert.equal(alive(pid), false, `kernel ${pid} outlived the server`);
   });
@@ -126,9 +126,9 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
     assert.equal(text(outputsToJSON(privateDoc(bobsRoom.doc).outputs.get('printx'))), 'B\n');
     assert.doesNotMatch(JSON.stringify(bobsRoom.doc.toJSON()), /'A'|"A\\n"/);
     assert.equal(privateDoc(bobsRoom.doc).executions.get('printx')?.status, 'ok');
-    const akernel = await as(alice)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel`);
-    const bkernel = await as(bob)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel`);
-    assert.notEqual(akernel.body.pid, bkernel.body.pid);
+    const alicePid = t.kernelPid({ notebookId: nb, userId: alice.id });
+    assert.equal(typeof alicePid, 'number');
+    assert.notEqual(alicePid, t.kernelPid({ notebookId: nb, userId: bob.id }));
     // The shared document holds no user-scope output.
     const shared = await t.server.rooms.acquire(sharedRoom(nb));
     assert.equal(cellOutputs(findCell(shared.room.doc, 'printx')!.cell)!.length, 0);
@@ -150,8 +150,15 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
       await eventually(() => text(outputsToJSON(cellOutputs(findCell(c.doc, 'shared')!.cell))) === text(r!.outputs));
       assert.equal(sharedDoc(c.doc).executions.get('shared')?.status, 'ok');
     }
-    const sharedKernel = await as(owner)<{ pid: number; status: string }>('GET', `/api/notebooks/${nb}/kernel?scope=shared`);
-    assert.equal(typeof sharedKernel.body.pid, 'number');
+    const sharedKernel = await as(owner)<{ status: string }>('GET', `/api/notebooks/${nb}/kernel?scope=shared`);
+    assert.equal(sharedKernel.body.status, 'idle');
+    const sharedPid = t.kernelPid({ notebookId: nb, shared: true });
+    if (t.engine) {
+      // A remote engine has no homes, but its kernels see their host pids: the cell printed the shared kernel's.
+      assert.equal(text(r!.outputs), `shared kernel pid ${sharedPid}\n`, 'the cell did not run in the shared kernel');
+      return;
+    }
+    assert.equal(typeof sharedPid, 'number');
     // It ran in the notebook's shared kernel, which works in the notebook's home (the owner's own
     // kernel works in the owner's). A sandboxed kernel does not know its host pid to print it.
     assert.ok(existsSync(join(notebookHome(t.dataDir, nb), 'ran-here')), 'the cell did not run in the shared kernel');
@@ -230,8 +237,8 @@ describe('per-user kernels', { timeout: 240_000 }, () => {
   });
 
   it('a SIGKILLed kernel fails its run; the other user is untouched; the next run works', async () => {
-    const bobPid = (await as(bob)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel`)).body.pid;
-    const alicePid = (await as(alice)<{ pid: number }>('GET', `/api/notebooks/${nb}/kernel`)).body.pid;
+    const bobPid = t.kernelPid({ notebookId: nb, userId: bob.id })!;
+    const alicePid = t.kernelPid({ notebookId: nb, userId: alice.id })!;
     const pending = run(alice, ['sleep']);
     const room = open(privateRoom(nb, alice.id), alice);
     await eventually(() => privateDoc(room.doc).executions.get('sleep')?.status === 'running');

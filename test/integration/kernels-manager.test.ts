@@ -45,7 +45,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
 
     const a1 = await manager.kernelFor(alice1);
     assert.equal(a1.fromPool, true);
-    assert.equal(a1.kernel.pid, pooledPid);
+    assert.equal(a1.kernel.pid!, pooledPid);
     // Assigning a pooled kernel moves it into its user's home (a short request of the server's), so a
     // 'busy' may come first and its 'idle' trail the assignment: wait for the idle, then compare.
     await eventually(() => statuses.some(([key, status]) => key === 'nb1/alice' && status === 'idle'), { message: 'no idle after assignment' });
@@ -54,7 +54,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     // Concurrent first calls share one start; the pool is still refilling, so this one is started.
     const [a2, a2again] = await Promise.all([manager.kernelFor(alice2), manager.kernelFor(alice2)]);
     assert.equal(a2, a2again);
-    assert.notEqual(a2.kernel.pid, a1.kernel.pid);
+    assert.notEqual(a2.kernel.pid!, a1.kernel.pid!);
     assert.equal(await manager.kernelFor(alice1), a1);
     assert.equal(manager.get(alice1), a1);
 
@@ -69,14 +69,14 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'NameError');
 
     const shared = await manager.kernelFor(shared1);
-    assert.notEqual(shared.kernel.pid, a1.kernel.pid);
+    assert.notEqual(shared.kernel.pid!, a1.kernel.pid!);
     await assert.rejects(manager.kernelFor(bob1), (e) => e instanceof KernelLimitError && e.status === 503 && e.scope === 'total');
     assert.equal(manager.list().length, 3);
 
     // Shutting one down frees its slot.
     const removed: KernelKey[] = [];
     manager.on('removed', (key) => removed.push(key));
-    const sharedPid = shared.kernel.pid;
+    const sharedPid = shared.kernel.pid!;
     await manager.shutdown(shared1);
     assert.deepEqual(removed, [shared1]);
     assert.ok(processGone(sharedPid));
@@ -85,7 +85,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     const bob = await manager.kernelFor(bob1);
 
     await manager.poolInfo().settled;
-    const pids = [a1.kernel.pid, a2.kernel.pid, bob.kernel.pid, ...manager.poolInfo().pids];
+    const pids = [a1.kernel.pid!, a2.kernel.pid!, bob.kernel.pid!, ...manager.poolInfo().pids];
     assert.equal(new Set(pids).size, 4, `expected 3 assigned + 1 pooled kernel, got ${pids}`);
     await manager.dispose();
     await manager.dispose();
@@ -107,10 +107,10 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'KeyboardInterrupt');
 
     await managed.kernel.execute('y = 1').done;
-    const oldPid = managed.kernel.pid;
+    const oldPid = managed.kernel.pid!;
     await manager.restart(alice1);
     assert.equal(manager.get(alice1), managed, 'restart keeps the same managed kernel');
-    assert.notEqual(managed.kernel.pid, oldPid);
+    assert.notEqual(managed.kernel.pid!, oldPid);
     assert.ok(statuses.includes('busy') && statuses.includes('restarting'));
     assert.equal(statuses.at(-1), 'idle');
     const after = managed.kernel.execute('y');
@@ -123,7 +123,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
   it('culls a kernel idle longer than cullIdleMs; touch() postpones it', { timeout: 90_000 }, async (t) => {
     const manager = await managerFor(t, { poolSize: 0, cullIdleMs: 400, cullIntervalMs: 50 });
     const managed = await manager.kernelFor(alice1);
-    const pid = managed.kernel.pid;
+    const pid = managed.kernel.pid!;
     const events: string[] = [];
     manager.on('status', (_key, status) => events.push(status));
     manager.on('removed', () => events.push('removed'));
@@ -143,7 +143,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
 
     // The next use starts a fresh kernel.
     const again = await manager.kernelFor(alice1);
-    assert.notEqual(again.kernel.pid, pid);
+    assert.notEqual(again.kernel.pid!, pid);
   });
 
   it('does not cull a busy kernel', { timeout: 90_000 }, async (t) => {
@@ -160,7 +160,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     const managed = await manager.kernelFor(bob1);
     const dead = new Promise<[KernelKey, string]>((resolve) => manager.on('dead', (key, reason) => resolve([key, reason])));
     const removed = new Promise<KernelKey>((resolve) => manager.on('removed', resolve));
-    process.kill(managed.kernel.pid, 'SIGKILL');
+    process.kill(managed.kernel.pid!, 'SIGKILL');
     const [key, reason] = await dead;
     assert.deepEqual(key, bob1);
     assert.match(reason, /SIGKILL/);

@@ -72,7 +72,7 @@ describe('running kernels', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
-    const pids = t.server.kernels.list().map((k) => k.kernel.pid);
+    const pids = t.server.kernels.list().map((k) => k.kernel.pid!);
     await t.close();
     for (const pid of pids) assert.ok(processEnded(pid), `kernel ${pid} outlived the server`);
   });
@@ -123,7 +123,7 @@ describe('running kernels', { timeout: 240_000 }, () => {
     const [printed] = await run(alice, ['printx']);
     assert.equal(printed!.status, 'error', 'x survived a restart');
 
-    const pid = t.server.kernels.list().find((k) => k.kernel.id === before!.id)!.kernel.pid;
+    const pid = t.server.kernels.list().find((k) => k.kernel.id === before!.id)!.kernel.pid!;
     assert.equal((await as(alice)('DELETE', `/api/kernels/${before!.id}`)).status, 204);
     assert.deepEqual((await list(alice)).kernels, []);
     await eventually(() => processEnded(pid), { timeoutMs: 10_000, message: 'the shut-down kernel still runs' });

@@ -74,12 +74,13 @@ export function kernelRoutes(deps: KernelRouteDeps): Router {
     const candidates = kernels.list().filter((managed) => only === undefined || managed.key.notebookId === only);
     const allowed = await Promise.all(candidates.map(mayAccess));
     const shown = candidates.filter((_, index) => allowed[index]);
-    const memory = await processTreeMemory(shown.map((managed) => managed.kernel.pid));
+    // A remote kernel (gateway provider) has no process here to measure.
+    const memory = await processTreeMemory(shown.flatMap((managed) => (managed.kernel.pid === undefined ? [] : [managed.kernel.pid])));
     const names = nameCache(notebooks, users);
     const rows: RunningKernel[] = await Promise.all(
       shown.map(async (managed): Promise<RunningKernel> => {
         const { key, kernel } = managed;
-        const bytes = memory.get(kernel.pid);
+        const bytes = kernel.pid === undefined ? undefined : memory.get(kernel.pid);
         return {
           id: kernel.id,
           notebookId: key.notebookId,
