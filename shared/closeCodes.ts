@@ -22,22 +22,31 @@ export const CloseCode = {
   DocumentFull: 4507,
   /** The server is shutting down. */
   GoingAway: 1001,
+  /** The server failed (a room that would not load, a store look-up that threw); retrying may work. */
+  InternalError: 1011,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-export const closeReason: Record<number, string> = {
-  4400: 'malformed message',
-  4401: 'unauthorized',
-  4403: 'forbidden',
-  4404: 'unknown notebook',
-  4409: 'out of step with the server',
-  4410: 'access revoked',
-  4413: 'message too large',
-  4422: 'change breaks the document schema',
-  4429: 'too many connections',
-  4507: 'document full',
-  1001: 'server shutting down',
+/** What each code means, in words: the reason the server sends with it and the page shows. */
+export const CLOSE_REASONS: Record<CloseCode, string> = {
+  [CloseCode.MalformedMessage]: 'malformed message',
+  [CloseCode.Unauthorized]: 'unauthorized',
+  [CloseCode.Forbidden]: 'forbidden',
+  [CloseCode.NotFound]: 'unknown notebook',
+  [CloseCode.OutOfStep]: 'out of step with the server',
+  [CloseCode.Revoked]: 'access revoked',
+  [CloseCode.TooLarge]: 'message too large',
+  [CloseCode.SchemaViolation]: 'change breaks the document schema',
+  [CloseCode.TooManyConnections]: 'too many connections',
+  [CloseCode.DocumentFull]: 'document full',
+  [CloseCode.GoingAway]: 'server shutting down',
+  [CloseCode.InternalError]: 'server error',
 };
+
+/** The words for a code a socket was closed with, if it is one of ours. */
+export function closeReason(code: number): string | undefined {
+  return (CLOSE_REASONS as Record<number, string | undefined>)[code];
+}
 
 /**
  * Codes that retrying cannot fix: the client must not reconnect (it would resend the refused

@@ -169,7 +169,7 @@ export function cellToJSON(cell: YCell, outputs?: Output[]): Cell {
   const base = {
     id: cellId(cell),
     source: cellSource(cell).toString(),
-    metadata: (metadata instanceof Y.Map ? metadata.toJSON() : {}) as JSONObject,
+    metadata: metadata instanceof Y.Map ? metadata.toJSON() : {},
   };
   if (type === 'code') {
     return {
@@ -198,7 +198,7 @@ export function initSharedDoc(doc: Y.Doc, notebook: Notebook): void {
 
 export function notebookMetadata(doc: Y.Doc): JSONObject {
   const metadata = sharedDoc(doc).meta.get('metadata');
-  return metadata instanceof Y.Map ? (metadata.toJSON() as JSONObject) : ((metadata as JSONObject) ?? {});
+  return metadata instanceof Y.Map ? metadata.toJSON() : ((metadata as JSONObject) ?? {});
 }
 
 /**

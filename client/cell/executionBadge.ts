@@ -17,7 +17,7 @@ export function executionBadge(cell: YCell, privateYDoc: Y.Doc): { element: HTML
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const render = () => {
-    const info = executions.get(cellId(cell)) as ExecutionInfo | undefined;
+    const info = executions.get(cellId(cell));
     const shared = cellScope(cell) === 'shared';
     const savedCount = cell.get('execution_count') as number | null | undefined;
     const count = shared ? (savedCount ?? info?.execution_count) : (info ? info.execution_count : savedCount);

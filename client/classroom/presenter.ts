@@ -59,7 +59,7 @@ export function broadcastPresenter(awareness: Awareness, list: CellList): { setA
     timer = undefined;
     if (!active) return;
     const cellId = activeCellId();
-    const current = awareness.getLocalState()?.['presenter'];
+    const current: unknown = awareness.getLocalState()?.['presenter'];
     const next = cellId ? { cellId, scrollTop: Math.round(window.scrollY) } : null;
     if (isPresenterPosition(current) && next && current.cellId === next.cellId && Math.abs(current.scrollTop - next.scrollTop) < 40) return;
     awareness.setLocalStateField('presenter', next);

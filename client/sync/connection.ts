@@ -102,7 +102,7 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
       // A revocation with a reason (e.g. the end of a live session) says more than the generic text.
       const revokedWhy = code === 4410 && event.reason ? `${event.reason.charAt(0).toUpperCase()}${event.reason.slice(1)}.` : undefined;
       const serverWhy = WRITE_REFUSALS.has(code) && event.reason ? ` (${event.reason})` : '';
-      refusal = revokedWhy ?? (REFUSALS[code] ? REFUSALS[code] + serverWhy : `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`);
+      refusal = revokedWhy ?? (REFUSALS[code] ? REFUSALS[code] + serverWhy : `The server closed the connection: ${closeReason(code) ?? event.reason ?? code}.`);
       set('refused');
     } else if (state !== 'refused') {
       set('offline');

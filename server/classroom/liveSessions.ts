@@ -82,7 +82,7 @@ export class LiveSessions {
   async start(notebook: NotebookSummary, by: UserRecord): Promise<{ session: LiveSessionRecord; created: boolean }> {
     const existing = await this.get(notebook.id);
     if (existing) {
-      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map());
+      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map<string, Map<string, FinishedRun['status']>>());
       return { session: existing, created: false };
     }
     let code = newCode();

@@ -92,26 +92,34 @@ export class ExecutionService {
     deps.kernels.on('status', (key, status) => {
       const session = this.sessions.get(kernelKeyId(key));
       if (!session) return;
-      void session.then((s) => {
-        s.setKernelStatus(status === 'starting' ? 'starting' : status);
-        if (status === 'culled') this.deps.plugins?.onKernelReset?.(s, 'culled');
-      });
+      session
+        .then((s) => {
+          s.setKernelStatus(status === 'starting' ? 'starting' : status);
+          if (status === 'culled') this.deps.plugins?.onKernelReset?.(s, 'culled');
+        })
+        .catch(this.logFailure('mirroring a kernel status'));
     });
     // A session holds its document in memory; let it go once its kernel is gone and nothing waits.
     deps.kernels.on('removed', (key) => {
       const id = kernelKeyId(key);
-      void this.sessions.get(id)?.then((s) => {
-        if (s.busy || this.deps.kernels.get(key) || this.sessions.get(id) === undefined) return;
-        this.sessions.delete(id);
-        s.dispose();
-      });
+      this.sessions
+        .get(id)
+        ?.then((s) => {
+          if (s.busy || this.deps.kernels.get(key) || this.sessions.get(id) === undefined) return;
+          this.sessions.delete(id);
+          s.dispose();
+        })
+        .catch(this.logFailure('closing a session'));
     });
     deps.kernels.on('dead', (key, reason) => {
-      void this.sessions.get(kernelKeyId(key))?.then((s) => {
-        s.kernelDied(reason);
-        s.setKernelStatus('dead', { message: `kernel died: ${reason}` });
-        this.deps.plugins?.onKernelReset?.(s, 'dead');
-      });
+      this.sessions
+        .get(kernelKeyId(key))
+        ?.then((s) => {
+          s.kernelDied(reason);
+          s.setKernelStatus('dead', { message: `kernel died: ${reason}` });
+          this.deps.plugins?.onKernelReset?.(s, 'dead');
+        })
+        .catch(this.logFailure('reporting a dead kernel'));
     });
   }
 
@@ -206,7 +214,7 @@ export class ExecutionService {
     try {
       const readable = readableCells(sharedDoc(lease.room.doc).cells, (index) => lease.room.skipped(`cells[${index}]`));
       const cells = new Map(readable.map((cell) => [cellId(cell), cell] as const));
-      for (const id of cellIds as string[]) {
+      for (const id of cellIds) {
         const cell = cells.get(id);
         if (!cell) {
           const scratch = scratchCell(mine.room.doc, id);
@@ -295,10 +303,16 @@ export class ExecutionService {
     };
     this.inputs.set(`${session.key.notebookId}/${run.userId}`, { session, run, msg, requestId });
     // The prompt goes to the private document of the user whose run asked, even for shared cells.
-    void this.deps.rooms.acquire(privateRoom(session.key.notebookId, run.userId)).then((lease) => {
-      lease.room.doc.transact(() => privateDoc(lease.room.doc).stdin.set('request', request), KERNEL_ORIGIN);
-      lease.release();
-    });
+    this.deps.rooms
+      .acquire(privateRoom(session.key.notebookId, run.userId))
+      .then((lease) => {
+        try {
+          lease.room.doc.transact(() => privateDoc(lease.room.doc).stdin.set('request', request), KERNEL_ORIGIN);
+        } finally {
+          lease.release();
+        }
+      })
+      .catch(this.logFailure('showing an input() prompt'));
   }
 
   private clearInput(notebookId: string, userId: string, msgId?: string): void {
@@ -323,11 +337,22 @@ export class ExecutionService {
   }
 
   private clearInputDoc(notebookId: string, userId: string, requestId: string): void {
-    void this.deps.rooms.acquire(privateRoom(notebookId, userId)).then((lease) => {
-      const stdin = privateDoc(lease.room.doc).stdin;
-      if (stdin.get('request')?.request_id === requestId) lease.room.doc.transact(() => stdin.delete('request'), KERNEL_ORIGIN);
-      lease.release();
-    });
+    this.deps.rooms
+      .acquire(privateRoom(notebookId, userId))
+      .then((lease) => {
+        try {
+          const stdin = privateDoc(lease.room.doc).stdin;
+          if (stdin.get('request')?.request_id === requestId) lease.room.doc.transact(() => stdin.delete('request'), KERNEL_ORIGIN);
+        } finally {
+          lease.release();
+        }
+      })
+      .catch(this.logFailure('clearing an input() prompt'));
+  }
+
+  /** A `.catch` handler for work no request waits for: logged, never an unhandled rejection. */
+  private logFailure(what: string): (err: unknown) => void {
+    return (err: unknown) => this.deps.log.error({ err }, `${what} failed`);
   }
 
   keyFor(notebook: NotebookSummary, userId: string, scope: unknown, action: 'read' | 'control'): KernelKey {

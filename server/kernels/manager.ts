@@ -243,7 +243,7 @@ export class KernelManager {
       }),
       kernel.on('dead', (reason) => {
         this.events.emit('dead', key, reason);
-        void this.stopEntry(entry, 'dead');
+        this.stopEntry(entry, 'dead').catch((err: unknown) => this.options.logger.error({ err, key: entry.keyId }, 'removing a dead kernel failed'));
       }),
     ];
     this.entries.set(id, entry);
@@ -271,7 +271,7 @@ export class KernelManager {
     for (const entry of this.entries.values()) {
       if (entry.kernel.state !== 'idle' || now - entry.lastActivity < idleMs) continue;
       this.options.logger.info({ key: entry.keyId, kernelId: entry.kernel.id, idleMs: now - entry.lastActivity }, 'culling idle kernel');
-      void this.stopEntry(entry, 'culled');
+      this.stopEntry(entry, 'culled').catch((err: unknown) => this.options.logger.error({ err, key: entry.keyId }, 'culling a kernel failed'));
     }
   }
 

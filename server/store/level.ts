@@ -150,7 +150,10 @@ class LevelDocumentLog implements DocumentLog {
     clearTimeout(this.reclaimTimers.get(doc));
     this.reclaimTimers.set(
       doc,
-      setTimeout(() => void this.reclaimNow(doc), RECLAIM_DELAY_MS).unref(),
+      // reclaimNow catches and logs its own failures.
+      setTimeout(() => {
+        this.reclaimNow(doc).catch(() => undefined);
+      }, RECLAIM_DELAY_MS).unref(),
     );
   }
 

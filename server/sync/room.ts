@@ -278,15 +278,19 @@ export class Room {
       case 'sync-step1': {
         const stateVector = message.stateVector;
         // Answer once everything in memory is stored: the answer may not carry unstored state.
-        void this.flushed().then(() => {
-          if (!this.connections.has(conn)) return;
-          try {
-            const empty = stateVector.length === 1 && stateVector[0] === 0;
-            send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
-          } catch {
-            this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
-          }
-        });
+        this.flushed().then(
+          () => {
+            if (!this.connections.has(conn)) return;
+            try {
+              const empty = stateVector.length === 1 && stateVector[0] === 0;
+              send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
+            } catch {
+              this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
+            }
+          },
+          // The document could not be stored: no answer may carry what is not stored.
+          (err: unknown) => this.log.error({ err, user: conn.userId }, 'storing the document failed; sync answer withheld'),
+        );
         break;
       }
       case 'sync-update':

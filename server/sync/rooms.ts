@@ -116,15 +116,19 @@ export class Rooms {
     const timer = setTimeout(() => {
       this.unloadTimers.delete(room);
       if (room.inUse) return;
-      void room.flushed().then(async () => {
-        // Someone may have joined while the last updates were being stored, or the room was
-        // deleted and a new one of that name loaded.
-        const registered = this.rooms.get(room.name);
-        if (room.inUse || !registered || (await registered.catch(() => undefined)) !== room || room.inUse) return;
-        this.rooms.delete(room.name);
-        room.destroy();
-        this.log.debug({ room: room.name }, 'room unloaded');
-      });
+      room
+        .flushed()
+        .then(async () => {
+          // Someone may have joined while the last updates were being stored, or the room was
+          // deleted and a new one of that name loaded.
+          const registered = this.rooms.get(room.name);
+          if (room.inUse || !registered || (await registered.catch(() => undefined)) !== room || room.inUse) return;
+          this.rooms.delete(room.name);
+          room.destroy();
+          this.log.debug({ room: room.name }, 'room unloaded');
+        })
+        // Not stored: keep it loaded (the next write retries the store), and say so.
+        .catch((err: unknown) => this.log.error({ err, room: room.name }, 'unloading a room failed; it stays loaded'));
     }, this.idleMs);
     timer.unref();
     this.unloadTimers.set(room, timer);

@@ -90,7 +90,7 @@ export class SchemaGuard {
   check(update: Uint8Array): GuardVerdict {
     let decoded: { structs: Struct[]; ds: DeleteSet };
     try {
-      decoded = Y.decodeUpdate(update) as { structs: Struct[]; ds: DeleteSet };
+      decoded = Y.decodeUpdate(update);
     } catch (err) {
       return { ok: false, kind: 'malformed', reason: `undecodable update: ${(err as Error).message}` };
     }
@@ -194,7 +194,7 @@ class UpdateCheck {
 
   /** The struct holding `id`: in the document if it has that clock, else in the update. */
   private structAt(id: Y.ID): Struct | undefined {
-    if (id.clock < Y.getState(this.store, id.client)) return Y.getItem(this.store, id) as Y.Item | Y.GC;
+    if (id.clock < Y.getState(this.store, id.client)) return Y.getItem(this.store, id);
     const list = this.byClient.get(id.client);
     if (!list) return undefined;
     let lo = 0;
@@ -266,7 +266,7 @@ class UpdateCheck {
     }
     if (typeof item.parent === 'string') {
       const root = this.guard.schema.roots[item.parent];
-      if (!root) return { place: { kind: 'refused', reason: `"${item.parent}" is not a part of the ${this.guard.schema.name}` } };
+      if (!root) return { place: { kind: 'refused', reason: `"${String(item.parent)}" is not a part of the ${this.guard.schema.name}` } };
       return { place: { kind: 'in', node: root, parent: this.doc.get(item.parent), key: item.parentSub } };
     }
     const parentItem = this.structAt(item.parent as Y.ID);

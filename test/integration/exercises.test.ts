@@ -106,7 +106,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
 
     const [adaRun] = await run(ada, ['ex']);
     assert.equal(adaRun?.status, 'ok');
-    assert.equal(text(adaRun!.outputs), 'n times two is 42\n');
+    assert.equal(text(adaRun.outputs), 'n times two is 42\n');
     const [boRun] = await run(bo, ['ex']);
     assert.equal(text(boRun!.outputs), 'n times two is 2\n', 'Bo has no copy: he runs the teacher’s source');
 

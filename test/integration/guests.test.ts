@@ -11,7 +11,7 @@ import { eventually } from '../helpers/eventually.ts';
 import { kernelProcesses } from '../helpers/processes.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
-import { apiClient, startTestServer } from '../helpers/server.ts';
+import { startTestServer } from '../helpers/server.ts';
 
 interface Guest {
   id: string;

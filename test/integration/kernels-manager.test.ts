@@ -86,7 +86,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
 
     await manager.poolInfo().settled;
     const pids = [a1.kernel.pid, a2.kernel.pid, bob.kernel.pid, ...manager.poolInfo().pids];
-    assert.equal(new Set(pids).size, 4, `expected 3 assigned + 1 pooled kernel, got ${pids}`);
+    assert.equal(new Set(pids).size, 4, `expected 3 assigned + 1 pooled kernel, got ${pids.join(', ')}`);
     await manager.dispose();
     await manager.dispose();
     for (const pid of pids) assert.ok(processGone(pid), `kernel ${pid} still running after dispose`);

@@ -84,7 +84,7 @@ describe('kernel homes', { timeout: 300_000 }, () => {
     assert.deepEqual(JSON.parse(text(await run('bob', 'peek'))), ['FileNotFoundError', 'FileNotFoundError', 'FileNotFoundError']);
     const [cwd, files, homes] = JSON.parse(text(await run('bob', 'where'))) as [string, string[], string[]];
     assert.equal(cwd, '/home/cohort');
-    assert.ok(!files.includes('notes.txt'), `Bob sees ${files}`);
+    assert.ok(!files.includes('notes.txt'), `Bob sees ${files.join(', ')}`);
     assert.deepEqual(homes, ['cohort'], 'a kernel sees one home: its own');
   });
 

@@ -26,7 +26,7 @@ function brokenDocument(): Y.Doc {
   const first = cells.get(0);
   (first.get('outputs') as Y.Array<unknown>).push(['a string output']);
   (first.get('metadata') as Y.Map<unknown>).set('fine', 'kept');
-  const broken = cells.get(3) as unknown as Y.Map<unknown>; // 'good2', after the two junk values
+  const broken = cells.get(3); // 'good2', after the two junk values
   broken.set('source', 'a plain string'); // the cell loses its required source
   return doc;
 }
