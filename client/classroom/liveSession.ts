@@ -45,9 +45,3 @@ export function watchLiveSession(doc: Y.Doc, listener: (state: LiveSessionState)
   return () => map.unobserve(onChange);
 }
 
-/** The close reason the server gives guests' sockets when the owner ends the session. */
-export const SESSION_ENDED_REASON = 'the live session has ended';
-
-export function isSessionEnd(closedBy: { code: number; reason: string } | undefined): boolean {
-  return closedBy?.code === 4410 && closedBy.reason.toLowerCase().includes(SESSION_ENDED_REASON);
-}

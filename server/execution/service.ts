@@ -1,6 +1,7 @@
 // Runs cells for users: checks who may run what, picks the kernel (the user's own for user-scope
 // cells, the notebook's shared one for shared-scope cells), queues the runs, answers stdin, and
 // controls kernels. Results are written into documents by each kernel's KernelSession.
+import { HttpError } from '../errors.ts';
 import type { ExecutionInfo, StdinRequest } from '../../shared/schema.ts';
 import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
 import type { Scope } from '../../shared/schema.ts';
@@ -9,23 +10,13 @@ import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { myVersion, scratchCell } from '../../shared/myCells.ts';
 import type { KernelManager, KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { kernelKeyId } from '../kernels/manager.ts';
-import { NoSuchKernelError } from '../kernels/errors.ts';
+import { KernelLimitError, NoSuchKernelError } from '../kernels/errors.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import type { NotebookSummary } from '../notebooks/service.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import type { ActiveRun, CellRun, SessionHooks } from './session.ts';
 import { KERNEL_ORIGIN, KernelSession } from './session.ts';
-
-export class ExecutionError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface RunResult {
   cellId: string;
@@ -158,12 +149,12 @@ export class ExecutionService {
     // Checked in the same turn as kernelFor registers the start: revokeUser either sees the start
     // (and stops it once it is up) or this refuses it. No await may come between the two.
     const id = kernelKeyId(key);
-    if (this.revoked.has(id)) throw new ExecutionError(410, 'access_revoked', 'your access to this notebook was revoked');
+    if (this.revoked.has(id)) throw new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
     // The per-user kernel cap counts shared kernels too, charged to the user whose run starts one.
     const startedBy = key.shared ? this.sharedRunBy.get(id) : key.userId;
     const managed = await this.deps.kernels.kernelFor(key, spec, startedBy);
     // Revoked while it started: revokeUser stops it; no run may use it meanwhile.
-    if (this.revoked.has(id)) throw new ExecutionError(410, 'access_revoked', 'your access to this notebook was revoked');
+    if (this.revoked.has(id)) throw new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
     if (before !== managed) {
       session.kernelReplaced();
       session.watch(managed);
@@ -197,12 +188,12 @@ export class ExecutionService {
    * Checks every cell first, so an unknown id or a forbidden cell runs nothing.
    */
   async execute(notebook: NotebookSummary, userId: string, cellIds: unknown): Promise<RunResult[]> {
-    if (this.disposing) throw new ExecutionError(503, 'shutting_down', 'the server is shutting down');
+    if (this.disposing) throw new HttpError(503, 'shutting_down', 'the server is shutting down');
     if (!Array.isArray(cellIds) || cellIds.length === 0 || !cellIds.every((id) => typeof id === 'string')) {
-      throw new ExecutionError(400, 'invalid_cell_ids', 'cellIds must be a non-empty array of cell ids');
+      throw new HttpError(400, 'invalid_cell_ids', 'cellIds must be a non-empty array of cell ids');
     }
     if (!can.runUserCells(notebook.role)) {
-      throw new ExecutionError(403, 'forbidden', `your role (${notebook.role}) may not run cells`);
+      throw new HttpError(403, 'forbidden', `your role (${notebook.role}) may not run cells`);
     }
     const lease = await this.deps.rooms.acquire(sharedRoom(notebook.id));
     // The user's own versions: copies of exercise cells and scratch cells (shared/myCells.ts).
@@ -218,14 +209,14 @@ export class ExecutionService {
         const cell = cells.get(id);
         if (!cell) {
           const scratch = scratchCell(mine.room.doc, id);
-          if (!scratch) throw new ExecutionError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
+          if (!scratch) throw new HttpError(404, 'cell_not_found', `no cell "${id}" in this notebook`);
           if (scratch.type === 'code') plan.push({ cellId: id, scope: 'user', source: scratch.source.toString() });
           continue;
         }
         if (cellType(cell) !== 'code') continue;
         const scope = cellScope(cell);
         if (scope === 'shared' && !can.runSharedCells(notebook.role)) {
-          throw new ExecutionError(403, 'forbidden', `cell "${id}" is shared-scope: only the owner may run it`);
+          throw new HttpError(403, 'forbidden', `cell "${id}" is shared-scope: only the owner may run it`);
         }
         plan.push({ cellId: id, scope, source: scope === 'user' ? myVersion(cell, mine.room.doc).source : cellSource(cell).toString() });
       }
@@ -287,7 +278,7 @@ export class ExecutionService {
     start.catch(() => undefined); // the run reports a failed start; only limit errors answer here
     try {
       const early = await Promise.race([start.then(() => 'started' as const, (err: unknown) => err), passed]);
-      if (early instanceof Error && 'status' in early && [410, 429, 503].includes(early.status as number)) throw early;
+      if (early instanceof KernelLimitError || (early instanceof HttpError && early.status === 410)) throw early;
     } finally {
       off();
     }
@@ -325,12 +316,12 @@ export class ExecutionService {
 
   /** Answers the caller's pending `input()`. Only the user whose run asked may answer. */
   async answerInput(notebookId: string, userId: string, value: unknown): Promise<void> {
-    if (typeof value !== 'string') throw new ExecutionError(400, 'invalid_value', 'value must be a string');
+    if (typeof value !== 'string') throw new HttpError(400, 'invalid_value', 'value must be a string');
     const key = `${notebookId}/${userId}`;
     const pending = this.inputs.get(key);
-    if (!pending) throw new ExecutionError(409, 'no_input_pending', 'no input() is waiting for you');
+    if (!pending) throw new HttpError(409, 'no_input_pending', 'no input() is waiting for you');
     const managed = this.deps.kernels.get(pending.session.key);
-    if (!managed) throw new ExecutionError(409, 'kernel_gone', 'the kernel that asked for input is gone');
+    if (!managed) throw new HttpError(409, 'kernel_gone', 'the kernel that asked for input is gone');
     this.inputs.delete(key);
     await managed.kernel.sendStdin({ value }, pending.msg);
     this.clearInputDoc(notebookId, userId, pending.requestId);
@@ -358,11 +349,11 @@ export class ExecutionService {
   keyFor(notebook: NotebookSummary, userId: string, scope: unknown, action: 'read' | 'control'): KernelKey {
     if (scope === 'shared') {
       if (action === 'control' && !can.runSharedCells(notebook.role)) {
-        throw new ExecutionError(403, 'forbidden', 'only the owner controls the shared kernel');
+        throw new HttpError(403, 'forbidden', 'only the owner controls the shared kernel');
       }
       return { notebookId: notebook.id, shared: true };
     }
-    if (scope !== undefined && scope !== 'user') throw new ExecutionError(400, 'invalid_scope', 'scope is user or shared');
+    if (scope !== undefined && scope !== 'user') throw new HttpError(400, 'invalid_scope', 'scope is user or shared');
     return { notebookId: notebook.id, userId };
   }
 

@@ -29,7 +29,6 @@ import {
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
-  ProtocolError,
 } from './protocol.ts';
 import { SchemaGuard } from './schemaGuard.ts';
 import type { WidgetMessage } from '../../shared/widgetMessages.ts';
@@ -492,7 +491,7 @@ export class Room {
   private fail(err: unknown): void {
     this.failed = err instanceof Error ? err : new Error(String(err));
     this.log.error({ err }, 'storing an update failed; closing the room so clients resync from the store');
-    for (const conn of this.connections) close(conn, 1011, 'storage failure');
+    for (const conn of this.connections) close(conn, CloseCode.InternalError, 'storage failure');
   }
 
   /** Closes every connection (e.g. notebook deleted, server stopping). */
@@ -550,4 +549,3 @@ export function closeSocket(socket: WebSocket, code: number, reason: string): vo
   socket.close(code, cut);
 }
 
-export { ProtocolError };

@@ -1,5 +1,6 @@
 // The registry of rooms in memory: created on first use, unloaded after the last user leaves and
 // only once their state is stored.
+import { CLOSE_CODES, CloseCode } from '../../shared/closeCodes.ts';
 import type { Logger } from '../log.ts';
 import type { DocumentLog } from '../store/types.ts';
 import type { RoomOptions } from './room.ts';
@@ -140,7 +141,7 @@ export class Rooms {
     if (room) {
       clearTimeout(this.unloadTimers.get(room));
       this.unloadTimers.delete(room);
-      room.closeAll(4404, reason);
+      room.closeAll(CloseCode.NotFound, reason);
       await room.flushed();
       if (this.rooms.get(name)) {
         this.rooms.delete(name);
@@ -165,7 +166,7 @@ export class Rooms {
     const rooms = await Promise.allSettled([...this.rooms.values()]);
     for (const r of rooms) {
       if (r.status !== 'fulfilled') continue;
-      r.value.closeAll(1001, 'server shutting down');
+      r.value.closeAll(CloseCode.GoingAway, CLOSE_CODES[CloseCode.GoingAway].reason);
       await r.value.flushed();
       r.value.destroy();
     }

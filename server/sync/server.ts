@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { CLOSE_REASONS, CloseCode } from '../../shared/closeCodes.ts';
+import { CLOSE_CODES, CloseCode } from '../../shared/closeCodes.ts';
 import { identify, originAllowed } from '../auth/identify.ts';
 import type { Users } from '../auth/users.ts';
 import type { Logger } from '../log.ts';
@@ -105,7 +105,7 @@ export class SyncServer {
     } catch (err) {
       // The store could not answer who this is or what they may open: refuse, and say it is ours.
       log.error({ err, room: name }, 'websocket refused: looking up the user or the notebook failed');
-      closeSocket(ws, CloseCode.InternalError, CLOSE_REASONS[CloseCode.InternalError]);
+      closeSocket(ws, CloseCode.InternalError, CLOSE_CODES[CloseCode.InternalError].reason);
       return;
     }
     if (!identity) {
@@ -156,7 +156,7 @@ export class SyncServer {
     } catch (err) {
       if (err instanceof SocketClosed) return;
       log.error({ err, room: name }, 'room could not be loaded');
-      closeSocket(ws, 1011, 'room could not be loaded');
+      closeSocket(ws, CloseCode.InternalError, 'room could not be loaded');
       return;
     }
     const state = { room: joined, pong: true };
@@ -229,7 +229,7 @@ export class SyncServer {
   /** Closes the endpoint; rooms are flushed by `Rooms.dispose`. */
   close(): void {
     clearInterval(this.pinger);
-    for (const conn of this.live.keys()) conn.socket.close(1001, 'server shutting down');
+    for (const conn of this.live.keys()) conn.socket.close(CloseCode.GoingAway, CLOSE_CODES[CloseCode.GoingAway].reason);
     this.wss.close();
   }
 }

@@ -8,7 +8,7 @@ import { can } from '../../../shared/roles.ts';
 import type { ExecutionService } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { CustomRefusal, CustomVerdict, WidgetBridge } from '../../widgets/bridge.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
 export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, widgets: WidgetBridge, maxMessageBytes: number): Router {
