@@ -2,7 +2,8 @@
 // and the run's outcome, read from my private document (or the shared cell for shared scope).
 import type * as Y from 'yjs';
 import type { ExecutionInfo, YCell } from '../../shared/schema.ts';
-import { cellId, cellScope, privateDoc } from '../../shared/schema.ts';
+import { cellId, cellScope } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 
 function seconds(ms: number): string {

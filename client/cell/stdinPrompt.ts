@@ -1,6 +1,6 @@
 // An inline `input()` box under the cell that asked, answered through the stdin endpoint.
 import type * as Y from 'yjs';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { api, errorMessage } from '../api.ts';
 import { h, notify } from '../dom.ts';
 

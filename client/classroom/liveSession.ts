@@ -1,6 +1,7 @@
 // The live session as the page sees it: the shared document's `session` map, written only by the
 // server. Values from the document are checked here, once, because any client version may have
 // written the document before.
+import { sharedDoc } from '../../shared/layout.ts';
 import type * as Y from 'yjs';
 
 
@@ -16,7 +17,7 @@ export interface LiveSessionState {
 }
 
 export function sessionMap(doc: Y.Doc): Y.Map<unknown> {
-  return doc.getMap<unknown>('session');
+  return sharedDoc(doc).session;
 }
 
 function isSpotlight(value: unknown): value is Spotlight {

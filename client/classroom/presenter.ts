@@ -4,7 +4,8 @@
 // to that cell while following, or mark it and offer a jump when not.
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
-import { sharedDoc, cellId as idOf } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 import type { CellList } from '../notebook/cellList.ts';
 

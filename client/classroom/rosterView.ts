@@ -2,7 +2,8 @@
 // and how many got an error. Counts and states only — the teacher never sees students' code.
 // Polls the server every ~2 s while the panel is open and a session runs.
 import type * as Y from 'yjs';
-import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { api, errorMessage, type Roster } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import { renderExerciseProgress } from '../exercises/progressTable.ts';

@@ -2,6 +2,7 @@
 // with the code as guests (runner on that notebook only, each with a private kernel); the teacher
 // sees a roster of counts and states — never a student's outputs or variables; ending the
 // session revokes the guests, stops their kernels, and keeps or deletes their private documents.
+import { sharedDoc } from '../../shared/layout.ts';
 import { CloseCode, SESSION_ENDED_REASON } from '../../shared/closeCodes.ts';
 import { HttpError } from '../errors.ts';
 import { randomInt } from 'node:crypto';
@@ -252,7 +253,7 @@ export class LiveSessions {
     await bringToClass(this.deps.rooms, notebookId, cellId, userId);
     const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
     try {
-      const published = lease.room.doc.getMap<Y.Map<unknown>>('published').get(cellId)?.get(userId);
+      const published = sharedDoc(lease.room.doc).published.get(cellId)?.get(userId);
       if (!published) throw new HttpError(404, 'not_published', 'that student has not published this cell');
     } finally {
       lease.release();
@@ -263,7 +264,7 @@ export class LiveSessions {
   private async writeSessionState(notebookId: string, change: (state: Y.Map<unknown>) => void): Promise<void> {
     const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
     try {
-      lease.room.doc.transact(() => change(lease.room.doc.getMap('session')), CLASSROOM_ORIGIN);
+      lease.room.doc.transact(() => change(sharedDoc(lease.room.doc).session), CLASSROOM_ORIGIN);
       await lease.room.flushed();
     } finally {
       lease.release();

@@ -7,7 +7,8 @@
 // then deletes the source: a crash in between duplicates a cell, never loses one.
 import { hiddenRoom, sharedRoom } from '../../shared/rooms.ts';
 import type { YCell } from '../../shared/schema.ts';
-import { cellId, cellToJSON, createCellMap, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellToJSON, createCellMap } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { HttpError } from '../errors.ts';
 

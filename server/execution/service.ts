@@ -3,7 +3,8 @@
 // controls kernels. Results are written into documents by each kernel's KernelSession.
 import { HttpError } from '../errors.ts';
 import type { ExecutionInfo, StdinRequest } from '../../shared/schema.ts';
-import { cellId, cellScope, cellSource, cellType, notebookMetadata, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellScope, cellSource, cellType, notebookMetadata, readableCells } from '../../shared/schema.ts';
+import { privateDoc, resultsRoom, sharedDoc } from '../../shared/layout.ts';
 import type { Scope } from '../../shared/schema.ts';
 import { can } from '../../shared/roles.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
@@ -119,7 +120,7 @@ export class ExecutionService {
     const id = kernelKeyId(key);
     let session = this.sessions.get(id);
     if (!session) {
-      const room = key.shared ? sharedRoom(key.notebookId) : privateRoom(key.notebookId, key.userId);
+      const room = resultsRoom(key);
       session = this.deps.rooms.acquire(room).then(
         (lease) =>
           new KernelSession(

@@ -10,7 +10,8 @@ import type { HandIn } from '../../shared/handins.ts';
 import { handinsVisible, publishedMap } from '../../shared/handins.ts';
 import { isExercise, myVersion, scratchCell } from '../../shared/myCells.ts';
 import type { PublishedOutput } from '../../shared/schema.ts';
-import { findCell, outputsToJSON, privateDoc } from '../../shared/schema.ts';
+import { findCell, outputsToJSON } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import type { UserRecord } from '../store/types.ts';
 
@@ -66,7 +67,7 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
     const base: PublishedOutput = { userId: user.id, name: user.name, outputs, published_at: Date.now() };
     let entry: PublishedOutput | HandIn;
     // Hand-ins are kept per live session: each says which one it came in during.
-    const state = shared.room.doc.getMap<unknown>('session');
+    const state = sharedDoc(shared.room.doc).session;
     const startedAt = state.get('startedAt');
     const session = state.get('active') === true && typeof startedAt === 'number' ? startedAt : null;
     if (scratch) {
@@ -117,7 +118,7 @@ export async function setSessionOptions(rooms: Rooms, notebookId: string, option
   }
   const lease = await rooms.acquire(sharedRoom(notebookId));
   try {
-    lease.room.doc.transact(() => lease.room.doc.getMap('session').set('handinsVisible', options.handinsVisible), HANDIN_ORIGIN);
+    lease.room.doc.transact(() => sharedDoc(lease.room.doc).session.set('handinsVisible', options.handinsVisible), HANDIN_ORIGIN);
     await lease.room.flushed();
   } finally {
     lease.release();
@@ -133,7 +134,7 @@ export async function clearHandins(rooms: Rooms, notebookId: string): Promise<vo
       const published = publishedMap(doc);
       if (published.size > 0) doc.transact(() => published.clear(), HANDIN_ORIGIN);
     }
-    const session = shared.room.doc.getMap('session');
+    const session = sharedDoc(shared.room.doc).session;
     if (session.has('spotlight')) shared.room.doc.transact(() => session.delete('spotlight'), HANDIN_ORIGIN);
     await Promise.all([shared.room.flushed(), handins.room.flushed()]);
   } finally {

@@ -7,7 +7,8 @@ import type { Cell, CodeCell, Notebook, Output } from '../../shared/nbformat.ts'
 import type { ScratchCell } from '../../shared/myCells.ts';
 import { isExercise, myVersion, placeScratch, scratchCell, scratchCells } from '../../shared/myCells.ts';
 import type { ExecutionInfo } from '../../shared/schema.ts';
-import { cellId, cellScope, cellToJSON, findCell, outputsToJSON, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellScope, cellToJSON, findCell, outputsToJSON, readableCells } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 
 /** My outputs and execution count of a cell (shared or scratch) from my private document. */
 function myOutputs(privateYDoc: Y.Doc, id: string): { outputs: Output[]; execution_count: number | null; ran: boolean } {

@@ -31,7 +31,8 @@ import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import { putBuffers, sameValue, takeBuffers, valueBytes } from './buffers.ts';
 import type { CustomVerdict, Outgoing } from './widgetSession.ts';
-import { dropOutbox, forEachOutput, stopCapturing, toOutput, WidgetSession } from './widgetSession.ts';
+import { dropOutbox, forEachOutput, stopCapturing, WidgetSession } from './widgetSession.ts';
+import { outputOf } from '../execution/kernelOutput.ts';
 import type { JsonObject } from '../../shared/widgetMessages.ts';
 import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
 import type { Connection, CustomWidgetMessage, Room } from '../sync/room.ts';
@@ -237,7 +238,7 @@ export class WidgetBridge {
       }
       let outputs = (traits.get('outputs') as Output[] | undefined) ?? [];
       if (state.clearOnNext.delete(commId)) outputs = [];
-      const output = toOutput(msg);
+      const output = outputOf(msg, { keepTransient: false });
       if (!output) return;
       if (!this.fits(state, commId, { outputs: [...outputs, output] })) return;
       const last = outputs[outputs.length - 1];

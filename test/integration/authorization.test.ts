@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { handinsRoom, hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import { listRoutes } from '../helpers/routes.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { closedWith, connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { mountPointsUnder } from '../../server/kernels/mounts.ts';

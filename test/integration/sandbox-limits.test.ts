@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';

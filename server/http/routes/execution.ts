@@ -2,8 +2,8 @@
 // also answers with them.
 import { Router } from 'express';
 import type { Request } from 'express';
-import { privateRoom, sharedRoom } from '../../../shared/rooms.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc } from '../../../shared/schema.ts';
+import { resultsIn, resultsRoom } from '../../../shared/layout.ts';
+import { outputsToJSON } from '../../../shared/schema.ts';
 import type { ExecutionService, RunResult } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
@@ -29,11 +29,9 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
 
   async function finished(run: RunResult, notebookId: string, userId: string) {
     const info = await run.info;
-    const room = run.scope === 'shared' ? sharedRoom(notebookId) : privateRoom(notebookId, userId);
-    const lease = await rooms.acquire(room);
+    const lease = await rooms.acquire(resultsRoom(run.scope === 'shared' ? { notebookId, shared: true } : { notebookId, userId }));
     try {
-      const found = run.scope === 'shared' ? findCell(lease.room.doc, run.cellId) : undefined;
-      const outputs = found ? cellOutputs(found.cell) : privateDoc(lease.room.doc).outputs.get(run.cellId);
+      const outputs = resultsIn(lease.room.doc, run.scope).outputsOf(run.cellId);
       return { cellId: run.cellId, scope: run.scope, ...info, outputs: outputsToJSON(outputs) };
     } finally {
       lease.release();

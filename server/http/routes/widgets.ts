@@ -29,13 +29,13 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
       );
     }
     const own = await execution.existingSession({ notebookId: notebook.id, userId: user.id });
-    if (own?.doc.getMap('widgets').has(modelId)) {
+    if (own?.results.widgets.has(modelId)) {
       if (!can.runUserCells(notebook.role)) throw new HttpError(403, 'forbidden', 'your role may not use widgets');
       answer(res, await widgets.custom(own, modelId, user.id, content as JSONObject));
       return;
     }
     const shared = await execution.existingSession({ notebookId: notebook.id, shared: true });
-    if (shared?.doc.getMap('widgets').has(modelId)) {
+    if (shared?.results.widgets.has(modelId)) {
       if (!can.editShared(notebook.role)) {
         throw new HttpError(403, 'forbidden', 'only editors and owners may use shared widgets');
       }

@@ -7,17 +7,8 @@ import * as Y from 'yjs';
 import { PRIVATE_SCHEMA, SHARED_SCHEMA } from '../../../server/sync/docSchema.ts';
 import type { DocSchema } from '../../../server/sync/docSchema.ts';
 import { SchemaGuard } from '../../../server/sync/schemaGuard.ts';
-import {
-  cellSource,
-  createCellMap,
-  createWidgetModel,
-  initSharedDoc,
-  notebookOf,
-  outputToYMap,
-  privateDoc,
-  sharedDoc,
-  widgetState,
-} from '../../../shared/schema.ts';
+import { cellSource, createCellMap, createWidgetModel, initSharedDoc, notebookOf, outputToYMap, widgetState } from '../../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../../shared/layout.ts';
 
 const opened: YNotebook[] = [];
 after(() => {

@@ -6,7 +6,8 @@ import * as Y from 'yjs';
 import { PRIVATE_SCHEMA, SHARED_SCHEMA } from '../../../server/sync/docSchema.ts';
 import { SchemaGuard } from '../../../server/sync/schemaGuard.ts';
 import { repairDocument } from '../../../server/sync/schemaRepair.ts';
-import { cellSource, initSharedDoc, notebookOf, privateDoc, sharedDoc, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { cellSource, initSharedDoc, notebookOf, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../../shared/layout.ts';
 
 /** A document as an old server could have stored it: good cells plus junk no guard checked. */
 function brokenDocument(): Y.Doc {
