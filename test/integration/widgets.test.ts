@@ -6,9 +6,9 @@ import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { cellOutputs, findCell, outputsToJSON, widgetState } from '../../shared/schema.ts';
 import { privateDoc, sharedDoc } from '../../shared/layout.ts';
-import { connectDoc } from '../helpers/clients.ts';
+import { connectDoc, handledSoFar, markerSeen } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
-import { eventually, sleep } from '../helpers/eventually.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -131,7 +131,11 @@ describe('widgets', { timeout: 240_000 }, () => {
     assert.match(plain(read!.outputs), /slider 42/);
 
     widgetState(sliderOf(runner)!).set('value', 7);
-    await sleep(500);
+    // Markers: the server has handled the runner's change (its answer to a sync step 1 sent after
+    // it), then an owner's change after that reached the editor — the runner's would have come first.
+    await handledSoFar(runner);
+    const own = await open(sharedRoom(nb), owner);
+    await markerSeen(own, [ed]);
     assert.equal(widgetState(sliderOf(ed)!).get('value'), 42, "a runner's change reached another member");
     const [again] = await run(owner, ['readslider']);
     assert.match(plain(again!.outputs), /slider 42/);
