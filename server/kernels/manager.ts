@@ -65,9 +65,9 @@ export interface KernelManagerOptions extends KernelTuning {
   defaultSpecName?: string;
   /** Pre-started kernels of the default spec. Default 2; 0 disables the pool. */
   poolSize?: number;
-  /** Kernels assigned to keys at once (pool kernels not counted). Default 50. */
+  /** Kernels assigned to keys at once (pool kernels not counted). Default 64, as server/config.ts. */
   maxKernels?: number;
-  /** Kernels charged to one user at once: private ones and shared ones they started. Default 10. */
+  /** Kernels charged to one user at once: private ones and shared ones they started. Default 4, as server/config.ts. */
   maxKernelsPerUser?: number;
   /** An idle kernel untouched this long is shut down. Default 1 h; 0 disables culling. */
   cullIdleMs?: number;
@@ -281,11 +281,11 @@ export class KernelManager {
    * It lives here, beside the total, because only here are starts registered synchronously.
    */
   private checkLimits(key: KernelKey, chargedTo: string | undefined): void {
-    const maxTotal = this.options.maxKernels ?? 50;
+    const maxTotal = this.options.maxKernels ?? 64;
     const all = [...this.entries.values(), ...this.starting.values()];
     if (all.length >= maxTotal) this.refuse(new KernelLimitError('total', maxTotal));
     if (chargedTo === undefined) return;
-    const maxPerUser = this.options.maxKernelsPerUser ?? 10;
+    const maxPerUser = this.options.maxKernelsPerUser ?? 4;
     const mine = all.filter((k) => k.chargedTo === chargedTo).length;
     if (mine >= maxPerUser) this.refuse(new KernelLimitError('user', maxPerUser));
   }

@@ -3,7 +3,7 @@
 // document (the user's private document, or the shared document for the shared kernel);
 // changes clients make to a model's `state` go back to the kernel as `comm_msg` updates.
 //
-// It also does what JupyterLab's front end does for the kernel (DESIGN.md, "The server is the
+// It also does what JupyterLab's front end does for the kernel (docs/ARCHITECTURE.md, "The server is the
 // kernel's front end"): Output widgets capture iopub outputs whose parent is their `msg_id`, and
 // outputs of widget callbacks go to the cell that created the widget. Custom messages (a model's
 // `send()`) go both ways: from the kernel to every browser of the model's document, on its socket;
