@@ -3,9 +3,9 @@
 // turns the iopub messages of each run into outputs of the target document (the user's private
 // document, or the shared document for the shared kernel), and mirrors the kernel's status there.
 import * as Y from 'yjs';
-import type { JSONObject, JSONValue } from '../../shared/nbformat.ts';
+import type { JSONObject, JSONValue, Output } from '../../shared/nbformat.ts';
 import type { ExecutionInfo, ExecutionStatus, KernelStatus } from '../../shared/schema.ts';
-import { sourceDigest } from '../../shared/schema.ts';
+import { outputsToJSON, sourceDigest } from '../../shared/schema.ts';
 import type { Results } from '../../shared/layout.ts';
 import { resultsIn, scopeOf } from '../../shared/layout.ts';
 import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
@@ -24,8 +24,8 @@ export interface CellRun {
   cellId: string;
   source: string;
   userId: string;
-  /** Called with the run's final status once reply and idle both arrived (or it failed). */
-  settle(info: ExecutionInfo): void;
+  /** Called with the run's final status and its outputs once reply and idle both arrived (or it failed). */
+  settle(info: ExecutionInfo, outputs: Output[]): void;
 }
 
 /** Hooks the widget bridge and stdin use; the session only routes to them. */
@@ -56,7 +56,6 @@ export class KernelSession {
     readonly key: KernelKey,
     /** The document results go to: the user's private document or the shared document. */
     readonly target: RoomLease,
-    private readonly getKernel: () => Promise<ManagedKernel>,
     private readonly hooks: SessionHooks,
     private readonly maxOutputBytes: number,
     private readonly log: Logger,
@@ -95,12 +94,12 @@ export class KernelSession {
   }
 
   /**
-   * Queues runs; each starts when the previous one is done. `after` gates the first run: a
-   * request mixing scopes runs its segments in cell order, across kernels, and a segment whose
-   * predecessor failed is aborted (Jupyter's run-all stops at an error). Resolves true when
-   * every run of `runs` succeeded.
+   * Queues runs, to run in `kernel` (this session's kernel, as its start settles); each starts when
+   * the previous one is done. `after` gates the first run: a request mixing scopes runs its segments
+   * in cell order, across kernels, and a segment whose predecessor failed is aborted (Jupyter's
+   * run-all stops at an error). Resolves true when every run of `runs` succeeded.
    */
-  enqueue(runs: CellRun[], after: Promise<boolean> = Promise.resolve(true)): Promise<boolean> {
+  enqueue(runs: CellRun[], kernel: Promise<ManagedKernel>, after: Promise<boolean> = Promise.resolve(true)): Promise<boolean> {
     const now = Date.now();
     for (const run of runs) {
       this.waiting.add(run);
@@ -122,7 +121,7 @@ export class KernelSession {
           this.finish(run, 'aborted', null, now, 'a previous cell failed');
           return;
         }
-        const status = await this.runOne(run, now);
+        const status = await this.runOne(run, kernel, now);
         if (status !== 'ok') failedBefore = true;
       });
     }
@@ -141,13 +140,13 @@ export class KernelSession {
     };
     this.batcher.flush();
     this.setExecution(run.cellId, info);
-    run.settle(info);
+    run.settle(info, outputsToJSON(this.results.outputsOf(run.cellId)));
   }
 
-  private async runOne(run: CellRun, queuedAt: number): Promise<ExecutionStatus> {
+  private async runOne(run: CellRun, kernel: Promise<ManagedKernel>, queuedAt: number): Promise<ExecutionStatus> {
     let managed: ManagedKernel;
     try {
-      managed = await this.getKernel();
+      managed = await kernel;
     } catch (err) {
       const message = `the kernel could not be started: ${(err as Error).message}`;
       this.setKernelStatus('dead', { message });

@@ -137,6 +137,16 @@ export class KernelManager {
     return promise;
   }
 
+  /**
+   * Throws KernelLimitError now if `key` has no kernel (running or starting) and starting one
+   * would pass a limit: a request can be refused before its runs are queued.
+   */
+  assertCanStart(key: KernelKey, startedBy?: string): void {
+    const id = kernelKeyId(key);
+    if (this.entries.has(id) || this.starting.has(id)) return;
+    this.checkLimits(key, key.shared ? startedBy : key.userId);
+  }
+
   get(key: KernelKey): ManagedKernel | undefined {
     return this.entries.get(kernelKeyId(key));
   }
