@@ -192,7 +192,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       accountRoutes(accounts),
       executionRoutes(notebooks, execution, rooms),
       handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
-      widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      widgetRoutes(notebooks, widgets, config.maxWidgetStateBytes),
       myCellRoutes(notebooks, rooms),
       widgetModuleRoutes(frontends),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
