@@ -16,6 +16,7 @@ import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface RunAnswer {
   cellId: string;
@@ -25,7 +26,6 @@ interface RunAnswer {
   message?: string;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const text = (outputs: Output[]) =>
   outputs
     .map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : JSON.stringify('data' in o ? o.data['text/plain'] : '')))

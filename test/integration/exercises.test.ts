@@ -17,8 +17,8 @@ import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import { startTestServer, type Api, type TestServer } from '../helpers/server.ts';
 import { pythonValidate } from '../unit/notebooks/notebookFiles.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
-const code = (id: string, source: string, metadata: Record<string, unknown> = {}) => ({ cell_type: 'code', id, source, metadata, outputs: [], execution_count: null });
 const markdown = (id: string, source: string) => ({ cell_type: 'markdown', id, source, metadata: {} });
 const text = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : '')).join('');
 
@@ -80,7 +80,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
         metadata: {},
         cells: [
           markdown('intro', '# Change n to your favourite number'),
-          code('ex', 'n = 1\nprint("n times two is", n * 2)', { cohort: { exercise: true } }),
+          code('ex', 'n = 1\nprint("n times two is", n * 2)', 'user', { cohort: { exercise: true } }),
           code('after', 'print("after", n)'),
           code('last', 'print("last")'),
         ],

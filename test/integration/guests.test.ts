@@ -12,13 +12,13 @@ import { kernelProcesses } from '../helpers/processes.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface Guest {
   id: string;
   token: string;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const LESSON = {
   nbformat: 4,
   nbformat_minor: 5,

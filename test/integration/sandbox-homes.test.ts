@@ -11,6 +11,7 @@ import type { Output } from '../../shared/nbformat.ts';
 import { removeDataDir } from '../helpers/kernel.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTestServer, tempDir } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface RunAnswer {
   status: string;
@@ -18,14 +19,6 @@ interface RunAnswer {
   message?: string;
 }
 
-const code = (id: string, source: string, scope?: 'shared') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope ? { cohort: { scope } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 const CELLS = [
   code('write', "import os, json\nopen('notes.txt', 'w').write('alice-notes')\nprint(json.dumps([os.getcwd(), os.environ['HOME']]))"),

@@ -11,20 +11,13 @@ import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
 
-const code = (id: string, source: string, scope: 'user' | 'shared' = 'user') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope === 'shared' ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 function modelsNamed(widgets: Y.Map<Y.Map<unknown>>, name: string): Array<[string, Y.Map<unknown>]> {
   return [...widgets.entries()].filter(([, m]) => m.get('model_name') === name);
