@@ -10,9 +10,8 @@
 // What a connection sends is untrusted: every message path is wrapped so that bad input closes
 // that connection only. A client's update is checked first (size, missing dependencies, schema:
 // schemaGuard.ts; document size) and applied only if it passes; presence goes through
-// presence.ts. A refused write closes the writer's connection with a code that says why
+// roomPresence.ts and presence.ts. A refused write closes the writer's connection with a code that says why
 // (shared/closeCodes.ts) and leaves the document as it was.
-import type { WebSocket } from 'ws';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.ts';
@@ -22,7 +21,10 @@ import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
 import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
 import type { PresenceLimits } from './presence.ts';
-import { encodeAwarenessEntries, PresenceError, PresenceThrottle, readAwarenessUpdate } from './presence.ts';
+import { PresenceThrottle } from './presence.ts';
+import type { Connection } from './connection.ts';
+import { close, send } from './connection.ts';
+import { RoomPresence } from './roomPresence.ts';
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -41,18 +43,6 @@ const FROM_STORE = Symbol('from-store');
 const REPAIR = Symbol('repair');
 /** Resync requests (after updates with missing dependencies) before a connection is closed. */
 const MAX_RESYNCS = 3;
-
-export interface Connection {
-  readonly socket: WebSocket;
-  readonly userId: string;
-  /** The account's name (a guest's display name): what others see in presence. */
-  readonly userName: string;
-  /** Whether this connection may change the document; re-checked when roles change. */
-  write: boolean;
-  refusedWrites: number;
-  /** Awareness client ids this connection speaks for, removed when it leaves. */
-  readonly awarenessIds: Set<number>;
-}
 
 export interface RoomOptions {
   maxRefusedWrites: number;
@@ -83,6 +73,8 @@ interface Member {
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  /** Who is here and where their cursors are (roomPresence.ts). */
+  private readonly presence: RoomPresence;
   readonly connections = new Set<Connection>();
   private readonly members = new Map<Connection, Member>();
   private readonly guard: SchemaGuard;
@@ -115,7 +107,6 @@ export class Room {
     this.log = log.child({ room: name });
     const room = parseRoom(name);
     this.guard = new SchemaGuard(this.doc, room ? schemaFor(room) : SHARED_SCHEMA);
-    this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
       this.sizeSince += update.byteLength;
@@ -123,13 +114,9 @@ export class Room {
       this.queue.push({ update, origin });
       this.drain();
     });
-    this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
-      const changed = [...added, ...updated, ...removed];
-      if (isConnection(origin) && this.connections.has(origin)) {
-        for (const id of added) origin.awarenessIds.add(id);
-        for (const id of removed) origin.awarenessIds.delete(id);
-      }
-      this.broadcast(encodeAwareness(this.awareness, changed), undefined);
+    this.presence = new RoomPresence(this.awareness, this.connections, options.presence, this.log, {
+      broadcast: (message) => this.broadcast(message, undefined),
+      expel: (conn, code, reason) => this.expel(conn, code, reason),
     });
   }
 
@@ -221,11 +208,11 @@ export class Room {
   /** Adds a connection, greeting it first: if that throws, the connection was never in the room. */
   join(conn: Connection): void {
     send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
-    const presence = this.encodeAllAwareness();
+    const presence = this.presence.encodeAll();
     if (presence) send(conn, presence);
     this.connections.add(conn);
     this.members.set(conn, {
-      throttle: new PresenceThrottle(this.options.presence, (entries) => this.applyAwareness(conn, entries)),
+      throttle: new PresenceThrottle(this.options.presence, (entries) => this.presence.apply(conn, entries)),
       resyncs: 0,
     });
   }
@@ -296,11 +283,11 @@ export class Room {
         this.applyClientUpdate(conn, message.update);
         break;
       case 'awareness':
-        this.receiveAwareness(conn, message.update);
+        this.presence.receive(conn, message.update, this.members.get(conn)?.throttle);
         break;
       case 'query-awareness':
         // Answered even when nobody is present (an empty update), as y-protocols does.
-        send(conn, this.encodeAllAwareness() ?? encodeAwareness(this.awareness, []));
+        send(conn, this.presence.encodeAll() ?? encodeAwareness(this.awareness, []));
         break;
       case 'auth':
         break;
@@ -311,68 +298,9 @@ export class Room {
     }
   }
 
-  private receiveAwareness(conn: Connection, update: Uint8Array): void {
-    let entries;
-    try {
-      entries = readAwarenessUpdate(update, { id: conn.userId, name: conn.userName }, this.options.presence);
-    } catch (err) {
-      const why = err instanceof PresenceError ? err.message : 'undecodable';
-      this.log.warn({ user: conn.userId, refusal: why }, 'awareness update refused; closing connection');
-      this.expel(conn, CloseCode.MalformedMessage, `awareness refused: ${why}`.slice(0, 120));
-      return;
-    }
-    const own = entries.filter((entry) => this.speaksFor(conn, entry));
-    this.members.get(conn)?.throttle.submit(own);
-  }
 
-  /**
-   * Whether a connection may set this awareness client's state: its own clients, or a new one
-   * while it has fewer than the limit. Stock y-websocket clients send back every state they
-   * receive; such an echo of another connection's client is dropped quietly. A page that
-   * reconnects before the server noticed its old socket is gone keeps its awareness client id:
-   * a newer state (an echo is never newer) from the same user's new connection takes it over.
-   */
-  private speaksFor(conn: Connection, { clientID, clock }: { clientID: number; clock: number }): boolean {
-    if (conn.awarenessIds.has(clientID)) return true;
-    if (conn.awarenessIds.size >= this.options.presence.maxClientsPerConnection) return false;
-    const owner = [...this.connections].find((other) => other !== conn && other.awarenessIds.has(clientID));
-    if (!owner) return !this.awareness.getStates().has(clientID);
-    if (owner.userId !== conn.userId || clock <= (this.awareness.meta.get(clientID)?.clock ?? 0)) return false;
-    owner.awarenessIds.delete(clientID);
-    return true;
-  }
 
-  private applyAwareness(conn: Connection, entries: ReturnType<typeof readAwarenessUpdate>): void {
-    if (!this.connections.has(conn)) return;
-    // Claimed before applying, so a second message before the first change event is still ours.
-    for (const { clientID, state } of entries) if (state !== null) conn.awarenessIds.add(clientID);
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), conn);
-  }
 
-  /**
-   * Every state in the room, for a joining client or a query. States were bounded on the way in,
-   * so this does not fail; if it ever did, the states that fail are dropped rather than letting
-   * one bad state refuse every join.
-   */
-  private encodeAllAwareness(): Uint8Array | undefined {
-    const clients = [...this.awareness.getStates().keys()];
-    if (clients.length === 0) return undefined;
-    try {
-      return encodeAwareness(this.awareness, clients);
-    } catch (err) {
-      const bad = clients.filter((client) => {
-        try {
-          encodeAwareness(this.awareness, [client]);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      this.log.error({ err, clients: bad }, 'awareness states that cannot be encoded; dropped');
-      awarenessProtocol.removeAwarenessStates(this.awareness, bad, 'invalid');
-      return this.encodeAllAwareness();
-    }
-  }
 
   private applyClientUpdate(conn: Connection, update: Uint8Array): void {
     if (this.failed) return;
@@ -507,15 +435,6 @@ export class Room {
   }
 }
 
-interface AwarenessChange {
-  added: number[];
-  updated: number[];
-  removed: number[];
-}
-
-function isConnection(value: unknown): value is Connection {
-  return typeof value === 'object' && value !== null && 'awarenessIds' in value && 'socket' in value;
-}
 
 /** Whether applying `update` would change nothing (all its structs and deletions are known). */
 function containsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
@@ -526,26 +445,6 @@ function containsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
   }
 }
 
-export function send(conn: Connection, message: Uint8Array): void {
-  if (conn.socket.readyState !== conn.socket.OPEN) return;
-  conn.socket.send(message, (err) => {
-    if (err) conn.socket.terminate();
-  });
-}
-
 function bytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }
-
-export function close(conn: Connection, code: number, reason: string): void {
-  closeSocket(conn.socket, code, reason);
-}
-
-/** Closes a socket with a reason cut to the 123 bytes a close frame holds (ws throws beyond). */
-export function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
-  let cut = reason;
-  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
-  socket.close(code, cut);
-}
-

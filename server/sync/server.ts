@@ -12,8 +12,9 @@ import type { Metrics } from '../metrics.ts';
 import type { Notebooks } from '../notebooks/service.ts';
 import type { RoomAccess } from './authorize.ts';
 import { authorizeRoom } from './authorize.ts';
-import type { Connection, Room } from './room.ts';
-import { closeSocket } from './room.ts';
+import type { Connection } from './connection.ts';
+import { closeSocket } from './connection.ts';
+import type { Room } from './room.ts';
 import type { Rooms } from './rooms.ts';
 
 export const SYNC_PATH = '/sync/';

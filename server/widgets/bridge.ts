@@ -39,8 +39,9 @@ import { StateBound } from './stateBound.ts';
 import { ClientsToKernel } from './toKernel.ts';
 import type { JsonObject } from '../../shared/widgetMessages.ts';
 import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
-import type { Connection, CustomWidgetMessage, Room } from '../sync/room.ts';
-import { send as sendTo } from '../sync/room.ts';
+import type { Connection } from '../sync/connection.ts';
+import { send as sendTo } from '../sync/connection.ts';
+import type { CustomWidgetMessage, Room } from '../sync/room.ts';
 
 export const WIDGET_TARGET = 'jupyter.widget';
 export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
