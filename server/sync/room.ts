@@ -25,6 +25,7 @@ import { PresenceThrottle } from './presence.ts';
 import type { Connection } from './connection.ts';
 import { close, send } from './connection.ts';
 import { RoomPresence } from './roomPresence.ts';
+import { DocumentSize } from './documentSize.ts';
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -78,12 +79,8 @@ export class Room {
   readonly connections = new Set<Connection>();
   private readonly members = new Map<Connection, Member>();
   private readonly guard: SchemaGuard;
-  /** The document's encoded size when last measured, and bytes of updates since (an estimate of growth). */
-  private sizeMeasured = 0;
-  private sizeSince = 0;
-  private sizeMeasuredAt = 0;
-  /** A client deleted something since the last measure: the estimate may be far too high. */
-  private shrunkSince = false;
+  /** The document's size against --max-document-bytes (documentSize.ts). */
+  private readonly size: DocumentSize;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
   /** Updates made in memory and not yet stored, in order, and messages to send after them. */
@@ -106,10 +103,11 @@ export class Room {
   ) {
     this.log = log.child({ room: name });
     const room = parseRoom(name);
+    this.size = new DocumentSize(this.doc, options.maxDocumentBytes);
     this.guard = new SchemaGuard(this.doc, room ? schemaFor(room) : SHARED_SCHEMA);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
-      this.sizeSince += update.byteLength;
+      this.size.grew(update.byteLength);
       this.asLoaded = undefined;
       this.queue.push({ update, origin });
       this.drain();
@@ -125,8 +123,7 @@ export class Room {
     if (!update) return;
     Y.applyUpdate(this.doc, update, FROM_STORE);
     this.asLoaded = update;
-    this.sizeMeasured = update.byteLength;
-    this.sizeMeasuredAt = Date.now();
+    this.size.loaded(update.byteLength);
     if ((await this.docs.checkedAgainst(this.name)) !== SCHEMA_VERSION) await this.repair();
   }
 
@@ -298,10 +295,6 @@ export class Room {
     }
   }
 
-
-
-
-
   private applyClientUpdate(conn: Connection, update: Uint8Array): void {
     if (this.failed) return;
     if (!conn.write) {
@@ -327,7 +320,7 @@ export class Room {
       else this.refuseWrite(conn, CloseCode.MalformedMessage, 'malformed update', verdict.reason);
       return;
     }
-    if (verdict.addsContent && this.wouldExceed(update.byteLength)) {
+    if (verdict.addsContent && this.size.wouldExceed(update.byteLength)) {
       this.refuseWrite(conn, CloseCode.DocumentFull, `the document would exceed its limit of ${bytes(maxDocumentBytes)}`);
       return;
     }
@@ -346,7 +339,7 @@ export class Room {
       this.resync(conn, 'pending structs after applying');
       return;
     }
-    if (verdict.deletes) this.shrunkSince = true;
+    if (verdict.deletes) this.size.shrank();
     const member = this.members.get(conn);
     if (member) member.resyncs = 0;
   }
@@ -372,25 +365,6 @@ export class Room {
   private refuseWrite(conn: Connection, code: CloseCode, reason: string, detail?: string): void {
     this.log.warn({ user: conn.userId, code, reason: detail ?? reason }, 'write refused; closing the writer\'s connection');
     this.expel(conn, code, reason);
-  }
-
-  /**
-   * Whether adding `incoming` bytes would take the document past its limit. The size is an
-   * estimate (last measured size plus the bytes of every update since), re-measured by encoding
-   * the document when the estimate says no — after a deletion, once the estimate grew by a 256th
-   * of the limit, or once a second: a full document does not cost an encoding per keystroke.
-   */
-  private wouldExceed(incoming: number): boolean {
-    const max = this.options.maxDocumentBytes;
-    if (this.sizeMeasured + this.sizeSince + incoming <= max) return false;
-    const stale = this.shrunkSince || this.sizeSince > max / 256 || Date.now() - this.sizeMeasuredAt > 1000;
-    if (this.sizeSince > 0 && stale) {
-      this.sizeMeasured = Y.encodeStateAsUpdate(this.doc).byteLength;
-      this.sizeSince = 0;
-      this.sizeMeasuredAt = Date.now();
-      this.shrunkSince = false;
-    }
-    return this.sizeMeasured + this.sizeSince + incoming > max;
   }
 
   /**
@@ -434,7 +408,6 @@ export class Room {
     this.doc.destroy();
   }
 }
-
 
 /** Whether applying `update` would change nothing (all its structs and deletions are known). */
 function containsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
