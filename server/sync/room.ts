@@ -8,7 +8,7 @@
 // every update made before them.
 //
 // What a connection sends is untrusted: every message path is wrapped so that bad input closes
-// that connection only. A client's update is checked first (size, missing dependencies, schema:
+// that connection only. A client's update is checked first (clientWrites.ts: size, missing dependencies, schema:
 // schemaGuard.ts; document size) and applied only if it passes; presence goes through
 // roomPresence.ts and presence.ts. A refused write closes the writer's connection with a code that says why
 // (shared/closeCodes.ts) and leaves the document as it was.
@@ -19,6 +19,7 @@ import { parseRoom } from '../../shared/rooms.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
+import type { DocSchema } from './docSchema.ts';
 import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
 import type { PresenceLimits } from './presence.ts';
 import { PresenceThrottle } from './presence.ts';
@@ -26,6 +27,8 @@ import type { Connection } from './connection.ts';
 import { close, send } from './connection.ts';
 import { RoomPresence } from './roomPresence.ts';
 import { DocumentSize } from './documentSize.ts';
+import type { WriterState } from './clientWrites.ts';
+import { ClientWrites } from './clientWrites.ts';
 import {
   decodeClientMessage,
   encodeAwareness,
@@ -42,8 +45,6 @@ import { repairDocument } from './schemaRepair.ts';
 const FROM_STORE = Symbol('from-store');
 /** Transaction origin of the repair on load: stored like any change. */
 const REPAIR = Symbol('repair');
-/** Resync requests (after updates with missing dependencies) before a connection is closed. */
-const MAX_RESYNCS = 3;
 
 export interface RoomOptions {
   maxRefusedWrites: number;
@@ -65,10 +66,8 @@ export type WidgetMessageSink = (room: Room, conn: Connection, message: CustomWi
 type Queued = { update: Uint8Array; origin: unknown } | { notice: Uint8Array };
 
 /** Per-connection state the room keeps while the connection is in it. */
-interface Member {
+interface Member extends WriterState {
   throttle: PresenceThrottle;
-  /** Resyncs asked for since the connection's last accepted update. */
-  resyncs: number;
 }
 
 export class Room {
@@ -78,9 +77,12 @@ export class Room {
   private readonly presence: RoomPresence;
   readonly connections = new Set<Connection>();
   private readonly members = new Map<Connection, Member>();
-  private readonly guard: SchemaGuard;
   /** The document's size against --max-document-bytes (documentSize.ts). */
   private readonly size: DocumentSize;
+  /** The schema of this room's kind of document (docSchema.ts). */
+  private readonly schema: DocSchema;
+  /** A client's write: checked, then applied or refused (clientWrites.ts). */
+  private readonly writes: ClientWrites;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
   /** Updates made in memory and not yet stored, in order, and messages to send after them. */
@@ -104,7 +106,8 @@ export class Room {
     this.log = log.child({ room: name });
     const room = parseRoom(name);
     this.size = new DocumentSize(this.doc, options.maxDocumentBytes);
-    this.guard = new SchemaGuard(this.doc, room ? schemaFor(room) : SHARED_SCHEMA);
+    this.schema = room ? schemaFor(room) : SHARED_SCHEMA;
+    this.writes = new ClientWrites(this.doc, new SchemaGuard(this.doc, this.schema), this.size, options, this.log, (conn, code, reason) => this.expel(conn, code, reason));
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
       this.size.grew(update.byteLength);
@@ -134,7 +137,7 @@ export class Room {
    * since passed the guard, so later loads skip this walk over the whole document.
    */
   private async repair(): Promise<void> {
-    const removed = repairDocument(this.doc, this.guard.schema, REPAIR);
+    const removed = repairDocument(this.doc, this.schema, REPAIR);
     if (removed.length > 0) {
       this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
     }
@@ -277,7 +280,7 @@ export class Room {
         break;
       }
       case 'sync-update':
-        this.applyClientUpdate(conn, message.update);
+        if (!this.failed) this.writes.apply(conn, message.update, this.members.get(conn));
         break;
       case 'awareness':
         this.presence.receive(conn, message.update, this.members.get(conn)?.throttle);
@@ -293,78 +296,6 @@ export class Room {
         else send(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.message.modelId, reason: 'widgets are not served here' }));
         break;
     }
-  }
-
-  private applyClientUpdate(conn: Connection, update: Uint8Array): void {
-    if (this.failed) return;
-    if (!conn.write) {
-      // A read-only client's sync step 2 repeats what it received: that is not a write.
-      if (containsUpdate(this.doc, update)) return;
-      conn.refusedWrites++;
-      this.options.metrics?.refusedWrites.inc();
-      this.log.warn({ user: conn.userId, refused: conn.refusedWrites }, 'write refused: read-only connection');
-      if (conn.refusedWrites >= this.options.maxRefusedWrites) {
-        this.expel(conn, CloseCode.Forbidden, 'read-only: writes refused');
-      }
-      return;
-    }
-    const { maxWriteBytes, maxDocumentBytes } = this.options;
-    if (update.byteLength > maxWriteBytes) {
-      this.refuseWrite(conn, CloseCode.TooLarge, `a change of ${bytes(update.byteLength)} is over the limit of ${bytes(maxWriteBytes)} per write`);
-      return;
-    }
-    const verdict = this.guard.check(update);
-    if (!verdict.ok) {
-      if (verdict.kind === 'missing-dependencies') this.resync(conn, verdict.reason);
-      else if (verdict.kind === 'schema') this.refuseWrite(conn, CloseCode.SchemaViolation, `refused: ${verdict.reason}`);
-      else this.refuseWrite(conn, CloseCode.MalformedMessage, 'malformed update', verdict.reason);
-      return;
-    }
-    if (verdict.addsContent && this.size.wouldExceed(update.byteLength)) {
-      this.refuseWrite(conn, CloseCode.DocumentFull, `the document would exceed its limit of ${bytes(maxDocumentBytes)}`);
-      return;
-    }
-    try {
-      Y.applyUpdate(this.doc, update, conn);
-    } catch (err) {
-      this.log.warn({ user: conn.userId, err: (err as Error).message }, 'undecodable update; closing connection');
-      this.expel(conn, CloseCode.MalformedMessage, 'malformed update');
-      return;
-    }
-    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
-      // The guard should have refused it; never keep (and serve) what cannot be stored.
-      this.log.error({ user: conn.userId }, 'an accepted update left pending structs; dropped');
-      this.doc.store.pendingStructs = null;
-      this.doc.store.pendingDs = null;
-      this.resync(conn, 'pending structs after applying');
-      return;
-    }
-    if (verdict.deletes) this.size.shrank();
-    const member = this.members.get(conn);
-    if (member) member.resyncs = 0;
-  }
-
-  /**
-   * An update that depends on changes we lack is not applied (Yjs would keep it pending, serve
-   * it to others, and never store it). Our sync step 1 asks the client for everything it has
-   * that we do not, dependencies included; a client that still cannot send them is closed.
-   */
-  private resync(conn: Connection, reason: string): void {
-    const member = this.members.get(conn);
-    if (!member) return;
-    member.resyncs++;
-    this.log.warn({ user: conn.userId, reason, resyncs: member.resyncs }, 'update refused: missing dependencies; asking the client to resync');
-    if (member.resyncs > MAX_RESYNCS) {
-      this.expel(conn, CloseCode.OutOfStep, 'updates depend on changes the server does not have');
-      return;
-    }
-    send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
-  }
-
-  /** Closes the writer's connection, saying why; the document and everyone else are untouched. */
-  private refuseWrite(conn: Connection, code: CloseCode, reason: string, detail?: string): void {
-    this.log.warn({ user: conn.userId, code, reason: detail ?? reason }, 'write refused; closing the writer\'s connection');
-    this.expel(conn, code, reason);
   }
 
   /**
@@ -409,15 +340,4 @@ export class Room {
   }
 }
 
-/** Whether applying `update` would change nothing (all its structs and deletions are known). */
-function containsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return Y.snapshotContainsUpdate(Y.snapshot(doc), update);
-  } catch {
-    return false;
-  }
-}
 
-function bytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
-}
