@@ -140,7 +140,7 @@ export interface Person {
   name: string;
 }
 
-export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html';
+export type ExportFormat = 'ipynb' | 'py' | 'md' | 'html' | 'zip';
 export type ExportOutputs = 'mine' | 'shared' | 'none';
 
 export class ApiError extends Error {

@@ -57,6 +57,12 @@ export interface Config {
   maxPublishedBytes: number;
   /** Widget state one kernel may keep in its document (all its models, buffers included), bytes. */
   maxWidgetStateBytes: number;
+  /** Bytes and files in one user's own files (their home); 0 = no limit. */
+  userQuotaBytes: number;
+  userQuotaFiles: number;
+  /** Bytes and files in one notebook's files; 0 = no limit. */
+  notebookQuotaBytes: number;
+  notebookQuotaFiles: number;
   /** Directory with the built client (index.html); served at the base URL when present. */
   clientDir: string;
   /** Path prefix every route lives under (`/` or `/prefix/`, always with both slashes). */
@@ -135,6 +141,10 @@ export function defaultConfig(): Config {
     maxNotebooksPerUser: 200,
     maxPublishedBytes: 1024 * 1024,
     maxWidgetStateBytes: 16 * 1024 * 1024,
+    userQuotaBytes: 1024 * 1024 * 1024,
+    userQuotaFiles: 10_000,
+    notebookQuotaBytes: 1024 * 1024 * 1024,
+    notebookQuotaFiles: 1_000,
     roomIdleMs: 10_000,
     clientDir: resolve(projectRoot, 'dist/client'),
     baseUrl: '/',
@@ -222,6 +232,10 @@ const OPTIONS = {
   'max-notebooks-per-user': { env: 'COHORT_MAX_NOTEBOOKS_PER_USER', kind: 'int', key: 'maxNotebooksPerUser' },
   'max-published-bytes': { env: 'COHORT_MAX_PUBLISHED_BYTES', kind: 'int', key: 'maxPublishedBytes' },
   'max-widget-state-bytes': { env: 'COHORT_MAX_WIDGET_STATE_BYTES', kind: 'int', key: 'maxWidgetStateBytes' },
+  'user-quota-bytes': { env: 'COHORT_USER_QUOTA_BYTES', kind: 'int', key: 'userQuotaBytes' },
+  'user-quota-files': { env: 'COHORT_USER_QUOTA_FILES', kind: 'int', key: 'userQuotaFiles' },
+  'notebook-quota-bytes': { env: 'COHORT_NOTEBOOK_QUOTA_BYTES', kind: 'int', key: 'notebookQuotaBytes' },
+  'notebook-quota-files': { env: 'COHORT_NOTEBOOK_QUOTA_FILES', kind: 'int', key: 'notebookQuotaFiles' },
   'kernel-sandbox': { env: 'COHORT_KERNEL_SANDBOX', kind: 'enum', values: ['bwrap', 'none'], key: 'kernelSandbox' },
   'kernel-network': { env: 'COHORT_KERNEL_NETWORK', kind: 'enum', values: ['none', 'host'], key: 'kernelNetwork' },
   'kernel-uid': { env: 'COHORT_KERNEL_UID', kind: 'user', key: 'kernelUser' },

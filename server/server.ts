@@ -16,6 +16,10 @@ import { classroomRoutes } from './http/routes/classroom.ts';
 import { myCellRoutes } from './http/routes/myCells.ts';
 import { handinRoutes } from './http/routes/handins.ts';
 import { kernelRoutes } from './http/routes/kernels.ts';
+import { fileRoutes } from './http/routes/files.ts';
+import { notebookZipRoutes } from './http/routes/notebookZip.ts';
+import { Files } from './files/service.ts';
+import { userHome } from './kernels/homes.ts';
 import { accountRoutes } from './http/routes/accounts.ts';
 import { Accounts } from './admin/accounts.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
@@ -107,7 +111,19 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   const orphans = await cleanupOrphans(config.dataDir, log, sandbox);
   if (orphans.killed.length > 0) log.warn({ pids: orphans.killed }, 'stopped kernels left by a previous run');
   if (orphans.removed.length + orphans.swept.length > 0) log.info({ kernels: orphans.removed, dirs: orphans.swept }, 'removed what kernels of a previous run left');
-  const kernels = new KernelManager({
+  const files: Files = new Files({
+    dataDir: config.dataDir,
+    log,
+    owner: sandbox.fileOwner,
+    userQuota: { bytes: config.userQuotaBytes, files: config.userQuotaFiles },
+    notebookQuota: { bytes: config.notebookQuotaBytes, files: config.notebookQuotaFiles },
+    sandboxed: sandbox.mode === 'bwrap',
+    runningHomes: (notebookId): string[] =>
+      kernels.list().flatMap(({ key }) => (key.notebookId === notebookId && !key.shared ? [userHome(config.dataDir, key.userId)] : [])),
+  });
+  // A deleted notebook's files go with it (its shared kernel, if running, is stopped by the sync layer's close).
+  notebooks.on('deleted', (id) => void files.removeAll({ kind: 'notebook', notebookId: id }).catch((err: unknown) => log.error({ err, notebook: id }, "removing a deleted notebook's files failed")));
+  const kernels: KernelManager = new KernelManager({
     dataDir: config.dataDir,
     logger: log,
     sandbox,
@@ -118,6 +134,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     maxKernelsPerUser: config.maxKernelsPerUser,
     cullIdleMs: config.cullIdleMs,
     startTimeoutMs: config.kernelStartTimeoutMs,
+    beforeStart: (key, home) => (key.shared ? Promise.resolve() : files.linkNotebookFiles(key.notebookId, home)),
   });
   const execution = new ExecutionService({
     rooms,
@@ -139,6 +156,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     log,
     disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
     joinsPerSessionPerMinute: config.joinsPerSessionPerMinute,
+    removeFiles: (userId) => files.removeAll({ kind: 'mine', userId }),
   });
   const trust = trustFunction(config.trustProxy);
   // The address people are told to use (--public-url) is this server's: its origin may change
@@ -194,6 +212,8 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
       widgetRoutes(notebooks, widgets, config.maxWidgetStateBytes),
       myCellRoutes(notebooks, rooms),
+      fileRoutes(files, notebooks),
+      notebookZipRoutes(files, notebooks, rooms, { dataDir: config.dataDir, maxNotebookBytes: config.maxBodyBytes }),
       widgetModuleRoutes(frontends),
       kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
       classroomRoutes({

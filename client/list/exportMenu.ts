@@ -9,6 +9,7 @@ const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: 'py', label: 'Python (.py)' },
   { format: 'md', label: 'Markdown (.md)' },
   { format: 'html', label: 'HTML (.html)' },
+  { format: 'zip', label: 'Notebook + its files (.zip)' },
 ];
 
 /** The choices themselves, for this menu and for the notebook's overflow menu. */

@@ -4,6 +4,8 @@ import { can } from '../../shared/roles.ts';
 import { attempt, h, notify } from '../dom.ts';
 import { exportMenu } from './exportMenu.ts';
 import { openShareDialog } from '../notebook/shareDialog.ts';
+import { importNotebookZip } from '../files/fileApi.ts';
+import { onDroppedFiles } from '../ui/dropFiles.ts';
 import { parseNotebookFile } from './importNotebook.ts';
 import { joinEntry } from '../classroom/joinPage.ts';
 
@@ -39,13 +41,13 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
     }, 'Could not create the notebook');
   });
 
-  const fileInput = h('input', { type: 'file', accept: '.ipynb,application/x-ipynb+json,application/json', hidden: true });
+  const fileInput = h('input', { type: 'file', accept: '.ipynb,.zip,application/x-ipynb+json,application/json,application/zip', hidden: true });
   fileInput.addEventListener('change', () => {
     const files = [...(fileInput.files ?? [])];
     fileInput.value = '';
     importFiles(files);
   });
-  const importButton = h('button', { type: 'button', onclick: () => fileInput.click() }, 'Import .ipynb');
+  const importButton = h('button', { type: 'button', onclick: () => fileInput.click() }, 'Import .ipynb or .zip');
 
   const dropZone = h(
     'section',
@@ -53,25 +55,20 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
     h('div', { class: 'list-actions' }, createForm, importButton, fileInput, h('span', { class: 'spacer' }), joinEntry()),
     table,
     empty,
-    h('p', { class: 'hint' }, 'Tip: drop .ipynb files anywhere on this page to import them.'),
+    h('p', { class: 'hint' }, 'Tip: drop .ipynb files (or a .zip of a notebook with its data files) anywhere on this page to import them.'),
   );
-  dropZone.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    dropZone.classList.add('dragging');
-  });
-  dropZone.addEventListener('dragleave', () => dropZone.classList.remove('dragging'));
-  dropZone.addEventListener('drop', (event) => {
-    event.preventDefault();
-    dropZone.classList.remove('dragging');
-    importFiles([...(event.dataTransfer?.files ?? [])]);
-  });
+  onDroppedFiles(dropZone, importFiles);
   app.replaceChildren(dropZone);
 
   function importFiles(files: File[]): void {
     for (const file of files) {
       attempt(async () => {
-        const { name, notebook } = await parseNotebookFile(file);
-        await api.createNotebook(name, notebook);
+        if (/\.zip$/i.test(file.name)) {
+          await importNotebookZip(file);
+        } else {
+          const { name, notebook } = await parseNotebookFile(file);
+          await api.createNotebook(name, notebook);
+        }
         notify(`Imported ${file.name}`, 'info');
         await refresh();
       }, `Could not import ${file.name}`);

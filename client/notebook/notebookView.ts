@@ -16,6 +16,7 @@ import { exportMenu } from '../list/exportMenu.ts';
 import { runCells } from '../kernels/kernelLimit.ts';
 import { openRunningPanel } from '../kernels/runningPanel.ts';
 import { openShareDialog } from './shareDialog.ts';
+import { openFilePanel } from '../files/filePanel.ts';
 import { icon } from '../ui/icons.ts';
 import type { NotebookSession } from './session.ts';
 import { mountClassroom } from '../classroom/classroom.ts';
@@ -141,6 +142,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
         can.manage(details.role)
           ? h('button', { type: 'button', class: 'share-notebook', title: 'Share this notebook: who may read, run, edit', onclick: () => openShareDialog(details, options.me) }, 'Share')
           : null,
+        h('button', { type: 'button', class: 'open-files', title: 'Files: the notebook’s and your own', onclick: () => openFilePanel(details.id, details.role) }, icon('folder'), h('span', { class: 'tool-label' }, 'Files')),
         exportMenu(details.id, h('span', { class: 'menu-label' }, icon('download'), h('span', { class: 'tool-label' }, 'Export'))),
         overflowMenu(session),
       ),

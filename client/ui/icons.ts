@@ -8,6 +8,7 @@ const PATHS = {
   addCode: 'M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6z',
   addText: 'M5 4v3h5.5v12h3V7H19V4z',
   download: 'M5 20h14v-2H5zM19 9h-4V3H9v6H5l7 7z',
+  folder: 'M10 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-8z',
   more: 'M5 10a2 2 0 1 0 0 4a2 2 0 1 0 0-4zm7 0a2 2 0 1 0 0 4a2 2 0 1 0 0-4zm7 0a2 2 0 1 0 0 4a2 2 0 1 0 0-4z',
 } as const;
 

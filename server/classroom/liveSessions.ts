@@ -43,6 +43,8 @@ export interface ClassroomDeps {
   disconnect(notebookId: string, userId: string, code: number, reason: string): Promise<void>;
   /** New participants one session accepts per minute; 0 = no limit. */
   joinsPerSessionPerMinute?: number;
+  /** Deletes a user's own files (a guest's, when the session ends with their work deleted). */
+  removeFiles?: (userId: string) => Promise<void>;
 }
 
 export class LiveSessions {
@@ -188,7 +190,11 @@ export class LiveSessions {
     await this.deps.store.meta.deleteLiveSession(session);
     for (const id of ids) {
       await this.deps.notebooks.removeMember(notebookId, id);
-      if (!keepPrivate) await this.deps.rooms.removeDocument(privateRoom(notebookId, id));
+      if (!keepPrivate) {
+        await this.deps.rooms.removeDocument(privateRoom(notebookId, id));
+        // A guest's files (their home) go with their private document: a guest has no other notebook.
+        await this.deps.removeFiles?.(id);
+      }
     }
     this.runs.delete(notebookId);
     this.recentJoins.delete(notebookId);

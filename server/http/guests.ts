@@ -43,6 +43,8 @@ function guestMay(method: string, path: string, notebookId: string): boolean {
   }
   const fixed = segments.map((s) => s.toLowerCase());
   if (OPEN_TO_GUESTS.has(`${method === 'HEAD' ? 'GET' : method} /${fixed.join('/')}`)) return true;
+  // Their own files (their kernel's home): nobody else's can be named there.
+  if (fixed[0] === 'api' && fixed[1] === 'files') return true;
   // /api/notebooks/<their notebook>[/...]
   if (fixed[0] !== 'api' || fixed[1] !== 'notebooks' || segments[2] !== notebookId) return false;
   return !CLOSED_BELOW_NOTEBOOK.has(fixed[3] ?? '');

@@ -6,6 +6,7 @@
 //   private    /tmp and /dev/shm (tmpfs, charged to the kernel's memory limit), /proc of its own
 //              PID namespace, a minimal /dev
 //   read-write its home at /home/cohort (working directory) and its socket dir at /run/kernel
+//   its notebook's files at /notebook: read-only, read-write for the notebook's shared kernel
 // and nothing else: the root itself is read-only, so not even an empty folder can be made there.
 import { spawn } from 'node:child_process';
 import { lstat, readlink } from 'node:fs/promises';
@@ -15,6 +16,8 @@ import { isObject } from './messages.ts';
 export const SANDBOX_HOME = '/home/cohort';
 export const SANDBOX_RUN_DIR = '/run/kernel';
 export const SANDBOX_TMP = '/tmp';
+/** Where a kernel sees its notebook's files (see server/files/). */
+export const SANDBOX_NOTEBOOK_FILES = '/notebook';
 
 /** A top-level entry of the host's root that programs expect (`/lib` → `usr/lib` on merged-/usr systems). */
 export interface RootEntry {
@@ -45,6 +48,8 @@ export interface BwrapPlan {
   runDir: string;
   /** Host directory bound read-write at /home/cohort. */
   home: string;
+  /** Host directory bound at /notebook: the notebook's files (writable for its shared kernel only). */
+  notebookFiles?: { dir: string; writable: boolean } | undefined;
   env: Record<string, string>;
   /** The kernel's command line, with paths as the sandbox sees them. */
   argv: string[];
@@ -85,6 +90,7 @@ export function bwrapCommand(plan: BwrapPlan): BwrapCommand {
     '--bind', plan.runDir, SANDBOX_RUN_DIR,
     '--perms', '0755', '--dir', '/home',
     '--bind', plan.home, SANDBOX_HOME,
+    ...(plan.notebookFiles ? ['--perms', '0755', '--dir', SANDBOX_NOTEBOOK_FILES, plan.notebookFiles.writable ? '--bind' : '--ro-bind', plan.notebookFiles.dir, SANDBOX_NOTEBOOK_FILES] : []),
     '--chdir', SANDBOX_HOME,
     '--clearenv',
     ...Object.entries(plan.env).flatMap(([name, value]) => ['--setenv', name, value]),

@@ -12,6 +12,7 @@ import { isMessageType } from './messages.ts';
 import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
 import { describeExit } from './process.ts';
 import type { KernelRequest } from './request.ts';
+import type { NotebookFilesMount } from './sandbox.ts';
 
 export type KernelState = 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
 
@@ -133,10 +134,10 @@ export class LocalKernel {
    * Gives a kernel that started without a home (a pooled one) its user's home: bound into its
    * sandbox (sandbox.ts says how), made its working directory; restarts start in it directly.
    */
-  async assignHome(home: string): Promise<void> {
+  async assignHome(home: string, notebookFiles?: NotebookFilesMount): Promise<void> {
     this.assertAlive();
-    const dir = await this.proc.sandbox.assignHome(home);
-    this.options = { ...this.options, home };
+    const dir = await this.proc.sandbox.assignHome(home, notebookFiles);
+    this.options = { ...this.options, home, notebookFiles };
     // Silent and out of the history: no execution count, no `_`, no name left in the user's namespace.
     const os = "__import__('os')";
     const code = `${os}.chdir(${JSON.stringify(dir)}); ${os}.environ['HOME'] = ${JSON.stringify(dir)}`;

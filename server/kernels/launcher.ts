@@ -10,7 +10,7 @@ import type { KernelMessage } from './messages.ts';
 import { removeKernelRecord, writeKernelRecord } from './orphans.ts';
 import { describeExit, exitsWithin, signalGroup, spawnKernel } from './process.ts';
 import type { SpawnedKernel } from './process.ts';
-import type { KernelSandbox, PreparedKernel } from './sandbox.ts';
+import type { KernelSandbox, NotebookFilesMount, PreparedKernel } from './sandbox.ts';
 
 export interface KernelTuning {
   /** How long a new kernel may take to answer kernel_info_request. Default 30 s. */
@@ -35,6 +35,8 @@ export interface LaunchOptions extends KernelTuning {
    * LocalKernel.assignHome can later cover with a user's home (pool kernels).
    */
   home?: string | undefined;
+  /** The notebook's files, shown at /notebook (set with `home`; a pool kernel gets them with its home). */
+  notebookFiles?: NotebookFilesMount | undefined;
 }
 
 /** One running kernel process and the connection to it. A restart makes a new one. */
@@ -91,7 +93,7 @@ async function startOnce(options: LaunchOptions & { kernelId: string }): Promise
   await writeKernelRecord(dataDir, { ...record, pid: null });
   let prepared: PreparedKernel;
   try {
-    prepared = await sandbox.prepare(plan, spec, options.home);
+    prepared = await sandbox.prepare(plan, spec, options.home, options.notebookFiles);
   } catch (error) {
     await removeKernelRecord(dataDir, kernelId);
     throw new KernelStartError(`cannot prepare kernel ${spec.name}: ${(error as Error).message}`, { cause: error });

@@ -11,7 +11,7 @@ import type { KernelSpec } from './kernelspec.ts';
 import type { KernelTuning } from './launcher.ts';
 import type { Logger } from './logger.ts';
 import { KernelPool } from './pool.ts';
-import type { KernelSandbox } from './sandbox.ts';
+import type { KernelSandbox, NotebookFilesMount } from './sandbox.ts';
 
 /** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
 export type KernelKey = UserKernelKey | SharedKernelKey;
@@ -73,6 +73,8 @@ export interface KernelManagerOptions extends KernelTuning {
   cullIdleMs?: number;
   /** How often culling checks. Default cullIdleMs / 4, between 50 ms and 60 s. */
   cullIntervalMs?: number;
+  /** Called before a kernel is started or assigned for `key` (the files layer links the notebook's files into the home). */
+  beforeStart?: (key: KernelKey, home: string) => Promise<void>;
 }
 
 interface Entry extends ManagedKernel {
@@ -203,9 +205,14 @@ export class KernelManager {
   }
 
   /** `home` unset: a pool kernel, given its home when it is taken. */
-  private launch(specName: string, home: string | undefined): Promise<LocalKernel> {
+  private launch(specName: string, home: string | undefined, notebookFiles?: NotebookFilesMount): Promise<LocalKernel> {
     const { dataDir, logger, sandbox, resolveSpec, ...tuning } = this.options;
-    return resolveSpec(specName).then((spec) => launchKernel({ spec, dataDir, logger, sandbox, home, ...pickTuning(tuning) }));
+    return resolveSpec(specName).then((spec) => launchKernel({ spec, dataDir, logger, sandbox, home, notebookFiles, ...pickTuning(tuning) }));
+  }
+
+  /** Every kernel of a notebook sees its files (the shared kernel's home) at /notebook; only the shared kernel may write them. */
+  private notebookFilesOf(key: KernelKey): NotebookFilesMount {
+    return { dir: notebookHome(this.options.dataDir, key.notebookId), writable: key.shared === true };
   }
 
   /** A user's kernels share the user's home; a shared kernel has the notebook's. */
@@ -218,7 +225,7 @@ export class KernelManager {
     const pooled = this.pool.take();
     if (!pooled) return undefined;
     try {
-      await pooled.assignHome(this.homeOf(key));
+      await pooled.assignHome(this.homeOf(key), this.notebookFilesOf(key));
       return pooled;
     } catch (error) {
       this.options.logger.error({ err: error, key: id, kernelId: pooled.id }, 'a pool kernel could not take its home; starting a fresh kernel');
@@ -232,8 +239,9 @@ export class KernelManager {
     let kernel: LocalKernel;
     let pooled: LocalKernel | undefined;
     try {
+      await this.options.beforeStart?.(key, this.homeOf(key));
       pooled = specName === this.defaultSpecName ? await this.fromPool(key, id) : undefined;
-      kernel = pooled ?? (await this.launch(specName, this.homeOf(key)));
+      kernel = pooled ?? (await this.launch(specName, this.homeOf(key), this.notebookFilesOf(key)));
     } catch (error) {
       this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
       this.events.emit('status', key, 'dead');

@@ -29,7 +29,7 @@ import ctypes, json, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-MS_BIND, MS_SHARED, MNT_DETACH, PR_SET_PDEATHSIG = 4096, 1 << 20, 2, 1
+MS_BIND, MS_SHARED, MS_REMOUNT, MS_RDONLY, MNT_DETACH, PR_SET_PDEATHSIG = 4096, 1 << 20, 32, 1, 2, 1
 libc.prctl(PR_SET_PDEATHSIG, 9)
 if os.getppid() != int(sys.argv[2]):
     sys.exit(1)
@@ -59,6 +59,14 @@ for line in sys.stdin:
         elif op == 'bind':
             source, target = inside(request['source']), inside(request['target'])
             check(libc.mount(source, target, None, MS_BIND, None), 'bind onto', request['target'])
+        elif op == 'bind_read_only':
+            # Made read-only on a stage first: a mount propagates with the flags it has when it is
+            # made, and a later remount would not reach the sandbox's copy.
+            source, stage, target = inside(request['source']), inside(request['stage']), inside(request['target'])
+            check(libc.mount(source, stage, None, MS_BIND, None), 'bind onto', request['stage'])
+            check(libc.mount(None, stage, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None), 'make read-only', request['stage'])
+            check(libc.mount(stage, target, None, MS_BIND, None), 'bind onto', request['target'])
+            check(libc.umount2(stage, MNT_DETACH), 'detach', request['stage'])
         elif op == 'detach':
             check(libc.umount2(inside(request['path']), MNT_DETACH), 'detach', request['path'])
         else:
@@ -70,7 +78,12 @@ for line in sys.stdin:
     sys.stdout.flush()
 `;
 
-type Request = { op: 'ping' } | { op: 'share'; path: string } | { op: 'bind'; source: string; target: string } | { op: 'detach'; path: string };
+type Request =
+  | { op: 'ping' }
+  | { op: 'share'; path: string }
+  | { op: 'bind'; source: string; target: string }
+  | { op: 'bind_read_only'; source: string; stage: string; target: string }
+  | { op: 'detach'; path: string };
 
 export class MountHelper {
   private child: ChildProcessWithoutNullStreams | undefined;
@@ -114,6 +127,11 @@ export class MountHelper {
 
   bind(source: string, target: string): Promise<void> {
     return this.call({ op: 'bind', source, target });
+  }
+
+  /** Binds `source` onto `target` read-only, by way of `stage` (an empty directory): see the helper. */
+  bindReadOnly(source: string, stage: string, target: string): Promise<void> {
+    return this.call({ op: 'bind_read_only', source, stage, target });
   }
 
   /** Lazy unmount (MNT_DETACH): gone from the tree at once, released when nothing uses it. */

@@ -59,6 +59,12 @@ export const DEFAULT_SANDBOX_SETTINGS: SandboxSettings = {
   bwrapPath: '/usr/bin/bwrap',
 };
 
+/** A notebook's files as one kernel sees them at /notebook: read-only but for the notebook's shared kernel. */
+export interface NotebookFilesMount {
+  dir: string;
+  writable: boolean;
+}
+
 /** The sandbox cannot work on this machine: the server must not start kernels unprotected by surprise. */
 export class SandboxUnavailableError extends Error {
   override readonly name = 'SandboxUnavailableError';
@@ -127,6 +133,11 @@ export class KernelSandbox {
     return { dropTo: undefined, mapTo: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } };
   }
 
+  /** Who files made for kernels (uploads into homes) must belong to; undefined: the server's own user. */
+  get fileOwner(): Owner | undefined {
+    return this.kernelOwner;
+  }
+
   /** The server is root: kernels get their own uid, files made for them are chowned to it. */
   private get kernelOwner(): Owner | undefined {
     return process.getuid?.() === 0 && this.settings.mode === 'bwrap' ? this.settings.kernelUser : undefined;
@@ -141,10 +152,12 @@ export class KernelSandbox {
    * Makes what one kernel process needs: its directory, connection file, cgroup, and its command.
    * Without `home` the kernel gets a scratch home that assignHome can later cover with a real one.
    */
-  async prepare(plan: KernelPlan, spec: KernelSpec, home: string | undefined): Promise<PreparedKernel> {
+  async prepare(plan: KernelPlan, spec: KernelSpec, home: string | undefined, notebookFiles?: NotebookFilesMount): Promise<PreparedKernel> {
     const owner = this.kernelOwner;
     const runDir = join(plan.kernelDir, 'run');
     const scratchHome = join(plan.kernelDir, 'home');
+    // A pool kernel's /notebook is a placeholder too, covered when it is assigned (see assignHome).
+    const scratchFiles = join(plan.kernelDir, 'notebook');
     const resources: SandboxRecord = { kernelDir: plan.kernelDir };
     try {
       await mkdir(kernelDirsRoot(this.dataDir), { recursive: true, mode: 0o700 });
@@ -153,21 +166,28 @@ export class KernelSandbox {
       if (owner) await chown(runDir, owner.uid, owner.gid);
       if (home) {
         await ensureHome(this.dataDir, home, owner);
+        if (notebookFiles) await ensureHome(this.dataDir, notebookFiles.dir, owner);
       } else {
         await mkdir(scratchHome, { mode: HOME_MODE });
         if (owner) await chown(scratchHome, owner.uid, owner.gid);
         await chmod(scratchHome, HOME_MODE);
         // The placeholder becomes a shared mount before the sandbox copies it (see the top).
         if (this.mounts) await this.mounts.share(scratchHome);
+        if (this.mounts) {
+          await mkdir(scratchFiles, { mode: 0o755 });
+          await mkdir(join(plan.kernelDir, 'stage'), { mode: 0o700 });
+          await this.mounts.share(scratchFiles);
+        }
       }
       const limits = await this.limiter.forKernel(`cohort-${plan.name}`);
       resources.cgroup = limits.cgroup;
       const key = randomBytes(32).toString('hex');
       const hostInfo = ipcConnectionInfo(runDir, spec.name, key);
       const boundHome = home ?? scratchHome;
+      const boundFiles = home ? notebookFiles : { dir: scratchFiles, writable: false };
       const launch =
         this.settings.mode === 'bwrap'
-          ? await this.bwrapLaunch(spec, runDir, boundHome, limits, key, owner)
+          ? await this.bwrapLaunch(spec, runDir, boundHome, boundFiles, limits, key, owner)
           : await this.plainLaunch(spec, plan.kernelDir, runDir, boundHome, limits, hostInfo);
       return new PreparedKernel(this, resources, hostInfo, join(runDir, CONNECTION_FILE_NAME), launch, limits, home === undefined ? scratchHome : undefined);
     } catch (error) {
@@ -182,13 +202,20 @@ export class KernelSandbox {
    * Covers a kernel's scratch home with `home` and answers the directory the kernel must change
    * into (the same path inside a sandbox; the real one without).
    */
-  async assignHome(scratchHome: string, home: string): Promise<string> {
+  async assignHome(scratchHome: string, home: string, notebookFiles?: NotebookFilesMount): Promise<string> {
     if (this.settings.mode === 'none') {
       await ensureHome(this.dataDir, home);
       return home;
     }
     if (!this.mounts) throw new Error('this sandbox has no mount helper to give a kernel its home later');
     await ensureHome(this.dataDir, home, this.kernelOwner);
+    if (notebookFiles) {
+      await ensureHome(this.dataDir, notebookFiles.dir, this.kernelOwner);
+      const kernelDir = dirname(scratchHome);
+      const target = join(kernelDir, 'notebook');
+      if (notebookFiles.writable) await this.mounts.bind(notebookFiles.dir, target);
+      else await this.mounts.bindReadOnly(notebookFiles.dir, join(kernelDir, 'stage'), target);
+    }
     await this.mounts.bind(home, scratchHome);
     return SANDBOX_HOME;
   }
@@ -261,7 +288,15 @@ export class KernelSandbox {
     return existing;
   }
 
-  private async bwrapLaunch(spec: KernelSpec, runDir: string, home: string, limits: LimitedProcess, key: string, owner: Owner | undefined): Promise<Launch> {
+  private async bwrapLaunch(
+    spec: KernelSpec,
+    runDir: string,
+    home: string,
+    notebookFiles: NotebookFilesMount | undefined,
+    limits: LimitedProcess,
+    key: string,
+    owner: Owner | undefined,
+  ): Promise<Launch> {
     const inside = ipcConnectionInfo(SANDBOX_RUN_DIR, spec.name, key);
     await writeConnectionFile(join(runDir, CONNECTION_FILE_NAME), inside, owner);
     const { options, command } = bwrapCommand({
@@ -271,6 +306,7 @@ export class KernelSandbox {
       readOnly: await this.readOnlyPathsFor(spec),
       runDir,
       home,
+      notebookFiles,
       env: kernelEnvironment({ spec, home: SANDBOX_HOME, tmpDir: SANDBOX_TMP, path: SANDBOX_PATH, lang: process.env.LANG }),
       argv: expandArgv(spec, join(SANDBOX_RUN_DIR, CONNECTION_FILE_NAME)),
     });
@@ -386,9 +422,9 @@ export class PreparedKernel {
   }
 
   /** Gives a kernel that started without a home its user's home (see the top); answers where to chdir. */
-  assignHome(home: string): Promise<string> {
+  assignHome(home: string, notebookFiles?: NotebookFilesMount): Promise<string> {
     if (!this.scratchHome) throw new Error('this kernel started with its home already');
-    return this.sandbox.assignHome(this.scratchHome, home);
+    return this.sandbox.assignHome(this.scratchHome, home, notebookFiles);
   }
 
   /** Everything of the kernel process gone: what is left in its cgroup, the cgroup, mounts, its directory. Idempotent. */

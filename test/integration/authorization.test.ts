@@ -30,6 +30,8 @@ const NK = '404:no_such_kernel';
 const NW = '404:widget_not_found';
 const WM = '404:widget_module_not_found';
 const KNF = '404:kernel_not_found';
+const FNF = '404:not_found';
+const UM = '415:unsupported_media_type';
 const all = (cell: string) => Array(ACTORS.length).fill(cell).join(' ');
 
 //                                                    anon non-member viewer runner editor owner guest guest-after-end removed
@@ -84,6 +86,18 @@ const EXPECTED_REST: Record<string, string> = {
   'POST /api/notebooks/:id/session/options':           `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'DELETE /api/notebooks/:id/session/handins':         `${U} ${NF} ${F} ${F} ${F} 204 ${F} ${U} ${NF}`,
   'GET /api/notebooks/:id/cells/:cellId/mine':         `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
+  'GET /api/files{/*path}':                            `${U} 200 200 200 200 200 200 ${U} 200`,
+  'PUT /api/files/*path':                              `${U} 201 201 201 201 201 201 ${U} 201`,
+  'POST /api/files{/*path}':                           `${U} 201 201 201 201 201 201 ${U} 201`,
+  'PATCH /api/files/*path':                            `${U} ${FNF} ${FNF} ${FNF} ${FNF} ${FNF} ${FNF} ${U} ${FNF}`,
+  'DELETE /api/files/*path':                           `${U} ${FNF} ${FNF} ${FNF} ${FNF} ${FNF} ${FNF} ${U} ${FNF}`,
+  'GET /api/notebooks/:id/files{/*path}':              `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
+  'PUT /api/notebooks/:id/files/*path':                `${U} ${NF} ${F} ${F} 201 201 ${F} ${U} ${NF}`,
+  'POST /api/notebooks/:id/files{/*path}':             `${U} ${NF} ${F} ${F} 201 201 ${F} ${U} ${NF}`,
+  'PATCH /api/notebooks/:id/files/*path':              `${U} ${NF} ${F} ${F} ${FNF} ${FNF} ${F} ${U} ${NF}`,
+  'DELETE /api/notebooks/:id/files/*path':             `${U} ${NF} ${F} ${F} ${FNF} ${FNF} ${F} ${U} ${NF}`,
+  'POST /api/notebooks/import':                        `${U} ${UM} ${UM} ${UM} ${UM} ${UM} ${GC} ${U} ${UM}`,
+  'GET /api/notebooks/:id/export (zip)':               `${U} ${NF} 200 200 200 200 200 ${U} ${NF}`,
   'GET /widget-modules/*path':                         `${U} 200 200 200 200 200 200 ${U} 200`,
   'GET /widget-modules/*path (not installed)':         `${U} ${WM} ${WM} ${WM} ${WM} ${WM} ${WM} ${U} ${WM}`,
   'GET /index.html':                                   all('200'),
@@ -406,6 +420,22 @@ describe('authorization matrix', { timeout: 600_000 }, () => {
     },
     { key: 'DELETE /api/notebooks/:id/session/handins', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/session/handins` }) },
     { key: 'GET /api/notebooks/:id/cells/:cellId/mine', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/cells/u/mine` }) },
+    // Files: my files to anyone signed in (their own home); notebook files as cells (editors write).
+    { key: 'GET /api/files{/*path}', request: () => ({ method: 'GET', path: '/api/files' }) },
+    { key: 'PUT /api/files/*path', request: () => ({ method: 'PUT', path: '/api/files/empty.txt', headers: { 'content-type': 'application/octet-stream' } }) },
+    { key: 'POST /api/files{/*path}', request: () => ({ method: 'POST', path: '/api/files/sub', form: { no: 'files' } }) },
+    { key: 'PATCH /api/files/*path', request: () => ({ method: 'PATCH', path: '/api/files/missing.txt', body: { path: 'other.txt' } }) },
+    { key: 'DELETE /api/files/*path', request: () => ({ method: 'DELETE', path: '/api/files/missing.txt' }) },
+    { key: 'GET /api/notebooks/:id/files{/*path}', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/files` }) },
+    {
+      key: 'PUT /api/notebooks/:id/files/*path',
+      request: (w) => ({ method: 'PUT', path: `/api/notebooks/${w.nb}/files/empty.txt`, headers: { 'content-type': 'application/octet-stream' } }),
+    },
+    { key: 'POST /api/notebooks/:id/files{/*path}', request: (w) => ({ method: 'POST', path: `/api/notebooks/${w.nb}/files`, form: { no: 'files' } }) },
+    { key: 'PATCH /api/notebooks/:id/files/*path', request: (w) => ({ method: 'PATCH', path: `/api/notebooks/${w.nb}/files/missing.txt`, body: { path: 'other.txt' } }) },
+    { key: 'DELETE /api/notebooks/:id/files/*path', request: (w) => ({ method: 'DELETE', path: `/api/notebooks/${w.nb}/files/missing.txt` }) },
+    { key: 'POST /api/notebooks/import', request: () => ({ method: 'POST', path: '/api/notebooks/import' }) },
+    { key: 'GET /api/notebooks/:id/export (zip)', request: (w) => ({ method: 'GET', path: `/api/notebooks/${w.nb}/export?format=zip` }) },
     // Widget libraries' front ends (installed software, the set-up's bqplot): to anyone signed in.
     { key: 'GET /widget-modules/*path', request: () => ({ method: 'GET', path: '/widget-modules/bqplot/index.js' }) },
     { key: 'GET /widget-modules/*path (not installed)', request: () => ({ method: 'GET', path: '/widget-modules/no-such-library/index.js' }) },

@@ -1,4 +1,5 @@
 // `GET /api/notebooks/:id/export?format=ipynb|py|md|html&outputs=mine|shared|none` — a download.
+// (`format=zip`, the notebook with its files, is the files layer's: routes/files.ts.)
 import { Router } from 'express';
 import { can } from '../../../shared/roles.ts';
 import { EXPORT_CSP, exportNotebook } from '../../export/index.ts';
@@ -15,7 +16,11 @@ const OUTPUTS: readonly OutputChoice[] = ['mine', 'shared', 'none'];
 
 export function exportRoutes(notebooks: Notebooks, rooms: Rooms): Router {
   const router = Router();
-  router.get('/api/notebooks/:id/export', async (req, res) => {
+  router.get('/api/notebooks/:id/export', async (req, res, next) => {
+    if (req.query.format === 'zip') {
+      next();
+      return;
+    }
     const { user, notebook } = await notebookFor(notebooks, req);
     const format = (req.query.format ?? 'ipynb') as Format;
     const outputs = (req.query.outputs ?? 'mine') as OutputChoice;
