@@ -11,7 +11,7 @@ import { projectRoot } from '../server/config.ts';
 import { launchKernel, resolveKernelSpec, silentLogger } from '../server/kernels/index.ts';
 import type { LocalKernel } from '../server/kernels/index.ts';
 import { privateRoom } from '../shared/rooms.ts';
-import { privateDoc } from '../shared/schema.ts';
+import { privateDoc } from '../shared/layout.ts';
 import { connectDoc } from '../test/helpers/clients.ts';
 import type { DocClient } from '../test/helpers/clients.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';

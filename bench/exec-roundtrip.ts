@@ -8,7 +8,7 @@ import { projectRoot } from '../server/config.ts';
 import { launchKernel, resolveKernelSpec, silentLogger } from '../server/kernels/index.ts';
 import type { LocalKernel } from '../server/kernels/index.ts';
 import { privateRoom } from '../shared/rooms.ts';
-import { privateDoc } from '../shared/schema.ts';
+import { privateDoc } from '../shared/layout.ts';
 import { connectDoc } from '../test/helpers/clients.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
@@ -58,7 +58,7 @@ export async function execRoundtrip({ quick, progress }: BenchOptions): Promise<
     const alice = await createUser(cohort.url, 'alice');
     const nb = await createNotebook(cohort.url, alice.token, 'roundtrip', notebookOf([codeCell('c', '1+1')]));
     const client = connectDoc(cohort.wsUrl, privateRoom(nb, alice.id), alice.token);
-    stops.push(async () => client.destroy());
+    stops.push(() => Promise.resolve(client.destroy()));
     await client.synced();
     const outputs = privateDoc(client.doc).outputs;
     const resultCount = (): number | undefined => {
@@ -99,7 +99,7 @@ export async function execRoundtrip({ quick, progress }: BenchOptions): Promise<
     const jupyter = await startJupyter(join(dir.path, 'jupyter'));
     stops.push(() => jupyter.stop());
     const jk = await jupyter.connect(await jupyter.startKernel());
-    stops.push(async () => jk.close());
+    stops.push(() => Promise.resolve(jk.close()));
     await jk.ready();
     const jupyterRun = async () => {
       const start = now();

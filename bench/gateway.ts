@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { privateRoom } from '../shared/rooms.ts';
-import { privateDoc } from '../shared/schema.ts';
+import { privateDoc } from '../shared/layout.ts';
 import { connectDoc } from '../test/helpers/clients.ts';
 import { whenDoc } from './exec-roundtrip.ts';
 import { jupyterTrials } from './first-result.ts';
@@ -81,7 +81,7 @@ export async function gatewayBench({ quick, progress }: BenchOptions): Promise<B
     const remote = await side('gateway', await spawnCohort(join(dir.path, 'remote'), ['--kernel-gateway-url', jupyter.url, '--kernel-gateway-token-file', tokenFile]));
     stops.push(async () => (remote.close(), await remote.cohort.stop()));
     const jk = await jupyter.connect(await jupyter.startKernel());
-    stops.push(async () => jk.close());
+    stops.push(() => Promise.resolve(jk.close()));
     await jk.ready();
     const direct = async () => {
       const start = now();

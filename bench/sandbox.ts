@@ -79,7 +79,7 @@ async function firstResults(dir: string, trials: number, progress?: (line: strin
     }
     return samples;
   } finally {
-    await Promise.all(MODES.map((mode) => servers[mode]?.server.stop()));
+    await Promise.all(MODES.flatMap((mode) => servers[mode]?.server.stop() ?? []));
   }
 }
 

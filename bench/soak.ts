@@ -10,7 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import * as Y from 'yjs';
 import { sharedRoom } from '../shared/rooms.ts';
-import { cellSource, readableCells, sharedDoc } from '../shared/schema.ts';
+import { cellSource, readableCells } from '../shared/schema.ts';
+import { sharedDoc } from '../shared/layout.ts';
 import { connectDoc } from '../test/helpers/clients.ts';
 import type { DocClient } from '../test/helpers/clients.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';

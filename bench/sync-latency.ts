@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as Y from 'yjs';
 import { projectRoot } from '../server/config.ts';
 import { sharedRoom } from '../shared/rooms.ts';
-import { cellSource, createCellMap, sharedDoc } from '../shared/schema.ts';
+import { cellSource, createCellMap } from '../shared/schema.ts';
+import { sharedDoc } from '../shared/layout.ts';
 import { connectDoc } from '../test/helpers/clients.ts';
 import type { DocClient } from '../test/helpers/clients.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
@@ -40,8 +40,8 @@ async function spawnYWebsocket(): Promise<CohortHandle> {
   const port = await freePort();
   const child = spawn(process.execPath, [script], { env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   await waitFor(() => {

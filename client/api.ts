@@ -66,7 +66,8 @@ export interface RosterStudent {
   name: string;
   guest: boolean;
   connected: boolean;
-  kernel: KernelStatus | string;
+  /** A KernelStatus, as a string: the server may know states this page does not. */
+  kernel: string;
 }
 
 export interface RosterCell {
@@ -104,7 +105,8 @@ export interface RunningKernel {
   scope: 'user' | 'shared';
   userId?: string;
   userName?: string;
-  status: KernelStatus | string;
+  /** A KernelStatus, as a string: the server may know states this page does not. */
+  status: string;
   specName: string;
   startedAt: number;
   lastActivity: number;
@@ -154,7 +156,7 @@ export class ApiError extends Error {
 
 function isErrorBody(body: unknown): body is { error: { code: string; message: string } } {
   if (typeof body !== 'object' || body === null || !('error' in body)) return false;
-  const error = (body as { error: unknown }).error;
+  const error = body.error;
   return (
     typeof error === 'object' &&
     error !== null &&

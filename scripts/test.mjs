@@ -1,4 +1,4 @@
-// `npm test`: type-check, then every test file under test/ with node's test runner (through tsx).
+// `npm test`: type-check, lint, then every test file under test/ with node's test runner (through tsx).
 // Usage: npm test [-- <path filter>...]   e.g. npm test -- test/unit
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -21,6 +21,12 @@ if (filters.length === 0) {
   const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
   if (tsc.status !== 0) {
     console.error('type check failed');
+    process.exit(1);
+  }
+  // eslint.config.js: floating promises and the type-checked rules; a warning fails too.
+  const lint = spawnSync('npx', ['eslint', '.', '--max-warnings', '0'], { stdio: 'inherit' });
+  if (lint.status !== 0) {
+    console.error('lint failed');
     process.exit(1);
   }
 }

@@ -225,7 +225,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       accountRoutes(accounts),
       executionRoutes(notebooks, execution, rooms),
       handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
-      widgetRoutes(notebooks, execution, widgets, config.maxWidgetStateBytes),
+      widgetRoutes(notebooks, widgets, config.maxWidgetStateBytes),
       myCellRoutes(notebooks, rooms),
       fileRoutes(files, notebooks),
       notebookZipRoutes(files, notebooks, rooms, { dataDir: config.dataDir, maxNotebookBytes: config.maxBodyBytes }),

@@ -2,6 +2,7 @@
 // published output (shared/schema.ts PublishedOutput) plus the source; kept under
 // `published/<cellId>/<userId>` of the teacher-only document (room `<notebookId>/handins`), or of
 // the shared document when the live session's option `handinsVisible` makes them class-visible.
+import { sharedDoc } from './layout.ts';
 import type * as Y from 'yjs';
 import type { PublishedOutput } from './schema.ts';
 
@@ -21,10 +22,11 @@ export function isHandIn(entry: unknown): entry is HandIn {
 }
 
 export function publishedMap(doc: Y.Doc): Y.Map<Y.Map<PublishedOutput>> {
-  return doc.getMap<Y.Map<PublishedOutput>>('published');
+  // The hand-ins document keeps the shared document's layout for them.
+  return sharedDoc(doc).published;
 }
 
 /** Whether hand-ins go to the whole class (the live session's option; off unless the owner says so). */
 export function handinsVisible(sharedYDoc: Y.Doc): boolean {
-  return sharedYDoc.getMap<unknown>('session').get('handinsVisible') === true;
+  return sharedDoc(sharedYDoc).session.get('handinsVisible') === true;
 }

@@ -19,7 +19,8 @@
 import * as Y from 'yjs';
 import type { CellType } from './nbformat.ts';
 import type { YCell } from './schema.ts';
-import { cellId, cellMetadata, cellScope, cellSource, cellType, isCellMap, readableCells, sharedDoc } from './schema.ts';
+import { cellId, cellMetadata, cellScope, cellSource, cellType, isCellMap, readableCells } from './schema.ts';
+import { privateDoc, sharedDoc } from './layout.ts';
 
 // ---- exercise cells ----------------------------------------------------------------------------
 
@@ -41,7 +42,7 @@ export function setExercise(cell: YCell, exercise: boolean): void {
 }
 
 export function exerciseCopies(privateYDoc: Y.Doc): Y.Map<Y.Map<unknown>> {
-  return privateYDoc.getMap<Y.Map<unknown>>('exercises');
+  return privateDoc(privateYDoc).exercises;
 }
 
 export interface ExerciseCopy {
@@ -102,7 +103,7 @@ const SCRATCH_PREFIX = 'scratch-';
 const CELL_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function scratchMap(privateYDoc: Y.Doc): Y.Map<YCell> {
-  return privateYDoc.getMap<YCell>('scratch');
+  return privateDoc(privateYDoc).scratch;
 }
 
 export function newScratchId(): string {

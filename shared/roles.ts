@@ -1,4 +1,4 @@
-// Roles on a notebook, lowest to highest. See DESIGN.md "Roles".
+// Roles on a notebook, lowest to highest. See docs/ARCHITECTURE.md, "Roles".
 export const ROLES = ['viewer', 'runner', 'editor', 'owner'] as const;
 export type Role = (typeof ROLES)[number];
 

@@ -1,18 +1,14 @@
-// The document schema, used by both server and client. See DESIGN.md "Documents — schema".
-//
-// Shared document (room `<notebookId>`): the keys of @jupyter/ydoc's YNotebook, so Jupyter tools
-// can read it — `meta` (nbformat, nbformat_minor, metadata: Y.Map) and `cells` (Y.Array of Y.Map
-// with id, cell_type, source: Y.Text, metadata: Y.Map, execution_count, outputs: Y.Array of Y.Map,
-// attachments) — plus Cohort's `widgets` and `published`.
-//
-// Private document (room `<notebookId>/user/<userId>`): `outputs` (cellId → Y.Array of Y.Map),
-// `executions` (cellId → ExecutionInfo), `kernel` (KernelInfo fields), `widgets`, `stdin`.
+// What a document's parts hold, used by both server and client: cells (the keys of @jupyter/ydoc's
+// YNotebook cell: id, cell_type, source: Y.Text, metadata: Y.Map, execution_count, outputs,
+// attachments), outputs, execution records, widget models, and their nbformat conversions. Where
+// each part lives (which document, which root map) is shared/layout.ts's; see docs/ARCHITECTURE.md.
 //
 // Outputs are stored as @jupyter/ydoc stores them: one Y.Map per output, a stream's `text` as a
 // Y.Text so streaming appends are small updates.
 import * as Y from 'yjs';
 import type { Cell, CellType, JSONObject, JSONValue, Notebook, Output } from './nbformat.ts';
 import { joinMultiline } from './nbformat.ts';
+import { sharedDoc } from './layout.ts';
 
 export const NBFORMAT = 4;
 export const NBFORMAT_MINOR = 5;
@@ -32,21 +28,6 @@ export interface PublishedOutput {
   published_at: number;
 }
 
-export function sharedDoc(doc: Y.Doc) {
-  return {
-    meta: doc.getMap<unknown>('meta'),
-    cells: doc.getArray<YCell>('cells'),
-    /** modelId → widget model (see WidgetModel), for shared-scope widgets. */
-    widgets: doc.getMap<Y.Map<unknown>>('widgets'),
-    /** cellId → (userId → PublishedOutput): outputs users chose to publish. */
-    published: doc.getMap<Y.Map<PublishedOutput>>('published'),
-    /** Shared-scope runs: cellId → ExecutionInfo, as in the private document. */
-    executions: doc.getMap<ExecutionInfo>('executions'),
-    /** The shared kernel: `status` (KernelStatus), `name`, `message`, as in the private document. */
-    kernel: doc.getMap<unknown>('kernel'),
-  };
-}
-
 export function cellId(cell: YCell): string {
   return cell.get('id') as string;
 }
@@ -63,8 +44,10 @@ export function cellMetadata(cell: YCell): Y.Map<unknown> {
   return cell.get('metadata') as Y.Map<unknown>;
 }
 
+/** A code cell's outputs array (a cell map may hold anything a client wrote: only an array counts). */
 export function cellOutputs(cell: YCell): Y.Array<YOutput> | undefined {
-  return cell.get('outputs') as Y.Array<YOutput> | undefined;
+  const outputs = cell.get('outputs');
+  return outputs instanceof Y.Array ? (outputs as Y.Array<YOutput>) : undefined;
 }
 
 /** A code cell's scope: `metadata.cohort.scope`, `user` when absent or unknown. */
@@ -169,7 +152,7 @@ export function cellToJSON(cell: YCell, outputs?: Output[]): Cell {
   const base = {
     id: cellId(cell),
     source: cellSource(cell).toString(),
-    metadata: (metadata instanceof Y.Map ? metadata.toJSON() : {}) as JSONObject,
+    metadata: metadata instanceof Y.Map ? metadata.toJSON() : {},
   };
   if (type === 'code') {
     return {
@@ -198,7 +181,7 @@ export function initSharedDoc(doc: Y.Doc, notebook: Notebook): void {
 
 export function notebookMetadata(doc: Y.Doc): JSONObject {
   const metadata = sharedDoc(doc).meta.get('metadata');
-  return metadata instanceof Y.Map ? (metadata.toJSON() as JSONObject) : ((metadata as JSONObject) ?? {});
+  return metadata instanceof Y.Map ? metadata.toJSON() : ((metadata as JSONObject) ?? {});
 }
 
 /**
@@ -291,21 +274,6 @@ export interface StdinRequest {
   cell_id: string;
   /** Identifies the request being answered, so a stale answer is refused. */
   request_id: string;
-}
-
-export function privateDoc(doc: Y.Doc) {
-  return {
-    /** cellId → that user's outputs of the cell. */
-    outputs: doc.getMap<Y.Array<YOutput>>('outputs'),
-    /** cellId → ExecutionInfo (replaced whole on each change). */
-    executions: doc.getMap<ExecutionInfo>('executions'),
-    /** `status` (KernelStatus), `name` (kernelspec), `message`. */
-    kernel: doc.getMap<unknown>('kernel'),
-    /** modelId → widget model of that user's kernel. */
-    widgets: doc.getMap<Y.Map<unknown>>('widgets'),
-    /** `request` → StdinRequest while the kernel waits for input(). */
-    stdin: doc.getMap<StdinRequest>('stdin'),
-  };
 }
 
 // ---- widgets ---------------------------------------------------------------------------------

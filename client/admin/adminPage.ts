@@ -1,7 +1,7 @@
 // The admin page (`#/admin`): create accounts and hand out their sign-in link — the token in it is
 // shown this once, the server keeps only its hash — and disable, enable or delete accounts.
 import { api, ApiError, errorMessage, type Account, type CreatedAccount, type Me } from '../api.ts';
-import { h, notify } from '../dom.ts';
+import { attempt, h, notify } from '../dom.ts';
 import { avatar } from '../people/avatar.ts';
 
 export function renderAdminPage(app: HTMLElement, me: Me): { dispose(): void } {
@@ -38,7 +38,7 @@ export function renderAdminPage(app: HTMLElement, me: Me): { dispose(): void } {
         nameInput.value = '';
         adminBox.checked = false;
         showCreated(account);
-        void refresh();
+        attempt(refresh, 'Could not list the accounts');
       },
       (error: unknown) => notify(`Could not create the account: ${errorMessage(error)}`),
     );
@@ -77,7 +77,7 @@ export function renderAdminPage(app: HTMLElement, me: Me): { dispose(): void } {
       );
     });
     const remove = h('button', { type: 'button', class: 'delete-account danger', disabled: isSelf }, 'Delete');
-    remove.addEventListener('click', () => void deleteAccount(account));
+    remove.addEventListener('click', () => attempt(() => deleteAccount(account), `Could not delete ${account.name}`));
     return h(
       'tr',
       { 'data-user': account.name, 'data-disabled': String(account.disabled) },

@@ -4,7 +4,8 @@
 // outputs scroll in a box; outputs of code that has changed since it ran are marked stale.
 import type * as Y from 'yjs';
 import type { PublishedOutput, YCell, YOutput } from '../../shared/schema.ts';
-import { cellId, cellOutputs, cellScope, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellOutputs, cellScope } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 import { outputArea, type OutputView } from '../outputs/outputArea.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';

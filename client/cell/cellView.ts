@@ -57,7 +57,8 @@ export function createCellView(cell: YCell, session: NotebookSession, actions: C
   const element = h('div', { class: `cell cell-${type}`, 'data-cell-id': id, 'data-cell-type': type, tabindex: '-1' }, gutter, body);
   let editing = false;
 
-  // eslint-style forward reference: the editor's keys need the finished view object.
+  // A forward reference: the editor's keys need the finished view object, made before it.
+  // eslint-disable-next-line prefer-const -- assigned once, below, after `view` it refers to
   let editor: CellEditor | undefined;
   const view: CellView = {
     cell,

@@ -2,7 +2,8 @@
 // and the run's outcome, read from my private document (or the shared cell for shared scope).
 import type * as Y from 'yjs';
 import type { ExecutionInfo, YCell } from '../../shared/schema.ts';
-import { cellId, cellScope, privateDoc } from '../../shared/schema.ts';
+import { cellId, cellScope } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 
 function seconds(ms: number): string {
@@ -17,7 +18,7 @@ export function executionBadge(cell: YCell, privateYDoc: Y.Doc): { element: HTML
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const render = () => {
-    const info = executions.get(cellId(cell)) as ExecutionInfo | undefined;
+    const info = executions.get(cellId(cell));
     const shared = cellScope(cell) === 'shared';
     const savedCount = cell.get('execution_count') as number | null | undefined;
     const count = shared ? (savedCount ?? info?.execution_count) : (info ? info.execution_count : savedCount);

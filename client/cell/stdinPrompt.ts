@@ -1,7 +1,6 @@
 // An inline `input()` box under the cell that asked, answered through the stdin endpoint.
 import type * as Y from 'yjs';
-import type { StdinRequest } from '../../shared/schema.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { api, errorMessage } from '../api.ts';
 import { h, notify } from '../dom.ts';
 
@@ -11,7 +10,7 @@ export function stdinPrompt(notebookId: string, cellIdValue: string, privateYDoc
   let shownFor: string | undefined;
 
   const render = () => {
-    const request = stdin.get('request') as StdinRequest | undefined;
+    const request = stdin.get('request');
     if (!request || request.cell_id !== cellIdValue) {
       element.hidden = true;
       element.replaceChildren();

@@ -8,7 +8,8 @@ import { canEdit, canManage, type NotebookSession } from '../notebook/session.ts
 import type { AwarenessUser } from '../presence/presenceBar.ts';
 import type { DocConnection } from '../sync/connection.ts';
 import { hiddenCells } from './hiddenCells.ts';
-import { isSessionEnd, watchLiveSession } from './liveSession.ts';
+import { isSessionEnd } from '../../shared/closeCodes.ts';
+import { watchLiveSession } from './liveSession.ts';
 import { broadcastPresenter, followPresenter } from './presenter.ts';
 import { spotlightView } from './spotlight.ts';
 import { teacherPanel } from './teacherPanel.ts';

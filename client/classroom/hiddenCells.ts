@@ -2,7 +2,7 @@
 // (`<notebookId>/hidden`, same schema as the shared document), greyed, below a "hidden from
 // students" mark, each with "Reveal up to here". Only editors and owners may open that room, so
 // runners never receive them.
-import { sharedDoc } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import { createCellList, type CellList } from '../notebook/cellList.ts';

@@ -1,6 +1,7 @@
 // The live session as the page sees it: the shared document's `session` map, written only by the
 // server. Values from the document are checked here, once, because any client version may have
 // written the document before.
+import { sharedDoc } from '../../shared/layout.ts';
 import type * as Y from 'yjs';
 
 
@@ -16,7 +17,7 @@ export interface LiveSessionState {
 }
 
 export function sessionMap(doc: Y.Doc): Y.Map<unknown> {
-  return doc.getMap<unknown>('session');
+  return sharedDoc(doc).session;
 }
 
 function isSpotlight(value: unknown): value is Spotlight {
@@ -45,9 +46,3 @@ export function watchLiveSession(doc: Y.Doc, listener: (state: LiveSessionState)
   return () => map.unobserve(onChange);
 }
 
-/** The close reason the server gives guests' sockets when the owner ends the session. */
-export const SESSION_ENDED_REASON = 'the live session has ended';
-
-export function isSessionEnd(closedBy: { code: number; reason: string } | undefined): boolean {
-  return closedBy?.code === 4410 && closedBy.reason.toLowerCase().includes(SESSION_ENDED_REASON);
-}

@@ -4,7 +4,8 @@
 // to that cell while following, or mark it and offer a jump when not.
 import type { Awareness } from 'y-protocols/awareness';
 import type * as Y from 'yjs';
-import { sharedDoc, cellId as idOf } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 import type { CellList } from '../notebook/cellList.ts';
 
@@ -59,7 +60,7 @@ export function broadcastPresenter(awareness: Awareness, list: CellList): { setA
     timer = undefined;
     if (!active) return;
     const cellId = activeCellId();
-    const current = awareness.getLocalState()?.['presenter'];
+    const current: unknown = awareness.getLocalState()?.['presenter'];
     const next = cellId ? { cellId, scrollTop: Math.round(window.scrollY) } : null;
     if (isPresenterPosition(current) && next && current.cellId === next.cellId && Math.abs(current.scrollTop - next.scrollTop) < 40) return;
     awareness.setLocalStateField('presenter', next);

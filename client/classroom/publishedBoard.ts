@@ -2,7 +2,8 @@
 // (the spotlight every page shows). Live from the shared document's `published` map.
 import type * as Y from 'yjs';
 import type { PublishedOutput } from '../../shared/schema.ts';
-import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';

@@ -2,9 +2,10 @@
 // and how many got an error. Counts and states only — the teacher never sees students' code.
 // Polls the server every ~2 s while the panel is open and a session runs.
 import type * as Y from 'yjs';
-import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { api, errorMessage, type Roster } from '../api.ts';
-import { h } from '../dom.ts';
+import { attempt, h } from '../dom.ts';
 import { renderExerciseProgress } from '../exercises/progressTable.ts';
 import { avatar } from '../people/avatar.ts';
 import { distinctNames } from '../people/names.ts';
@@ -74,7 +75,7 @@ export function rosterView(notebookId: string, doc: Y.Doc): { element: HTMLEleme
     } catch (error) {
       if (mine === generation) status.textContent = `Roster unavailable: ${errorMessage(error)}`;
     }
-    if (mine === generation && polling) timer = setTimeout(() => void poll(mine), POLL_MS);
+    if (mine === generation && polling) timer = setTimeout(() => attempt(() => poll(mine), 'Roster unavailable'), POLL_MS);
   };
 
   return {
@@ -85,7 +86,7 @@ export function rosterView(notebookId: string, doc: Y.Doc): { element: HTMLEleme
       generation++;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      if (on) void poll(generation);
+      if (on) attempt(() => poll(generation), 'Roster unavailable');
     },
     dispose() {
       polling = false;

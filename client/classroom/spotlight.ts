@@ -2,7 +2,8 @@
 // page's viewport while the session map's `spotlight` names one, so a student sees it wherever
 // they are scrolled. A student may tuck it away; the next output put on screen shows again.
 import type * as Y from 'yjs';
-import { cellId as idOf, sharedDoc } from '../../shared/schema.ts';
+import { cellId as idOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { h } from '../dom.ts';
 import { renderOutput } from '../outputs/renderOutput.ts';
 import { readLiveSession, sessionMap } from './liveSession.ts';

@@ -151,7 +151,7 @@ export function teacherPanel(options: TeacherPanelOptions): TeacherPanel {
     const code = details.code;
     const url = details.joinUrl;
     const copy = h('button', { class: 'copy-link' }, 'Copy link');
-    if (url) copy.addEventListener('click', () => void copyLink(url, copy));
+    if (url) copy.addEventListener('click', () => attempt(() => copyLink(url, copy), 'Copy failed'));
     stateSection.replaceChildren(
       h('p', { class: 'hint' }, 'Students join at this address with the code:'),
       code ? h('div', { class: 'join-code', 'aria-label': 'Join code' }, code) : h('p', {}, 'Loading the join code…'),

@@ -4,7 +4,7 @@
 // Notebook files take uploads from editors and owners; everyone else reads them.
 import { can } from '../../shared/roles.ts';
 import type { Role } from '../../shared/roles.ts';
-import { h, notify } from '../dom.ts';
+import { attempt, h, notify } from '../dom.ts';
 import { formatBytes } from '../format.ts';
 import { openModal } from '../ui/dialog.ts';
 import { onDroppedFiles } from '../ui/dropFiles.ts';
@@ -77,11 +77,12 @@ function scopeSection(notebookId: string, scope: FileScopeName, title: string, h
   if (writable) {
     const input = h('input', { type: 'file', multiple: true, class: 'file-input', 'aria-label': `Upload to ${title}` });
     input.addEventListener('change', () => {
-      void uploadAll([...(input.files ?? [])]);
+      const chosen = [...(input.files ?? [])];
+      attempt(() => uploadAll(chosen), 'Upload failed');
       input.value = '';
     });
     const drop = h('div', { class: 'file-drop' }, 'Drop files here, or ', h('button', { type: 'button', class: 'link choose-files', onclick: () => input.click() }, 'choose them'), input);
-    onDroppedFiles(drop, (files) => void uploadAll(files));
+    onDroppedFiles(drop, (files) => attempt(() => uploadAll(files), 'Upload failed'));
     section.insertBefore(drop, section.querySelector('table'));
     section.insertBefore(uploads, section.querySelector('table'));
   }
@@ -104,7 +105,7 @@ function scopeSection(notebookId: string, scope: FileScopeName, title: string, h
     }
   }
 
-  void refresh();
+  attempt(refresh, 'Could not list the files');
   return section;
 }
 

@@ -3,7 +3,7 @@
 // down and run again; it also opens the Running panel. 503 (the whole server is full) offers the
 // panel only, since it is not this person's kernels that fill it.
 import { api, ApiError, errorMessage, type Me, type RunningKernel } from '../api.ts';
-import { h, notify } from '../dom.ts';
+import { attempt, h, notify } from '../dom.ts';
 import { duration } from '../format.ts';
 import { openModal } from '../ui/dialog.ts';
 import { openRunningPanel } from './runningPanel.ts';
@@ -12,7 +12,7 @@ import { openRunningPanel } from './runningPanel.ts';
 export function runCells(me: Me, notebookId: string, cellIds: string[]): void {
   api.execute(notebookId, cellIds).catch((error: unknown) => {
     if (error instanceof ApiError && error.code === 'kernel_limit') {
-      void offerWayOut(me, error, () => runCells(me, notebookId, cellIds));
+      attempt(() => offerWayOut(me, error, () => runCells(me, notebookId, cellIds)), 'Could not run');
       return;
     }
     notify(`Could not run: ${errorMessage(error)}`);

@@ -3,7 +3,7 @@
 // notebook's menu (that notebook's kernels: every one of them for its owner) and from the kernel
 // limit dialog. Refreshes while open.
 import { api, errorMessage, type Me, type RunningKernel } from '../api.ts';
-import { h } from '../dom.ts';
+import { attempt, h } from '../dom.ts';
 import { ago, formatBytes } from '../format.ts';
 import { openModal, type Modal } from '../ui/dialog.ts';
 
@@ -46,10 +46,8 @@ export function openRunningPanel(options: RunningPanelOptions): Modal {
     const whose = kernel.scope === 'shared' ? 'shared kernel' : kernel.userId === options.me.id ? 'you' : (kernel.userName ?? '?');
     const restart = h('button', { class: 'kernel-restart', type: 'button', title: 'Restart: its variables and widgets are lost' }, 'Restart');
     const shutdown = h('button', { class: 'kernel-shutdown danger', type: 'button', title: 'Stop this kernel; it starts again on the next run' }, 'Shut down');
-    restart.addEventListener('click', () => void act(restart, () => api.restartKernel(kernel.id), 'Restart failed'));
-    shutdown.addEventListener('click', () =>
-      void act(shutdown, () => api.shutdownKernel(kernel.id), 'Shut down failed'),
-    );
+    restart.addEventListener('click', () => attempt(() => act(restart, () => api.restartKernel(kernel.id), 'Restart failed'), 'Restart failed'));
+    shutdown.addEventListener('click', () => attempt(() => act(shutdown, () => api.shutdownKernel(kernel.id), 'Shut down failed'), 'Shut down failed'));
     return h(
       'tr',
       { 'data-kernel-id': kernel.id, 'data-notebook-id': kernel.notebookId, 'data-status': kernel.status },
@@ -84,7 +82,7 @@ export function openRunningPanel(options: RunningPanelOptions): Modal {
     } catch (reason) {
       if (!closed) error.textContent = `Could not list the kernels: ${errorMessage(reason)}`;
     }
-    if (!closed) timer = setTimeout(() => void refresh(), REFRESH_MS);
+    if (!closed) timer = setTimeout(() => attempt(refresh, 'Could not list the kernels'), REFRESH_MS);
   }
 
   const modal = openModal({
@@ -96,6 +94,6 @@ export function openRunningPanel(options: RunningPanelOptions): Modal {
       if (timer) clearTimeout(timer);
     },
   });
-  void refresh();
+  attempt(refresh, 'Could not list the kernels');
   return modal;
 }

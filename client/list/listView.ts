@@ -109,7 +109,7 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
       can.editShared(summary.role) && h('button', { onclick: startRename }, 'Rename'),
       exportMenu(summary.id),
       can.manage(summary.role) &&
-        h('button', { class: 'share', onclick: () => openShareDialog(summary, context.me, () => void refresh()) }, 'Share'),
+        h('button', { class: 'share', onclick: () => openShareDialog(summary, context.me, () => attempt(refresh, 'Could not load your notebooks')) }, 'Share'),
       can.manage(summary.role) &&
         h(
           'button',

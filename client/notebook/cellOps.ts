@@ -2,7 +2,8 @@
 // moved, so moving or retyping a cell replaces its Y.Map with a copy under the same cell id.
 import type * as Y from 'yjs';
 import type { CellType } from '../../shared/nbformat.ts';
-import { cellToJSON, createCellMap, sharedDoc, type YCell } from '../../shared/schema.ts';
+import { cellToJSON, createCellMap, type YCell } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 
 export function insertCell(doc: Y.Doc, index: number, cellType: CellType = 'code', source = ''): YCell {
   const cell =

@@ -54,6 +54,7 @@ export function openNotebook(app: HTMLElement, options: OpenOptions): NotebookHa
     const user = { id: options.me.id, name: options.me.name, ...userColor(options.me.id) };
     awareness.setLocalStateField('user', user);
 
+    // eslint-disable-next-line prefer-const -- assigned once, below, after `session` it refers to
     let widgets: WidgetScopes | undefined;
     const session: NotebookSession = {
       me: options.me,

@@ -4,7 +4,7 @@
 // and from the list.
 import { api, errorMessage, type Me, type Member, type Person } from '../api.ts';
 import { ROLES, type Role } from '../../shared/roles.ts';
-import { h } from '../dom.ts';
+import { attempt, h } from '../dom.ts';
 import { avatar } from '../people/avatar.ts';
 import { openModal } from '../ui/dialog.ts';
 
@@ -67,7 +67,7 @@ export function openShareDialog(notebook: ShareTarget, me: Me, onChange: () => v
     const details = await api.notebook(notebook.id);
     members = details.members;
     list.replaceChildren(...members.map(memberRow));
-    void suggest();
+    attempt(suggest, 'Could not suggest people');
   }
 
   // ---- the picker --------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ export function openShareDialog(notebook: ShareTarget, me: Me, onChange: () => v
   }
   who.addEventListener('input', () => {
     if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => void suggest(), 150);
+    debounce = setTimeout(() => attempt(suggest, 'Could not suggest people'), 150);
   });
   addForm.addEventListener('submit', (event) => {
     event.preventDefault();

@@ -3,7 +3,7 @@
 // document connections, and the overflow menu for everything used less often.
 import type * as Y from 'yjs';
 import type { KernelStatus } from '../../shared/schema.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { can } from '../../shared/roles.ts';
 import { api } from '../api.ts';
 import { attempt, h } from '../dom.ts';

@@ -5,7 +5,8 @@
 import type * as Y from 'yjs';
 import type { ScratchCell, ScratchType } from '../../shared/myCells.ts';
 import { createScratchCell, deleteScratchCell, orderAfter, placeScratch, refreshScratchPositions, scratchCells, scratchMap } from '../../shared/myCells.ts';
-import { cellId, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellId, readableCells } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { canRun, type NotebookSession } from '../notebook/session.ts';
 import { createScratchView, type ScratchView } from './scratchCellView.ts';
 

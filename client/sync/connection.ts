@@ -3,7 +3,7 @@
 // fix them and would only loop — a refused write would be sent again on every reconnect.
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { closeReason, isRefusal } from '../../shared/closeCodes.ts';
+import { closeMeaning, CloseCode, isRefusal } from '../../shared/closeCodes.ts';
 import { serverPath } from '../baseUrl.ts';
 import type { WidgetMessage } from '../../shared/widgetMessages.ts';
 import { encodeWidgetMessage, readWidgetMessage, WIDGET_MESSAGE } from '../../shared/widgetMessages.ts';
@@ -31,22 +31,6 @@ export interface DocConnection {
 export function syncUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${serverPath('/sync')}`;
 }
-
-const REFUSALS: Record<number, string> = {
-  4401: 'You are not signed in (or your session ended). Sign in again.',
-  4403: 'You are not allowed to open this document.',
-  4404: 'This notebook does not exist (it may have been deleted).',
-  4410: 'Your access to this notebook was revoked.',
-  4400: 'The server rejected a malformed message.',
-  4409: 'Your copy of this document is out of step with the server. Your last changes were not saved; reload the page.',
-  4413: 'A change was too large for the server and was not saved. Reload the page to continue from the saved version.',
-  4422: 'The server refused a change that does not fit the notebook’s structure; it was not saved. Reload the page to continue.',
-  4429: 'You have too many connections open. Close some tabs, then reload this page.',
-  4507: 'This document is full: your last change was not saved. Reload, then delete something to make room.',
-};
-
-/** Refusals of a write: the server's reason (which names the limit) follows the explanation. */
-const WRITE_REFUSALS = new Set([4413, 4422, 4507]);
 
 export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } = {}): DocConnection {
   const doc = options.doc ?? new Y.Doc();
@@ -100,9 +84,12 @@ export function connectDoc(room: string, options: { doc?: Y.Doc; url?: string } 
       provider.shouldConnect = false;
       closedBy = { code, reason: event.reason ?? '' };
       // A revocation with a reason (e.g. the end of a live session) says more than the generic text.
-      const revokedWhy = code === 4410 && event.reason ? `${event.reason.charAt(0).toUpperCase()}${event.reason.slice(1)}.` : undefined;
-      const serverWhy = WRITE_REFUSALS.has(code) && event.reason ? ` (${event.reason})` : '';
-      refusal = revokedWhy ?? (REFUSALS[code] ? REFUSALS[code] + serverWhy : `The server closed the connection: ${closeReason[code] ?? event.reason ?? code}.`);
+      const revokedWhy = code === CloseCode.Revoked && event.reason ? `${event.reason.charAt(0).toUpperCase()}${event.reason.slice(1)}.` : undefined;
+      const meaning = closeMeaning(code);
+      const serverWhy = meaning?.writeRefused && event.reason ? ` (${event.reason})` : '';
+      refusal =
+        revokedWhy ??
+        (meaning?.tellUser ? meaning.tellUser + serverWhy : `The server closed the connection: ${meaning?.reason ?? event.reason ?? code}.`);
       set('refused');
     } else if (state !== 'refused') {
       set('offline');

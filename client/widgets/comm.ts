@@ -84,7 +84,7 @@ export class YjsComm implements IClassicComm {
     this.state = widgetState(model);
     this.observer = (event) => {
       if (event.transaction.origin === context.localOrigin) return;
-      const changed = [...event.keysChanged].filter((key) => this.state.has(key));
+      const changed = [...(event.keysChanged as Set<string>)].filter((key) => this.state.has(key));
       if (changed.length === 0) return;
       this.deliver({ method: 'update', state: stateForWidget(this.state, changed), buffer_paths: [] });
     };

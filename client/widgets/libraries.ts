@@ -98,7 +98,7 @@ export class WidgetLibraries {
     const exports: Record<string, unknown> = {};
     const module = { exports };
     const values = await Promise.all(
-      deps.map((dep) => {
+      deps.map((dep): unknown => {
         if (dep === 'exports') return exports;
         if (dep === 'module') return module;
         if (dep === 'require') {

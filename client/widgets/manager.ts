@@ -93,7 +93,7 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
   constructor(private readonly options: YjsWidgetManagerOptions) {
     super();
     this.observer = (event) => {
-      for (const key of event.keysChanged) this.sync(key);
+      for (const key of event.keysChanged as Set<string>) this.sync(key);
     };
     options.widgets.observe(this.observer);
     for (const key of options.widgets.keys()) this.sync(key);
@@ -205,13 +205,13 @@ export class YjsWidgetManager extends ManagerBase implements OutputRenderer {
     return sanitizeHtmlToString(typeof source === 'string' ? source : '');
   }
 
-  protected async _create_comm(): Promise<YjsComm> {
+  protected _create_comm(): Promise<YjsComm> {
     // Widgets are created by kernels only; the page never opens a comm of its own.
-    throw new Error('Cohort pages cannot create widgets; run code in a kernel instead');
+    return Promise.reject(new Error('Cohort pages cannot create widgets; run code in a kernel instead'));
   }
 
-  protected async _get_comm_info(): Promise<Record<string, never>> {
-    return {};
+  protected _get_comm_info(): Promise<Record<string, never>> {
+    return Promise.resolve({});
   }
 
   dispose(): void {

@@ -35,6 +35,6 @@ export class CohortOutputView extends OutputView {
 
   override remove(): this {
     releaseWidgets(this.el);
-    return super.remove();
+    return super.remove() as this;
   }
 }

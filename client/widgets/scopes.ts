@@ -1,7 +1,7 @@
 // One widget manager per scope: user-scope outputs render models from my private document,
 // shared-scope outputs from the shared document.
 import type { Scope } from '../../shared/schema.ts';
-import { privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import { can } from '../../shared/roles.ts';
 import type { DocConnection } from '../sync/connection.ts';
 import { notify } from '../dom.ts';

@@ -3,6 +3,8 @@
 // stop. A deleted user's memberships and private documents go too; notebooks they own are deleted
 // only when the admin says so, otherwise the deletion is refused (an owner-less notebook could
 // never be managed again).
+import { CloseCode } from '../../shared/closeCodes.ts';
+import { HttpError } from '../errors.ts';
 import { privateRoom } from '../../shared/rooms.ts';
 import type { ExecutionService } from '../execution/service.ts';
 import type { KernelManager } from '../kernels/manager.ts';
@@ -10,16 +12,6 @@ import type { Logger } from '../log.ts';
 import type { Notebooks } from '../notebooks/service.ts';
 import type { MetaStore, UserRecord } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
-
-export class AccountError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface AccountDeps {
   meta: MetaStore;
@@ -37,9 +29,9 @@ export class Accounts {
 
   private async target(admin: UserRecord, userId: string): Promise<UserRecord> {
     const user = await this.deps.meta.getUser(userId);
-    if (!user) throw new AccountError(404, 'user_not_found', `no user "${userId}"`);
+    if (!user) throw new HttpError(404, 'user_not_found', `no user "${userId}"`);
     // An admin locking themselves out leaves nobody to undo it.
-    if (user.id === admin.id) throw new AccountError(409, 'own_account', 'you cannot disable or delete your own account');
+    if (user.id === admin.id) throw new HttpError(409, 'own_account', 'you cannot disable or delete your own account');
     return user;
   }
 
@@ -68,7 +60,7 @@ export class Accounts {
     const owned = await this.ownedNotebooks(user.id);
     if (owned.length > 0 && !options.deleteNotebooks) {
       const names = owned.map((n) => `“${n.name}”`).join(', ');
-      throw new AccountError(409, 'owns_notebooks', `${user.name} owns ${owned.length} notebook${owned.length === 1 ? '' : 's'} (${names}): delete them with the account, or disable the account instead`);
+      throw new HttpError(409, 'owns_notebooks', `${user.name} owns ${owned.length} notebook${owned.length === 1 ? '' : 's'} (${names}): delete them with the account, or disable the account instead`);
     }
     // Disabled first, so no token or cookie works while the rest is taken apart.
     await this.deps.meta.putUser({ ...user, disabled: true }, { indexName: !user.guest });
@@ -86,7 +78,7 @@ export class Accounts {
   /** Closes the user's connections and stops their kernels. */
   private async cutOff(user: UserRecord, reason: string): Promise<void> {
     const memberships = await this.deps.meta.notebooksOf(user.id);
-    for (const { notebookId } of memberships) await this.deps.disconnect(notebookId, user.id, 4410, reason);
+    for (const { notebookId } of memberships) await this.deps.disconnect(notebookId, user.id, CloseCode.Revoked, reason);
     const theirs = this.deps.kernels.list().filter((managed) => !managed.key.shared && managed.key.userId === user.id);
     await Promise.all(
       theirs.map((managed) =>

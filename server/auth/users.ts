@@ -1,4 +1,5 @@
 // Users, their tokens and browser sessions. Only hashes of tokens and session ids are stored.
+import { HttpError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { MetaStore, UserRecord } from '../store/types.ts';
 import { hashSecret, newId, newSecret } from './tokens.ts';
@@ -6,16 +7,6 @@ import { hashSecret, newId, newSecret } from './tokens.ts';
 export const SESSION_COOKIE = 'cohort_session';
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 const USER_NAME = /^[\p{L}\p{N} ._-]{1,64}$/u;
-
-export class UserError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class Users {
   /** Users revoked in this run: refused even by a lookup that read their record before it was stored. */
@@ -29,9 +20,9 @@ export class Users {
   /** Creates a user; the token is returned once and only its hash is kept. */
   async create(name: string, options: { admin?: boolean; token?: string } = {}): Promise<{ user: UserRecord; token: string }> {
     if (typeof name !== 'string' || !USER_NAME.test(name)) {
-      throw new UserError(400, 'invalid_name', 'a user name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+      throw new HttpError(400, 'invalid_name', 'a user name is 1-64 letters, digits, spaces, dots, dashes or underscores');
     }
-    if (await this.meta.getUserByName(name)) throw new UserError(409, 'name_taken', `a user named "${name}" exists`);
+    if (await this.meta.getUserByName(name)) throw new HttpError(409, 'name_taken', `a user named "${name}" exists`);
     const user: UserRecord = { id: newId(), name, admin: options.admin ?? false, created_at: Date.now() };
     const token = options.token ?? newSecret();
     // Token first: a snapshot (backup) or crash in between leaves a hash pointing at no user, which
@@ -57,7 +48,7 @@ export class Users {
   /** A guest of a live session: a display name (not unique), a token, no global name. */
   async createGuest(name: unknown, notebookId: string): Promise<{ user: UserRecord; token: string }> {
     if (typeof name !== 'string' || !USER_NAME.test(name.trim())) {
-      throw new UserError(400, 'invalid_name', 'a display name is 1-64 letters, digits, spaces, dots, dashes or underscores');
+      throw new HttpError(400, 'invalid_name', 'a display name is 1-64 letters, digits, spaces, dots, dashes or underscores');
     }
     const user: UserRecord = { id: newId(), name: name.trim(), admin: false, created_at: Date.now(), guest: { notebookId } };
     const token = newSecret();

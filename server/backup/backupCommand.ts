@@ -91,4 +91,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err: unknown) => {
+  console.error(`backup failed: ${(err as Error).message}`);
+  process.exit(1);
+});

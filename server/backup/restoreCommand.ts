@@ -46,4 +46,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((err: unknown) => {
+  console.error(`restore failed: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -39,7 +39,7 @@ export async function listenForBackups(dataDir: string, store: Store, log: Logge
     return await listen(dataDir, store, log);
   } catch (err) {
     log.error({ err, path: backupSocketPath(dataDir) }, 'cannot listen on the backup socket: `npm run backup` cannot reach this server');
-    return { path: undefined, close: async () => undefined };
+    return { path: undefined, close: () => Promise.resolve() };
   }
 }
 
@@ -47,7 +47,7 @@ async function listen(dataDir: string, store: Store, log: Logger): Promise<Backu
   const path = backupSocketPath(dataDir);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
     log.warn({ path }, 'data directory path too long for the backup socket: `npm run backup` cannot reach this server');
-    return { path: undefined, close: async () => undefined };
+    return { path: undefined, close: () => Promise.resolve() };
   }
   mkdirSync(join(dataDir, 'control'), { recursive: true, mode: 0o700 });
   chmodSync(join(dataDir, 'control'), 0o700);
@@ -69,7 +69,7 @@ async function listen(dataDir: string, store: Store, log: Logger): Promise<Backu
         socket.destroy();
         return;
       }
-      void serve(socket);
+      serve(socket).catch((err: unknown) => log.error({ err }, 'serving a backup failed'));
     };
     socket.on('data', onData);
   });

@@ -2,6 +2,9 @@
 // with the code as guests (runner on that notebook only, each with a private kernel); the teacher
 // sees a roster of counts and states — never a student's outputs or variables; ending the
 // session revokes the guests, stops their kernels, and keeps or deletes their private documents.
+import { sharedDoc } from '../../shared/layout.ts';
+import { CloseCode, SESSION_ENDED_REASON } from '../../shared/closeCodes.ts';
+import { HttpError } from '../errors.ts';
 import { randomInt } from 'node:crypto';
 import * as Y from 'yjs';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
@@ -18,19 +21,8 @@ import { exerciseProgress } from '../exercises/progress.ts';
 /** No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are read aloud and typed from a projector. */
 const CODE_ALPHABET = 'ACDEFGHJKMNPQRTUVWXY34679';
 const CODE_LENGTH = 7; // 25^7 ≈ 6·10^9, with attempts rate-limited per address
-export const SESSION_ENDED_REASON = 'the live session has ended';
 /** Transaction origin of what the classroom layer writes into the shared document. */
 const CLASSROOM_ORIGIN = Symbol('classroom');
-
-export class ClassroomError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface Roster {
   students: Array<{ userId: string; name: string; guest: boolean; connected: boolean; kernel: string }>;
@@ -84,7 +76,7 @@ export class LiveSessions {
   async start(notebook: NotebookSummary, by: UserRecord): Promise<{ session: LiveSessionRecord; created: boolean }> {
     const existing = await this.get(notebook.id);
     if (existing) {
-      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map());
+      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map<string, Map<string, FinishedRun['status']>>());
       return { session: existing, created: false };
     }
     let code = newCode();
@@ -109,11 +101,11 @@ export class LiveSessions {
   async join(code: unknown, name: unknown, signedIn: UserRecord | undefined): Promise<{ notebookId: string; user: UserRecord; token?: string }> {
     const normalized = typeof code === 'string' ? code.trim().toUpperCase().replace(/[\s-]/g, '') : '';
     const found = normalized.length === CODE_LENGTH ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
-    if (!found) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
+    if (!found) throw new HttpError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
     const notebookId = found.notebookId;
     return this.oneAtATime(notebookId, async () => {
       const session = await this.get(notebookId);
-      if (session?.code !== found.code) throw new ClassroomError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
+      if (session?.code !== found.code) throw new HttpError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
       if (signedIn && !signedIn.guest) {
         if (!(await this.deps.notebooks.roleOf(notebookId, signedIn.id))) {
           this.checkJoinQuota(notebookId);
@@ -144,12 +136,10 @@ export class LiveSessions {
     this.recentJoins.set(notebookId, recent);
     if (recent.length >= max) {
       const retryAfterSeconds = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
-      throw Object.assign(
-        new ClassroomError(
-          429,
-          'session_join_limit',
-          `this live session accepts at most ${max} new participants per minute (--joins-per-session-per-minute); try again in ${retryAfterSeconds} s`,
-        ),
+      throw new HttpError(
+        429,
+        'session_join_limit',
+        `this live session accepts at most ${max} new participants per minute (--joins-per-session-per-minute); try again in ${retryAfterSeconds} s`,
         { retryAfterSeconds },
       );
     }
@@ -189,13 +179,13 @@ export class LiveSessions {
 
   private async endNow(notebookId: string, keepPrivate: boolean): Promise<{ guests: number }> {
     const session = await this.get(notebookId);
-    if (!session) throw new ClassroomError(404, 'no_session', 'no live session on this notebook');
+    if (!session) throw new HttpError(404, 'no_session', 'no live session on this notebook');
     const guests = await this.guestsOf(notebookId);
     const ids = guests.map((g) => g.id);
     // Synchronous from here to the first await: the revocation is one step.
     const stored = this.deps.users.revoke(ids, SESSION_ENDED_REASON);
     const stopped = ids.map((id) => this.deps.execution.revokeUser(notebookId, id));
-    await Promise.all(ids.map((id) => this.deps.disconnect(notebookId, id, 4410, SESSION_ENDED_REASON)));
+    await Promise.all(ids.map((id) => this.deps.disconnect(notebookId, id, CloseCode.Revoked, SESSION_ENDED_REASON)));
     await Promise.all([stored, ...stopped]);
     await this.deps.store.meta.deleteLiveSession(session);
     for (const id of ids) {
@@ -262,15 +252,15 @@ export class LiveSessions {
       return;
     }
     if (typeof pick.cellId !== 'string' || typeof pick.userId !== 'string') {
-      throw new ClassroomError(400, 'invalid_spotlight', 'give { cellId, userId } of a published output, or {} to clear');
+      throw new HttpError(400, 'invalid_spotlight', 'give { cellId, userId } of a published output, or {} to clear');
     }
     const { cellId, userId } = pick;
     // A hand-in only the teacher saw goes to the class now: the owner chose to show it.
     await bringToClass(this.deps.rooms, notebookId, cellId, userId);
     const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
     try {
-      const published = lease.room.doc.getMap<Y.Map<unknown>>('published').get(cellId)?.get(userId);
-      if (!published) throw new ClassroomError(404, 'not_published', 'that student has not published this cell');
+      const published = sharedDoc(lease.room.doc).published.get(cellId)?.get(userId);
+      if (!published) throw new HttpError(404, 'not_published', 'that student has not published this cell');
     } finally {
       lease.release();
     }
@@ -280,7 +270,7 @@ export class LiveSessions {
   private async writeSessionState(notebookId: string, change: (state: Y.Map<unknown>) => void): Promise<void> {
     const lease = await this.deps.rooms.acquire(sharedRoom(notebookId));
     try {
-      lease.room.doc.transact(() => change(lease.room.doc.getMap('session')), CLASSROOM_ORIGIN);
+      lease.room.doc.transact(() => change(sharedDoc(lease.room.doc).session), CLASSROOM_ORIGIN);
       await lease.room.flushed();
     } finally {
       lease.release();

@@ -7,9 +7,10 @@
 // then deletes the source: a crash in between duplicates a cell, never loses one.
 import { hiddenRoom, sharedRoom } from '../../shared/rooms.ts';
 import type { YCell } from '../../shared/schema.ts';
-import { cellId, cellToJSON, createCellMap, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellToJSON, createCellMap } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
-import { ClassroomError } from './liveSessions.ts';
+import { HttpError } from '../errors.ts';
 
 const REVEAL_ORIGIN = Symbol('reveal');
 
@@ -32,8 +33,8 @@ const copy = (cell: YCell) => createCellMap(cellToJSON(cell));
 export function hideFrom(rooms: Rooms, notebookId: string, fromCellId: unknown): Promise<{ hidden: number }> {
   return withBoth(rooms, notebookId, async (shared, hidden, flush) => {
     const index = shared.cells.toArray().findIndex((cell) => cellId(cell) === fromCellId);
-    if (index < 0) throw new ClassroomError(404, 'cell_not_found', `no cell "${String(fromCellId)}" in the notebook`);
-    if (index === 0) throw new ClassroomError(400, 'nothing_left', 'keep at least the first cell visible');
+    if (index < 0) throw new HttpError(404, 'cell_not_found', `no cell "${String(fromCellId)}" in the notebook`);
+    if (index === 0) throw new HttpError(400, 'nothing_left', 'keep at least the first cell visible');
     const moving = shared.cells.toArray().slice(index);
     hidden.cells.doc!.transact(() => hidden.cells.insert(0, moving.map(copy)), REVEAL_ORIGIN);
     await flush();
@@ -55,11 +56,11 @@ function revealCount(hidden: YCell[], request: RevealRequest): number {
   if (request.all === true) return hidden.length;
   if (request.throughCellId !== undefined) {
     const index = hidden.findIndex((cell) => cellId(cell) === request.throughCellId);
-    if (index < 0) throw new ClassroomError(404, 'cell_not_found', `no hidden cell "${String(request.throughCellId)}"`);
+    if (index < 0) throw new HttpError(404, 'cell_not_found', `no hidden cell "${String(request.throughCellId)}"`);
     return index + 1;
   }
   const n = request.count === undefined ? 1 : Number(request.count);
-  if (!Number.isInteger(n) || n < 1) throw new ClassroomError(400, 'invalid_count', 'count is a positive integer');
+  if (!Number.isInteger(n) || n < 1) throw new HttpError(400, 'invalid_count', 'count is a positive integer');
   return n;
 }
 

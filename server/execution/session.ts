@@ -3,15 +3,18 @@
 // turns the iopub messages of each run into outputs of the target document (the user's private
 // document, or the shared document for the shared kernel), and mirrors the kernel's status there.
 import * as Y from 'yjs';
-import type { JSONObject, JSONValue } from '../../shared/nbformat.ts';
-import type { ExecutionInfo, ExecutionStatus, KernelStatus, YOutput } from '../../shared/schema.ts';
-import { isCellMap, privateDoc, sharedDoc, sourceDigest } from '../../shared/schema.ts';
+import type { JSONObject, JSONValue, Output } from '../../shared/nbformat.ts';
+import type { ExecutionInfo, ExecutionStatus, KernelStatus } from '../../shared/schema.ts';
+import { outputsToJSON, sourceDigest } from '../../shared/schema.ts';
+import type { Results } from '../../shared/layout.ts';
+import { resultsIn, scopeOf } from '../../shared/layout.ts';
 import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
 import { NoReplyError } from '../kernels/errors.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import type { RoomLease } from '../sync/rooms.ts';
+import { outputOf } from './kernelOutput.ts';
 import { CellOutputs, OutputBatcher, updateDisplayIn } from './outputs.ts';
 
 /** Transaction origin of everything the server writes on a kernel's behalf. */
@@ -21,8 +24,8 @@ export interface CellRun {
   cellId: string;
   source: string;
   userId: string;
-  /** Called with the run's final status once reply and idle both arrived (or it failed). */
-  settle(info: ExecutionInfo): void;
+  /** Called with the run's final status and its outputs once reply and idle both arrived (or it failed). */
+  settle(info: ExecutionInfo, outputs: Output[]): void;
 }
 
 /** Hooks the widget bridge and stdin use; the session only routes to them. */
@@ -53,50 +56,24 @@ export class KernelSession {
     readonly key: KernelKey,
     /** The document results go to: the user's private document or the shared document. */
     readonly target: RoomLease,
-    private readonly getKernel: () => Promise<ManagedKernel>,
     private readonly hooks: SessionHooks,
     private readonly maxOutputBytes: number,
     private readonly log: Logger,
   ) {
     this.batcher = new OutputBatcher(target.room.doc, KERNEL_ORIGIN);
+    this.results = resultsIn(target.room.doc, scopeOf(key));
   }
+
+  /** Where this kernel's results go in the target document (shared/layout.ts). */
+  readonly results: Results;
 
   get doc(): Y.Doc {
     return this.target.room.doc;
   }
 
-  private get maps() {
-    return this.key.shared ? sharedDoc(this.doc) : privateDoc(this.doc);
-  }
-
-  /** The outputs array of a cell in the target document. */
-  private outputsArray(cellId: string): Y.Array<YOutput> {
-    if (this.key.shared) {
-      const cells = sharedDoc(this.doc).cells;
-      for (const cell of cells) {
-        if (isCellMap(cell) && cell.get('id') === cellId) {
-          let outputs = cell.get('outputs') as Y.Array<YOutput> | undefined;
-          if (!outputs) {
-            outputs = new Y.Array<YOutput>();
-            cell.set('outputs', outputs);
-          }
-          return outputs;
-        }
-      }
-      throw new Error(`cell ${cellId} is gone from the shared document`);
-    }
-    const all = privateDoc(this.doc).outputs;
-    let outputs = all.get(cellId);
-    if (!outputs) {
-      outputs = new Y.Array<YOutput>();
-      all.set(cellId, outputs);
-    }
-    return outputs;
-  }
-
   outputsOf(cellId: string): CellOutputs {
     let outputs = this.cellOutputs.get(cellId);
-    const array = this.outputsArray(cellId);
+    const array = this.results.ensureOutputs(cellId);
     if (!outputs || outputs.outputs !== array) {
       outputs = new CellOutputs(array, { maxBytes: this.maxOutputBytes });
       this.cellOutputs.set(cellId, outputs);
@@ -105,30 +82,24 @@ export class KernelSession {
   }
 
   setExecution(cellId: string, info: ExecutionInfo): void {
-    this.doc.transact(() => {
-      this.maps.executions.set(cellId, info);
-      if (this.key.shared && info.execution_count !== undefined) {
-        const cell = sharedDoc(this.doc).cells.toArray().find((c) => isCellMap(c) && c.get('id') === cellId);
-        if (cell && cell.get('execution_count') !== info.execution_count) cell.set('execution_count', info.execution_count);
-      }
-    }, KERNEL_ORIGIN);
+    this.doc.transact(() => this.results.recordExecution(cellId, info), KERNEL_ORIGIN);
   }
 
   setKernelStatus(status: KernelStatus, extra: Record<string, unknown> = {}): void {
     this.doc.transact(() => {
-      const kernel = this.maps.kernel;
+      const kernel = this.results.kernel;
       if (kernel.get('status') !== status) kernel.set('status', status);
       for (const [k, v] of Object.entries(extra)) kernel.set(k, v);
     }, KERNEL_ORIGIN);
   }
 
   /**
-   * Queues runs; each starts when the previous one is done. `after` gates the first run: a
-   * request mixing scopes runs its segments in cell order, across kernels, and a segment whose
-   * predecessor failed is aborted (Jupyter's run-all stops at an error). Resolves true when
-   * every run of `runs` succeeded.
+   * Queues runs, to run in `kernel` (this session's kernel, as its start settles); each starts when
+   * the previous one is done. `after` gates the first run: a request mixing scopes runs its segments
+   * in cell order, across kernels, and a segment whose predecessor failed is aborted (Jupyter's
+   * run-all stops at an error). Resolves true when every run of `runs` succeeded.
    */
-  enqueue(runs: CellRun[], after: Promise<boolean> = Promise.resolve(true)): Promise<boolean> {
+  enqueue(runs: CellRun[], kernel: Promise<ManagedKernel>, after: Promise<boolean> = Promise.resolve(true)): Promise<boolean> {
     const now = Date.now();
     for (const run of runs) {
       this.waiting.add(run);
@@ -150,7 +121,7 @@ export class KernelSession {
           this.finish(run, 'aborted', null, now, 'a previous cell failed');
           return;
         }
-        const status = await this.runOne(run, now);
+        const status = await this.runOne(run, kernel, now);
         if (status !== 'ok') failedBefore = true;
       });
     }
@@ -169,13 +140,13 @@ export class KernelSession {
     };
     this.batcher.flush();
     this.setExecution(run.cellId, info);
-    run.settle(info);
+    run.settle(info, outputsToJSON(this.results.outputsOf(run.cellId)));
   }
 
-  private async runOne(run: CellRun, queuedAt: number): Promise<ExecutionStatus> {
+  private async runOne(run: CellRun, kernel: Promise<ManagedKernel>, queuedAt: number): Promise<ExecutionStatus> {
     let managed: ManagedKernel;
     try {
-      managed = await this.getKernel();
+      managed = await kernel;
     } catch (err) {
       const message = `the kernel could not be started: ${(err as Error).message}`;
       this.setKernelStatus('dead', { message });
@@ -271,47 +242,29 @@ export class KernelSession {
 
   /** Turns one iopub message into an output change of `outputs` (batched). */
   writeOutput(outputs: CellOutputs, msg: KernelMessage): void {
-    if (isMessageType(msg, 'stream')) {
-      const { name, text } = msg.content;
-      this.batcher.enqueue(() => outputs.appendStream(name, text));
-    } else if (isMessageType(msg, 'display_data')) {
-      const { data, metadata, transient } = msg.content;
-      this.batcher.enqueue(() =>
-        outputs.add({ output_type: 'display_data', data, metadata, ...(transient?.display_id ? { transient } : {}) }),
-      );
-    } else if (isMessageType(msg, 'execute_result')) {
-      const { data, metadata, execution_count, transient } = msg.content;
-      this.batcher.enqueue(() =>
-        outputs.add({
-          output_type: 'execute_result',
-          data,
-          metadata,
-          execution_count,
-          ...(transient?.display_id ? { transient } : {}),
-        }),
-      );
-    } else if (isMessageType(msg, 'error')) {
-      const { ename, evalue, traceback } = msg.content;
-      this.batcher.enqueue(() => outputs.add({ output_type: 'error', ename, evalue, traceback }));
-    } else if (isMessageType(msg, 'clear_output')) {
+    if (isMessageType(msg, 'clear_output')) {
       const wait = msg.content.wait;
       this.batcher.enqueue(() => outputs.clear(wait));
-    } else if (isMessageType(msg, 'update_display_data')) {
+      return;
+    }
+    if (isMessageType(msg, 'update_display_data')) {
       this.updateDisplay(msg.content.transient.display_id, msg.content.data, msg.content.metadata);
+      return;
+    }
+    const output = outputOf(msg);
+    if (!output) return;
+    if (output.output_type === 'stream') {
+      const { name, text } = output;
+      this.batcher.enqueue(() => outputs.appendStream(name, text as string));
+    } else {
+      this.batcher.enqueue(() => outputs.add(output));
     }
   }
 
   /** `update_display_data` may target an output of any cell of this document. */
   private updateDisplay(displayId: string, data: Record<string, JSONValue>, metadata: JSONObject): void {
     this.batcher.enqueue(() => {
-      if (this.key.shared) {
-        for (const cell of sharedDoc(this.doc).cells) {
-          const outputs = cell.get('outputs') as Y.Array<YOutput> | undefined;
-          if (outputs) updateDisplayIn(outputs, displayId, data, metadata);
-        }
-      } else {
-        for (const outputs of privateDoc(this.doc).outputs.values()) updateDisplayIn(outputs, displayId, data, metadata);
-      }
+      for (const outputs of this.results.allOutputs()) updateDisplayIn(outputs, displayId, data, metadata);
     });
   }
 

@@ -3,25 +3,17 @@
 // teacher only (the hand-ins document, which editors and owners read and only the server writes),
 // or to the class when the live session's option says so. The owner can show one hand-in to the
 // class (the spotlight copies it into the shared document) and clear them all.
+import { HttpError } from '../errors.ts';
 import * as Y from 'yjs';
 import { handinsRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import type { HandIn } from '../../shared/handins.ts';
 import { handinsVisible, publishedMap } from '../../shared/handins.ts';
 import { isExercise, myVersion, scratchCell } from '../../shared/myCells.ts';
 import type { PublishedOutput } from '../../shared/schema.ts';
-import { findCell, outputsToJSON, privateDoc } from '../../shared/schema.ts';
+import { findCell, outputsToJSON } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import type { UserRecord } from '../store/types.ts';
-
-export class HandInError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A user's published outputs and hand-ins in one document, together: this many times --max-published-bytes. */
 export const HANDIN_BYTES_PER_USER_FACTOR = 8;
@@ -70,12 +62,12 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
   try {
     const found = findCell(shared.room.doc, cellId);
     const scratch = found ? undefined : scratchCell(mine.room.doc, cellId);
-    if (!found && !scratch) throw new HandInError(404, 'cell_not_found', `no cell "${cellId}"`);
+    if (!found && !scratch) throw new HttpError(404, 'cell_not_found', `no cell "${cellId}"`);
     const outputs = outputsToJSON(privateDoc(mine.room.doc).outputs.get(cellId));
     const base: PublishedOutput = { userId: user.id, name: user.name, outputs, published_at: Date.now() };
     let entry: PublishedOutput | HandIn;
     // Hand-ins are kept per live session: each says which one it came in during.
-    const state = shared.room.doc.getMap<unknown>('session');
+    const state = sharedDoc(shared.room.doc).session;
     const startedAt = state.get('startedAt');
     const session = state.get('active') === true && typeof startedAt === 'number' ? startedAt : null;
     if (scratch) {
@@ -83,14 +75,14 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
     } else if (isExercise(found!.cell)) {
       entry = { ...base, source: myVersion(found!.cell, mine.room.doc).source, cell_type: 'code', kind: 'exercise', session };
     } else {
-      if (outputs.length === 0) throw new HandInError(409, 'nothing_to_publish', 'run the cell first: it has no output of yours');
+      if (outputs.length === 0) throw new HttpError(409, 'nothing_to_publish', 'run the cell first: it has no output of yours');
       entry = base;
     }
     // A published copy goes to others; what a user's private document holds is not bounded by the
     // kernel's output cap (clients write there too), so the copy is bounded here.
     const bytes = Buffer.byteLength(JSON.stringify(entry));
     if (bytes > maxBytes) {
-      throw new HandInError(
+      throw new HttpError(
         413,
         'published_too_large',
         `your ${'source' in entry ? 'source and output' : 'output'} of this cell is ${bytes} bytes; at most ${maxBytes} can be published (--max-published-bytes)`,
@@ -101,7 +93,7 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
     const target = toClass ? shared.room.doc : handins.room.doc;
     const total = bytesOf(target, user.id, cellId) + bytes;
     if (total > maxBytes * HANDIN_BYTES_PER_USER_FACTOR) {
-      throw new HandInError(
+      throw new HttpError(
         413,
         'handins_full',
         `what you handed in here would take ${total} bytes; at most ${maxBytes * HANDIN_BYTES_PER_USER_FACTOR} per person (${HANDIN_BYTES_PER_USER_FACTOR} × --max-published-bytes): ask the teacher to clear the hand-ins`,
@@ -122,11 +114,11 @@ export async function publishCell(rooms: Rooms, notebookId: string, user: UserRe
 /** The live session's options (owner): `handinsVisible` — hand-ins go to the class from now on. */
 export async function setSessionOptions(rooms: Rooms, notebookId: string, options: { handinsVisible?: unknown }): Promise<void> {
   if (typeof options.handinsVisible !== 'boolean') {
-    throw new HandInError(400, 'invalid_options', 'give { handinsVisible: true | false }');
+    throw new HttpError(400, 'invalid_options', 'give { handinsVisible: true | false }');
   }
   const lease = await rooms.acquire(sharedRoom(notebookId));
   try {
-    lease.room.doc.transact(() => lease.room.doc.getMap('session').set('handinsVisible', options.handinsVisible), HANDIN_ORIGIN);
+    lease.room.doc.transact(() => sharedDoc(lease.room.doc).session.set('handinsVisible', options.handinsVisible), HANDIN_ORIGIN);
     await lease.room.flushed();
   } finally {
     lease.release();
@@ -142,7 +134,7 @@ export async function clearHandins(rooms: Rooms, notebookId: string): Promise<vo
       const published = publishedMap(doc);
       if (published.size > 0) doc.transact(() => published.clear(), HANDIN_ORIGIN);
     }
-    const session = shared.room.doc.getMap('session');
+    const session = sharedDoc(shared.room.doc).session;
     if (session.has('spotlight')) shared.room.doc.transact(() => session.delete('spotlight'), HANDIN_ORIGIN);
     await Promise.all([shared.room.flushed(), handins.room.flushed()]);
   } finally {

@@ -7,12 +7,13 @@ import type { Cell, CodeCell, Notebook, Output } from '../../shared/nbformat.ts'
 import type { ScratchCell } from '../../shared/myCells.ts';
 import { isExercise, myVersion, placeScratch, scratchCell, scratchCells } from '../../shared/myCells.ts';
 import type { ExecutionInfo } from '../../shared/schema.ts';
-import { cellId, cellScope, cellToJSON, findCell, outputsToJSON, privateDoc, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellId, cellScope, cellToJSON, findCell, outputsToJSON, readableCells } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 
 /** My outputs and execution count of a cell (shared or scratch) from my private document. */
 function myOutputs(privateYDoc: Y.Doc, id: string): { outputs: Output[]; execution_count: number | null; ran: boolean } {
   const own = privateDoc(privateYDoc);
-  const execution = own.executions.get(id) as ExecutionInfo | undefined;
+  const execution = own.executions.get(id);
   const outputs = own.outputs.get(id);
   return { outputs: outputsToJSON(outputs), execution_count: execution?.execution_count ?? null, ran: execution !== undefined || outputs !== undefined };
 }
@@ -68,7 +69,7 @@ export interface MyCell {
 
 /** My version of one cell (shared or scratch), or undefined when I have no cell of that id. */
 export function myCell(sharedYDoc: Y.Doc, privateYDoc: Y.Doc, id: string): MyCell | undefined {
-  const status = (privateDoc(privateYDoc).executions.get(id) as ExecutionInfo | undefined)?.status ?? null;
+  const status = privateDoc(privateYDoc).executions.get(id)?.status ?? null;
   const found = findCell(sharedYDoc, id);
   if (found) {
     const json = cellToJSON(found.cell);

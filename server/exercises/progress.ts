@@ -3,7 +3,8 @@
 // student's private document (the rooms of connected students are in memory anyway).
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { exerciseCopy, isExercise } from '../../shared/myCells.ts';
-import { cellId, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellId, readableCells } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
 
 export interface ExerciseProgress {

@@ -1,5 +1,5 @@
 // Helpers every export format shares: file names, line splitting, mime choice, ANSI, escaping.
-import type { JSONValue, MultilineString, Notebook } from '../../shared/nbformat.ts';
+import type { JSONValue, Notebook } from '../../shared/nbformat.ts';
 import { joinMultiline } from '../../shared/nbformat.ts';
 
 export { joinMultiline };
@@ -41,7 +41,7 @@ export function escapeHtml(text: string): string {
 export function mimeText(value: JSONValue | undefined): string | undefined {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((line) => typeof line === 'string')) {
-    return joinMultiline(value as MultilineString);
+    return joinMultiline(value);
   }
   return undefined;
 }

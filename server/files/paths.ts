@@ -2,6 +2,8 @@
 // else is refused with a clear error before the file system is touched, so a path can never climb
 // out of its folder or name the same file twice under different spellings.
 
+import { HttpError } from '../errors.ts';
+
 /** Longest name of one file or folder, in UTF-8 bytes (most file systems allow 255). */
 export const MAX_NAME_BYTES = 255;
 /** Longest relative path, in UTF-8 bytes. */
@@ -9,10 +11,11 @@ export const MAX_PATH_BYTES = 1024;
 /** Deepest folder nesting. */
 export const MAX_DEPTH = 16;
 
-export class FilePathError extends Error {
-  override readonly name = 'FilePathError';
-  readonly status = 400;
-  readonly code = 'invalid_path';
+/** A client's path the rules refuse: a 400 `invalid_path`. */
+export class FilePathError extends HttpError {
+  constructor(message: string) {
+    super(400, 'invalid_path', message);
+  }
 }
 
 /**
@@ -39,7 +42,6 @@ export function parseFilePath(path: unknown, { allowRoot = false } = {}): string
 export function checkName(name: string, path = name): void {
   if (name === '') throw new FilePathError(`"${printable(path)}" has an empty name in it`);
   if (name === '.' || name === '..') throw new FilePathError(`"${printable(path)}" uses "${name}": paths may not climb folders`);
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new FilePathError(`"${printable(path)}" has a NUL or control character in it`);
   if (name.includes('\\')) throw new FilePathError(`"${printable(path)}" has a backslash in it`);
   if (name.startsWith('.')) throw new FilePathError(`"${printable(name)}" starts with a dot: hidden files are not shared or uploaded`);
@@ -49,7 +51,6 @@ export function checkName(name: string, path = name): void {
 
 /** A path for an error message: control characters shown as escapes, never raw. */
 function printable(path: string): string {
-  // eslint-disable-next-line no-control-regex
   const shown = path.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }

@@ -17,7 +17,8 @@ import type { Owner } from '../kernels/homes.ts';
 import { formatBytes } from '../kernels/limits.ts';
 import type { FileListing, Quota } from '../../shared/files.ts';
 import type { Logger } from '../log.ts';
-import { FileError, FileTree } from './tree.ts';
+import { FileTree } from './tree.ts';
+import { HttpError } from '../errors.ts';
 
 export interface FilesOptions {
   dataDir: string;
@@ -81,10 +82,10 @@ export class Files {
       const replacedBytes = replaced?.isFile() ? replaced.size : 0;
       const what = scope.kind === 'notebook' ? "the notebook's files" : 'your files';
       if (quota.files > 0 && !replaced && usage.files + 1 > quota.files) {
-        throw new FileError(413, 'quota_exceeded', `${what} may hold at most ${quota.files} files`);
+        throw new HttpError(413, 'quota_exceeded', `${what} may hold at most ${quota.files} files`);
       }
       const left = quota.bytes > 0 ? Math.max(0, quota.bytes - usage.bytes + replacedBytes) : Number.MAX_SAFE_INTEGER;
-      const tooLarge = () => new FileError(413, 'quota_exceeded', `${what} may hold at most ${formatBytes(quota.bytes)} (${formatBytes(left)} left)`);
+      const tooLarge = () => new HttpError(413, 'quota_exceeded', `${what} may hold at most ${formatBytes(quota.bytes)} (${formatBytes(left)} left)`);
       if (declaredBytes !== undefined && declaredBytes > left) throw tooLarge();
       const written = await tree.write(segments, source, left, tooLarge);
       if (scope.kind === 'notebook' && segments.length === 1) await this.linkForRunningKernels(scope.notebookId, segments[0]!);
@@ -146,9 +147,13 @@ export class Files {
     const result = before.then(job, job);
     const settled = result.catch(() => undefined);
     this.queues.set(key, settled);
-    void settled.then(() => {
-      if (this.queues.get(key) === settled) this.queues.delete(key);
-    });
+    // `settled` never rejects; the second handler is only there so no rejection can go unhandled.
+    settled.then(
+      () => {
+        if (this.queues.get(key) === settled) this.queues.delete(key);
+      },
+      () => undefined,
+    );
     return result;
   }
 }

@@ -14,18 +14,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import type { FileEntry, Usage } from '../../shared/files.ts';
+import { HttpError } from '../errors.ts';
 import type { Owner } from '../kernels/homes.ts';
-
-export class FileError extends Error {
-  override readonly name = 'FileError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
 const TEMP_PREFIX = '.upload-';
@@ -85,7 +75,7 @@ export class FileTree {
 
   /** An open file for reading, with its size. The caller closes it. */
   async openFile(segments: string[]): Promise<{ handle: FileHandle; size: number }> {
-    if (segments.length === 0) throw new FileError(400, 'is_directory', 'that is a folder, not a file');
+    if (segments.length === 0) throw new HttpError(400, 'is_directory', 'that is a folder, not a file');
     const dir = await this.openDir(segments.slice(0, -1), false);
     let handle: FileHandle;
     try {
@@ -98,7 +88,7 @@ export class FileTree {
     const stat = await handle.stat();
     if (!stat.isFile()) {
       await handle.close();
-      throw new FileError(400, 'is_directory', `"${segments.join('/')}" is a folder, not a file`);
+      throw new HttpError(400, 'is_directory', `"${segments.join('/')}" is a folder, not a file`);
     }
     return { handle, size: stat.size };
   }
@@ -108,13 +98,13 @@ export class FileTree {
    * name. Written to a hidden temporary file first and renamed into place, so a refused or broken
    * upload leaves nothing; more than `maxBytes` aborts it with 413.
    */
-  async write(segments: string[], source: Readable, maxBytes: number, tooLarge: () => FileError): Promise<number> {
-    if (segments.length === 0) throw new FileError(400, 'invalid_path', 'name the file to write');
+  async write(segments: string[], source: Readable, maxBytes: number, tooLarge: () => HttpError): Promise<number> {
+    if (segments.length === 0) throw new HttpError(400, 'invalid_path', 'name the file to write');
     const name = segments.at(-1)!;
     const dir = await this.openDir(segments.slice(0, -1), true);
     try {
       const existing = await lstat(inDir(dir, name)).catch(() => undefined);
-      if (existing && !existing.isFile()) throw new FileError(409, 'exists', `"${segments.join('/')}" exists and is not a file`);
+      if (existing && !existing.isFile()) throw new HttpError(409, 'exists', `"${segments.join('/')}" exists and is not a file`);
       const temp = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`;
       const out = await open(inDir(dir, temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
       let written = 0;
@@ -137,14 +127,14 @@ export class FileTree {
 
   /** Moves a file or folder within the tree; the target must not exist. */
   async rename(from: string[], to: string[]): Promise<void> {
-    if (from.length === 0 || to.length === 0) throw new FileError(400, 'invalid_path', 'the top folder cannot be renamed');
-    if (to.length > from.length && from.every((part, i) => to[i] === part)) throw new FileError(400, 'invalid_path', 'a folder cannot move into itself');
+    if (from.length === 0 || to.length === 0) throw new HttpError(400, 'invalid_path', 'the top folder cannot be renamed');
+    if (to.length > from.length && from.every((part, i) => to[i] === part)) throw new HttpError(400, 'invalid_path', 'a folder cannot move into itself');
     const source = await this.openDir(from.slice(0, -1), false);
     try {
       await this.lstatIn(source, from.at(-1)!, from);
       const target = await this.openDir(to.slice(0, -1), true);
       try {
-        if (await lstat(inDir(target, to.at(-1)!)).catch(() => undefined)) throw new FileError(409, 'exists', `"${to.join('/')}" exists already`);
+        if (await lstat(inDir(target, to.at(-1)!)).catch(() => undefined)) throw new HttpError(409, 'exists', `"${to.join('/')}" exists already`);
         await rename(inDir(source, from.at(-1)!), inDir(target, to.at(-1)!));
       } finally {
         await target.close();
@@ -156,7 +146,7 @@ export class FileTree {
 
   /** Removes a file, a symlink (not what it points to) or a folder with everything in it. */
   async remove(segments: string[]): Promise<void> {
-    if (segments.length === 0) throw new FileError(400, 'invalid_path', 'the top folder cannot be deleted');
+    if (segments.length === 0) throw new HttpError(400, 'invalid_path', 'the top folder cannot be deleted');
     const dir = await this.openDir(segments.slice(0, -1), false);
     try {
       const stat = await this.lstatIn(dir, segments.at(-1)!, segments);
@@ -189,7 +179,7 @@ export class FileTree {
     try {
       dir = await open(this.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     } catch (error) {
-      if (errno(error) === 'ENOENT') throw new FileError(404, 'not_found', 'no such file or folder');
+      if (errno(error) === 'ENOENT') throw new HttpError(404, 'not_found', 'no such file or folder');
       throw error;
     }
     for (let i = 0; i < segments.length; i++) {
@@ -232,13 +222,13 @@ export class FileTree {
     const path = segments.join('/');
     switch (errno(error)) {
       case 'ENOENT':
-        return new FileError(404, 'not_found', `no file or folder "${path}"`);
+        return new HttpError(404, 'not_found', `no file or folder "${path}"`);
       case 'ELOOP':
-        return new FileError(400, 'symlink', `"${path}" is a symbolic link: the server does not follow links`);
+        return new HttpError(400, 'symlink', `"${path}" is a symbolic link: the server does not follow links`);
       case 'ENOTDIR':
-        return new FileError(400, 'not_a_directory', `"${path}" is not a folder`);
+        return new HttpError(400, 'not_a_directory', `"${path}" is not a folder`);
       case 'EEXIST':
-        return new FileError(409, 'exists', `"${path}" exists already`);
+        return new HttpError(409, 'exists', `"${path}" exists already`);
       default:
         return error as Error;
     }

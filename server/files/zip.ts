@@ -8,7 +8,7 @@ import yauzl from 'yauzl';
 import yazl from 'yazl';
 
 import { FilePathError, parseFilePath } from './paths.ts';
-import { FileError } from './tree.ts';
+import { HttpError } from '../errors.ts';
 import type { FileTree } from './tree.ts';
 
 export interface ZipLimits {
@@ -34,18 +34,18 @@ export interface NotebookZip {
 export async function readNotebookZip(path: string, limits: ZipLimits): Promise<NotebookZip> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (error, file) =>
-      error ? reject(new FileError(400, 'invalid_zip', `not a zip archive: ${error.message}`)) : resolve(file),
+      error ? reject(new HttpError(400, 'invalid_zip', `not a zip archive: ${error.message}`)) : resolve(file),
     ),
   );
   try {
-    if (zip.entryCount > limits.maxEntries) throw new FileError(413, 'too_many_files', `the archive has ${zip.entryCount} entries; at most ${limits.maxEntries} are accepted`);
+    if (zip.entryCount > limits.maxEntries) throw new HttpError(413, 'too_many_files', `the archive has ${zip.entryCount} entries; at most ${limits.maxEntries} are accepted`);
     const entries = await readEntries(zip);
     const notebooks = entries.filter((e) => !skipped(e.fileName) && /\.ipynb$/i.test(e.fileName));
-    if (notebooks.length === 0) throw new FileError(400, 'no_notebook', 'the archive holds no .ipynb notebook');
+    if (notebooks.length === 0) throw new HttpError(400, 'no_notebook', 'the archive holds no .ipynb notebook');
     const depth = (name: string) => name.split('/').length;
     const shallowest = Math.min(...notebooks.map((e) => depth(e.fileName)));
     const top = notebooks.filter((e) => depth(e.fileName) === shallowest);
-    if (top.length > 1) throw new FileError(400, 'several_notebooks', `the archive holds several notebooks (${top.map((e) => e.fileName).join(', ')}); put one in a zip`);
+    if (top.length > 1) throw new HttpError(400, 'several_notebooks', `the archive holds several notebooks (${top.map((e) => e.fileName).join(', ')}); put one in a zip`);
     const notebookEntry = top[0]!;
     const folder = notebookEntry.fileName.split('/').slice(0, -1);
 
@@ -54,20 +54,20 @@ export async function readNotebookZip(path: string, limits: ZipLimits): Promise<
     for (const entry of entries) {
       if (entry === notebookEntry || entry.fileName.endsWith('/') || skipped(entry.fileName)) continue;
       const parts = checkedName(entry.fileName);
-      if (!folder.every((part, i) => parts[i] === part)) throw new FileError(400, 'invalid_zip', `"${entry.fileName}" lies outside the notebook's folder in the archive`);
+      if (!folder.every((part, i) => parts[i] === part)) throw new HttpError(400, 'invalid_zip', `"${entry.fileName}" lies outside the notebook's folder in the archive`);
       const segments = parseFilePath(parts.slice(folder.length).join('/'));
       total += entry.uncompressedSize;
-      if (total > limits.maxBytes) throw new FileError(413, 'quota_exceeded', `the archive's files take more than the ${limits.maxBytes} bytes the notebook's files may hold`);
+      if (total > limits.maxBytes) throw new HttpError(413, 'quota_exceeded', `the archive's files take more than the ${limits.maxBytes} bytes the notebook's files may hold`);
       files.push({ segments, bytes: entry.uncompressedSize, open: () => openEntry(zip, entry) });
     }
-    if (notebookEntry.uncompressedSize > limits.maxNotebookBytes) throw new FileError(413, 'body_too_large', 'the notebook in the archive is larger than the server accepts');
+    if (notebookEntry.uncompressedSize > limits.maxNotebookBytes) throw new HttpError(413, 'body_too_large', 'the notebook in the archive is larger than the server accepts');
     const chunks: Buffer[] = [];
     for await (const chunk of await openEntry(zip, notebookEntry)) chunks.push(chunk as Buffer);
     let notebook: unknown;
     try {
       notebook = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch (error) {
-      throw new FileError(400, 'invalid_json', `${notebookEntry.fileName} is not valid JSON: ${(error as Error).message}`);
+      throw new HttpError(400, 'invalid_json', `${notebookEntry.fileName} is not valid JSON: ${(error as Error).message}`);
     }
     const name = notebookEntry.fileName.split('/').pop()!.replace(/\.ipynb$/i, '');
     return { name, notebook, files, close: () => zip.close() };
@@ -98,7 +98,7 @@ async function readEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
       zip.readEntry();
     });
     zip.once('end', () => resolve());
-    zip.once('error', (error: Error) => reject(new FileError(400, 'invalid_zip', `the archive is broken: ${error.message}`)));
+    zip.once('error', (error: Error) => reject(new HttpError(400, 'invalid_zip', `the archive is broken: ${error.message}`)));
   });
   zip.readEntry();
   await done;
@@ -107,7 +107,7 @@ async function readEntries(zip: yauzl.ZipFile): Promise<yauzl.Entry[]> {
 
 function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   return new Promise((resolve, reject) =>
-    zip.openReadStream(entry, (error, stream) => (error ? reject(new FileError(400, 'invalid_zip', `cannot read "${entry.fileName}": ${error.message}`)) : resolve(stream))),
+    zip.openReadStream(entry, (error, stream) => (error ? reject(new HttpError(400, 'invalid_zip', `cannot read "${entry.fileName}": ${error.message}`)) : resolve(stream))),
   );
 }
 

@@ -4,7 +4,7 @@ import type { Identity } from '../auth/identify.ts';
 import { identify, originAllowed } from '../auth/identify.ts';
 import type { Users } from '../auth/users.ts';
 import type { UserRecord } from '../store/types.ts';
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -1,33 +1,20 @@
 // Errors as `{ "error": { "code", "message" } }` with a 4xx/5xx status, from one middleware.
+// A request ends with an HttpError (server/errors.ts); the few errors of lower layers that name a
+// client's mistake are translated here, by class; anything else is a 500 and is logged.
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
+import { HttpError } from '../errors.ts';
+import { KernelLimitError, KernelSpecNotFoundError, NoSuchKernelError } from '../kernels/errors.ts';
 import type { Logger } from '../log.ts';
+import { NotebookFormatError } from '../notebooks/nbformat.ts';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Errors from other layers that carry their own status and code (AccessError, UserError, ...). */
-interface StatusError extends Error {
-  status: number;
-  code?: string;
-  /** For 429s that clear with time: sent as `Retry-After`. */
-  retryAfterSeconds?: number;
-}
-
-function hasStatus(err: unknown): err is StatusError {
-  return err instanceof Error && typeof (err as Partial<StatusError>).status === 'number';
-}
-
-/** `KernelLimitError` → `kernel_limit` when an error has a status but no code of its own. */
-function codeOf(err: StatusError): string {
-  if (typeof err.code === 'string') return err.code;
-  return err.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() || 'error';
+/** The HttpError an error of another layer stands for, if it is a client's mistake. */
+function asHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof KernelLimitError) return new HttpError(err.status, 'kernel_limit', err.message);
+  if (err instanceof NoSuchKernelError) return new HttpError(err.status, 'no_such_kernel', err.message);
+  if (err instanceof KernelSpecNotFoundError) return new HttpError(err.status, 'kernel_spec_not_found', err.message);
+  if (err instanceof NotebookFormatError) return new HttpError(err.status, err.code, err.message);
+  return undefined;
 }
 
 export function sendError(res: Response, status: number, code: string, message: string): void {
@@ -41,10 +28,11 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (hasStatus(err) && err.status >= 400 && err.status < 600 && !('type' in err)) {
-      if (err.status >= 500) log.error({ err, path: req.path, address: req.ip }, err.message);
-      if (typeof err.retryAfterSeconds === 'number') res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      sendError(res, err.status, codeOf(err), err.message);
+    const http = asHttpError(err);
+    if (http) {
+      if (http.status >= 500) log.error({ err, path: req.path, address: req.ip }, http.message);
+      if (http.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(http.retryAfterSeconds));
+      sendError(res, http.status, http.code, http.message);
       return;
     }
     // body-parser's errors: `type` says which.

@@ -3,7 +3,7 @@
 // is closed to guests until someone decides otherwise. (The sync layer confines guests' rooms in
 // `sync/authorize.ts`; the notebook service refuses to make a guest a member anywhere else.)
 import type { NextFunction, Request, Response } from 'express';
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 /** `METHOD /path` a guest may call besides their notebook's own routes. */
 const OPEN_TO_GUESTS = new Set([

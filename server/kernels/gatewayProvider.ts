@@ -40,7 +40,9 @@ export class GatewayKernelProvider implements KernelProvider {
     // WebSocket open and silent (Jupyter Server does): a run sent to it would wait for ever. As
     // JupyterLab does, the engine's kernel list is checked now and then; one request per
     // interval for all kernels of this node.
-    this.watcher = setInterval(() => void this.watch(), options.watchIntervalMs ?? 5000);
+    this.watcher = setInterval(() => {
+      this.watch().catch((error: unknown) => options.logger.error({ err: error }, "checking the engine's kernel list failed"));
+    }, options.watchIntervalMs ?? 5000);
     this.watcher.unref();
   }
 

@@ -1,4 +1,4 @@
-// Public surface of the kernels layer; the rest of the server imports from here.
+// The kernels layer's names in one place, for tests and tools; the server's own modules import from the files that define them.
 export { ConnectionClosedError, KernelEngineUnreachableError, KernelLimitError, NoReplyError, KernelSpecNotFoundError, KernelStartError, NoSuchKernelError, ProtocolError } from './errors.ts';
 export type { KernelLimitScope } from './errors.ts';
 export type { Logger } from './logger.ts';

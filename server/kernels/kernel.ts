@@ -167,9 +167,10 @@ export class LocalKernel extends KernelBase {
         if (current) this.die(`heartbeat lost (${missed} pings unanswered)`, proc);
       }),
     ];
-    void spawned.exited.then((exit) => {
+    // `exited` never rejects (process.ts).
+    spawned.exited.then((exit) => {
       if (current) this.die(describeExit(exit), proc);
-    });
+    }, () => undefined);
   }
 
   private unwireAll(): void {

@@ -122,7 +122,7 @@ export function parseKernelSpec(name: string, resourceDir: string, raw: unknown)
   return {
     name,
     resourceDir,
-    argv: argv as string[],
+    argv,
     displayName: typeof display_name === 'string' ? display_name : name,
     language: typeof language === 'string' ? language : '',
     interruptMode: interrupt_mode ?? 'signal',

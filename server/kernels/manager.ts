@@ -68,9 +68,9 @@ export interface KernelManagerOptions extends KernelTuning {
   defaultSpecName?: string;
   /** Pre-started kernels of the default spec. Default 2; 0 disables the pool. */
   poolSize?: number;
-  /** Kernels assigned to keys at once (pool kernels not counted). Default 50. */
+  /** Kernels assigned to keys at once (pool kernels not counted). Default 64, as server/config.ts. */
   maxKernels?: number;
-  /** Kernels charged to one user at once: private ones and shared ones they started. Default 10. */
+  /** Kernels charged to one user at once: private ones and shared ones they started. Default 4, as server/config.ts. */
   maxKernelsPerUser?: number;
   /** An idle kernel untouched this long is shut down. Default 1 h; 0 disables culling. */
   cullIdleMs?: number;
@@ -142,6 +142,16 @@ export class KernelManager {
     const promise = this.start(key, id, specName ?? this.defaultSpecName, chargedTo).finally(() => this.starting.delete(id));
     this.starting.set(id, { key, promise, chargedTo });
     return promise;
+  }
+
+  /**
+   * Throws KernelLimitError now if `key` has no kernel (running or starting) and starting one
+   * would pass a limit: a request can be refused before its runs are queued.
+   */
+  assertCanStart(key: KernelKey, startedBy?: string): void {
+    const id = kernelKeyId(key);
+    if (this.entries.has(id) || this.starting.has(id)) return;
+    this.checkLimits(key, key.shared ? startedBy : key.userId);
   }
 
   get(key: KernelKey): ManagedKernel | undefined {
@@ -256,7 +266,7 @@ export class KernelManager {
       }),
       kernel.on('dead', (reason) => {
         this.events.emit('dead', key, reason);
-        void this.stopEntry(entry, 'dead');
+        this.stopEntry(entry, 'dead').catch((err: unknown) => this.options.logger.error({ err, key: entry.keyId }, 'removing a dead kernel failed'));
       }),
     ];
     this.entries.set(id, entry);
@@ -286,7 +296,7 @@ export class KernelManager {
       const idle = entry.kernel.state === 'idle' || entry.kernel.state === 'unreachable';
       if (!idle || now - entry.lastActivity < idleMs) continue;
       this.options.logger.info({ key: entry.keyId, kernelId: entry.kernel.id, idleMs: now - entry.lastActivity }, 'culling idle kernel');
-      void this.stopEntry(entry, 'culled');
+      this.stopEntry(entry, 'culled').catch((err: unknown) => this.options.logger.error({ err, key: entry.keyId }, 'culling a kernel failed'));
     }
   }
 
@@ -296,11 +306,11 @@ export class KernelManager {
    * It lives here, beside the total, because only here are starts registered synchronously.
    */
   private checkLimits(key: KernelKey, chargedTo: string | undefined): void {
-    const maxTotal = this.options.maxKernels ?? 50;
+    const maxTotal = this.options.maxKernels ?? 64;
     const all = [...this.entries.values(), ...this.starting.values()];
     if (all.length >= maxTotal) this.refuse(new KernelLimitError('total', maxTotal));
     if (chargedTo === undefined) return;
-    const maxPerUser = this.options.maxKernelsPerUser ?? 10;
+    const maxPerUser = this.options.maxKernelsPerUser ?? 4;
     const mine = all.filter((k) => k.chargedTo === chargedTo).length;
     if (mine >= maxPerUser) this.refuse(new KernelLimitError('user', maxPerUser));
   }

@@ -94,7 +94,8 @@ function parseRecord(raw: unknown): KernelRecord | undefined {
   const version = isObject(cgroup) ? cgroup.version : undefined;
   const dirs = isObject(cgroup) ? cgroup.dirs : undefined;
   const validCgroup =
-    (version === 1 || version === 2) && Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? { version: version as 1 | 2, dirs: dirs as string[] } : undefined;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the object literal widens `version` to number without it
+    (version === 1 || version === 2) && Array.isArray(dirs) && dirs.every((d) => typeof d === 'string') ? { version: version as 1 | 2, dirs } : undefined;
   return {
     kernelId,
     pid,

@@ -1,4 +1,5 @@
 // Notebooks, their members and roles: the one place that answers "may this user do that here".
+import { HttpError } from '../errors.ts';
 import { EventEmitter } from 'node:events';
 import * as Y from 'yjs';
 import type { Notebook } from '../../shared/nbformat.ts';
@@ -8,16 +9,6 @@ import { emptyNotebook, initSharedDoc } from '../../shared/schema.ts';
 import { newId } from '../auth/tokens.ts';
 import type { Logger } from '../log.ts';
 import type { NotebookRecord, Store, UserRecord } from '../store/types.ts';
-
-export class AccessError extends Error {
-  constructor(
-    readonly status: 400 | 403 | 404 | 409,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface NotebookSummary extends NotebookRecord {
   role: Role;
@@ -51,7 +42,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
   /** Creates a notebook owned by `owner`, its shared document filled from `notebook` (or one empty cell). */
   async create(owner: UserRecord, name: unknown, notebook?: Notebook): Promise<NotebookSummary> {
     if (owner.guest) {
-      throw new AccessError(403, 'guest_confined', "a live-session guest may only use the session's notebook");
+      throw new HttpError(403, 'guest_confined', "a live-session guest may only use the session's notebook");
     }
     checkName(name);
     // Serialized per user so that two concurrent creates cannot both pass the count.
@@ -76,7 +67,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
     const records = await Promise.all(owned.map((row) => this.store.meta.getNotebook(row.notebookId)));
     const created = records.filter((record) => record?.owner === owner.id).length;
     if (created >= max) {
-      throw new AccessError(
+      throw new HttpError(
         403,
         'notebook_limit',
         `you have created ${created} notebooks, the most this server allows per user (--max-notebooks-per-user ${max}); delete one first`,
@@ -110,7 +101,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
   async access(notebookId: string, user: UserRecord): Promise<NotebookSummary> {
     const record = await this.store.meta.getNotebook(notebookId);
     const role = record && (await this.roleOf(notebookId, user.id));
-    if (!record || !role) throw new AccessError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
+    if (!record || !role) throw new HttpError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
     return { ...record, role };
   }
 
@@ -141,7 +132,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
 
   async rename(notebookId: string, name: unknown): Promise<NotebookRecord> {
     const record = await this.store.meta.getNotebook(notebookId);
-    if (!record) throw new AccessError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
+    if (!record) throw new HttpError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
     const updated = { ...record, name: checkName(name), updated_at: Date.now() };
     await this.store.meta.putNotebook(updated);
     return updated;
@@ -164,14 +155,14 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
 
   async setMember(notebookId: string, userIdOrName: string, role: Role): Promise<{ userId: string; name: string; role: Role }> {
     const record = await this.store.meta.getNotebook(notebookId);
-    if (!record) throw new AccessError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
+    if (!record) throw new HttpError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
     const user =
       (await this.store.meta.getUser(userIdOrName)) ?? (await this.store.meta.getUserByName(userIdOrName));
-    if (!user) throw new AccessError(404, 'user_not_found', `no user "${userIdOrName}"`);
+    if (!user) throw new HttpError(404, 'user_not_found', `no user "${userIdOrName}"`);
     // A guest exists for one live session's notebook; nobody can bring them anywhere else, nor
     // make them an owner (who manages members and sessions).
     if (user.guest && (user.guest.notebookId !== notebookId || role === 'owner')) {
-      throw new AccessError(
+      throw new HttpError(
         403,
         'guest_confined',
         user.guest.notebookId !== notebookId
@@ -180,7 +171,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
       );
     }
     if (user.id === record.owner && role !== 'owner') {
-      throw new AccessError(409, 'owner_role', "the notebook's creator stays its owner");
+      throw new HttpError(409, 'owner_role', "the notebook's creator stays its owner");
     }
     await this.store.meta.setMember(notebookId, user.id, role);
     this.emit('access-changed', notebookId);
@@ -189,10 +180,10 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
 
   async removeMember(notebookId: string, userId: string): Promise<void> {
     const record = await this.store.meta.getNotebook(notebookId);
-    if (!record) throw new AccessError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
-    if (userId === record.owner) throw new AccessError(409, 'owner_role', "the notebook's creator cannot be removed");
+    if (!record) throw new HttpError(404, 'notebook_not_found', `no notebook "${notebookId}"`);
+    if (userId === record.owner) throw new HttpError(409, 'owner_role', "the notebook's creator cannot be removed");
     if (!(await this.store.meta.getRole(notebookId, userId))) {
-      throw new AccessError(404, 'member_not_found', `user "${userId}" is not a member`);
+      throw new HttpError(404, 'member_not_found', `user "${userId}" is not a member`);
     }
     await this.store.meta.removeMember(notebookId, userId);
     this.emit('access-changed', notebookId);
@@ -206,7 +197,7 @@ export class Notebooks extends EventEmitter<NotebookEvents> {
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > NAME_MAX) {
-    throw new AccessError(400, 'invalid_name', `a notebook name is a non-empty string of at most ${NAME_MAX} characters`);
+    throw new HttpError(400, 'invalid_name', `a notebook name is a non-empty string of at most ${NAME_MAX} characters`);
   }
   return name.trim();
 }

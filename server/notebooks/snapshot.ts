@@ -7,7 +7,8 @@
 // document's, plus the caller's own for `mine`), as Jupyter saves it; without, it is dropped.
 import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellId, cellScope, cellToJSON, outputsToJSON, privateDoc, readableCells, sharedDoc, sharedDocToNotebook } from '../../shared/schema.ts';
+import { cellId, cellScope, cellToJSON, outputsToJSON, readableCells, sharedDocToNotebook } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { withMyCells } from '../exercises/myNotebook.ts';
 import { widgetStateMetadata } from '../export/widgetState.ts';

@@ -2,6 +2,7 @@
 // and the repair on load (schemaRepair.ts) both read. It mirrors shared/schema.ts (and
 // @jupyter/ydoc's YNotebook, whose `meta`/`cells`/`state` keys we share): a root or nested Y type
 // is a node; a map key or an array element is a slot listing what may sit there.
+import { PRIVATE_ROOTS, SHARED_ROOTS } from '../../shared/layout.ts';
 import type { RoomName } from '../../shared/rooms.ts';
 
 /**
@@ -116,19 +117,19 @@ const widgets = map('widgets', {}, [widgetModel]);
 export const SHARED_SCHEMA: DocSchema = {
   name: 'shared document',
   roots: {
-    meta: map(
+    [SHARED_ROOTS.meta]: map(
       'meta',
       { nbformat: [integer], nbformat_minor: [integer], metadata: [valueMap('notebook metadata'), object] },
       [anyValue],
     ),
-    cells: array('cells', [cell]),
-    widgets,
-    published: map('published', {}, [map('published outputs of a cell', {}, [object])]),
-    executions: map('executions', {}, [object]),
-    kernel: valueMap('kernel'),
-    session: valueMap('session'),
+    [SHARED_ROOTS.cells]: array('cells', [cell]),
+    [SHARED_ROOTS.widgets]: widgets,
+    [SHARED_ROOTS.published]: map('published', {}, [map('published outputs of a cell', {}, [object])]),
+    [SHARED_ROOTS.executions]: map('executions', {}, [object]),
+    [SHARED_ROOTS.kernel]: valueMap('kernel'),
+    [SHARED_ROOTS.session]: valueMap('session'),
     /** @jupyter/ydoc's YDocument keeps its document state here. */
-    state: valueMap('state'),
+    [SHARED_ROOTS.state]: valueMap('state'),
   },
 };
 
@@ -154,13 +155,13 @@ const scratchCell = map(
 export const PRIVATE_SCHEMA: DocSchema = {
   name: 'private document',
   roots: {
-    outputs: map('outputs', {}, [outputs]),
-    executions: map('executions', {}, [object]),
-    kernel: valueMap('kernel'),
-    widgets,
-    stdin: map('stdin', {}, [object]),
-    exercises: map('exercises', {}, [exerciseCopy]),
-    scratch: map('scratch cells', {}, [scratchCell]),
+    [PRIVATE_ROOTS.outputs]: map('outputs', {}, [outputs]),
+    [PRIVATE_ROOTS.executions]: map('executions', {}, [object]),
+    [PRIVATE_ROOTS.kernel]: valueMap('kernel'),
+    [PRIVATE_ROOTS.widgets]: widgets,
+    [PRIVATE_ROOTS.stdin]: map('stdin', {}, [object]),
+    [PRIVATE_ROOTS.exercises]: map('exercises', {}, [exerciseCopy]),
+    [PRIVATE_ROOTS.scratch]: map('scratch cells', {}, [scratchCell]),
   },
 };
 
@@ -168,7 +169,7 @@ export const PRIVATE_SCHEMA: DocSchema = {
 export const HANDINS_SCHEMA: DocSchema = {
   name: 'hand-ins document',
   roots: {
-    published: map('hand-ins', {}, [map('hand-ins of a cell', {}, [object])]),
+    [SHARED_ROOTS.published]: map('hand-ins', {}, [map('hand-ins of a cell', {}, [object])]),
   },
 };
 

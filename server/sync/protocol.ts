@@ -14,7 +14,8 @@ export const SyncType = {
   Update: syncProtocol.messageYjsUpdate,
 } as const;
 
-export class ProtocolError extends Error {}
+/** A client message that breaks the sync protocol (Yjs sync, awareness, widget frames). Not the kernels' wire `ProtocolError`. */
+export class SyncMessageError extends Error {}
 
 export type ClientMessage =
   | { type: 'sync-step1'; stateVector: Uint8Array }
@@ -25,7 +26,7 @@ export type ClientMessage =
   /** A widget's custom message for the kernel (shared/widgetMessages.ts). */
   | { type: 'widget-custom'; message: Extract<WidgetMessage, { kind: 'custom' }> };
 
-/** Decodes one whole client message; anything else (trailing bytes, unknown types) is a ProtocolError. */
+/** Decodes one whole client message; anything else (trailing bytes, unknown types) is a SyncMessageError. */
 export function decodeClientMessage(data: Uint8Array): ClientMessage {
   try {
     const decoder = decoding.createDecoder(data);
@@ -38,7 +39,7 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
         if (syncType === SyncType.Step1) message = { type: 'sync-step1', stateVector: payload };
         else if (syncType === SyncType.Step2) message = { type: 'sync-update', update: payload, step: 'step2' };
         else if (syncType === SyncType.Update) message = { type: 'sync-update', update: payload, step: 'update' };
-        else throw new ProtocolError(`unknown sync message type ${syncType}`);
+        else throw new SyncMessageError(`unknown sync message type ${syncType}`);
         break;
       }
       case MessageType.Awareness:
@@ -56,19 +57,19 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
         break;
       case MessageType.Widget: {
         const widget = readWidgetMessage(decoder);
-        if (widget.kind !== 'custom') throw new ProtocolError('clients may send only custom widget messages');
+        if (widget.kind !== 'custom') throw new SyncMessageError('clients may send only custom widget messages');
         message = { type: 'widget-custom', message: widget };
         break;
       }
       default:
-        throw new ProtocolError(`unknown message type ${type}`);
+        throw new SyncMessageError(`unknown message type ${type}`);
     }
-    if (decoding.hasContent(decoder)) throw new ProtocolError('trailing bytes after message');
+    if (decoding.hasContent(decoder)) throw new SyncMessageError('trailing bytes after message');
     return message;
   } catch (err) {
-    if (err instanceof ProtocolError) throw err;
-    if (err instanceof WidgetMessageError) throw new ProtocolError(err.message);
-    throw new ProtocolError(`undecodable message: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof SyncMessageError) throw err;
+    if (err instanceof WidgetMessageError) throw new SyncMessageError(err.message);
+    throw new SyncMessageError(`undecodable message: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -8,11 +8,10 @@
 // every update made before them.
 //
 // What a connection sends is untrusted: every message path is wrapped so that bad input closes
-// that connection only. A client's update is checked first (size, missing dependencies, schema:
+// that connection only. A client's update is checked first (clientWrites.ts: size, missing dependencies, schema:
 // schemaGuard.ts; document size) and applied only if it passes; presence goes through
-// presence.ts. A refused write closes the writer's connection with a code that says why
+// roomPresence.ts and presence.ts. A refused write closes the writer's connection with a code that says why
 // (shared/closeCodes.ts) and leaves the document as it was.
-import type { WebSocket } from 'ws';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.ts';
@@ -20,16 +19,22 @@ import { parseRoom } from '../../shared/rooms.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
+import type { DocSchema } from './docSchema.ts';
 import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
 import type { PresenceLimits } from './presence.ts';
-import { encodeAwarenessEntries, PresenceError, PresenceThrottle, readAwarenessUpdate } from './presence.ts';
+import { PresenceThrottle } from './presence.ts';
+import type { Connection } from './connection.ts';
+import { close, send } from './connection.ts';
+import { RoomPresence } from './roomPresence.ts';
+import { DocumentSize } from './documentSize.ts';
+import type { WriterState } from './clientWrites.ts';
+import { ClientWrites } from './clientWrites.ts';
 import {
   decodeClientMessage,
   encodeAwareness,
   encodeSyncStep1,
   encodeSyncStep2,
   encodeUpdate,
-  ProtocolError,
 } from './protocol.ts';
 import { SchemaGuard } from './schemaGuard.ts';
 import type { WidgetMessage } from '../../shared/widgetMessages.ts';
@@ -40,20 +45,6 @@ import { repairDocument } from './schemaRepair.ts';
 const FROM_STORE = Symbol('from-store');
 /** Transaction origin of the repair on load: stored like any change. */
 const REPAIR = Symbol('repair');
-/** Resync requests (after updates with missing dependencies) before a connection is closed. */
-const MAX_RESYNCS = 3;
-
-export interface Connection {
-  readonly socket: WebSocket;
-  readonly userId: string;
-  /** The account's name (a guest's display name): what others see in presence. */
-  readonly userName: string;
-  /** Whether this connection may change the document; re-checked when roles change. */
-  write: boolean;
-  refusedWrites: number;
-  /** Awareness client ids this connection speaks for, removed when it leaves. */
-  readonly awarenessIds: Set<number>;
-}
 
 export interface RoomOptions {
   maxRefusedWrites: number;
@@ -75,24 +66,23 @@ export type WidgetMessageSink = (room: Room, conn: Connection, message: CustomWi
 type Queued = { update: Uint8Array; origin: unknown } | { notice: Uint8Array };
 
 /** Per-connection state the room keeps while the connection is in it. */
-interface Member {
+interface Member extends WriterState {
   throttle: PresenceThrottle;
-  /** Resyncs asked for since the connection's last accepted update. */
-  resyncs: number;
 }
 
 export class Room {
   readonly doc = new Y.Doc();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  /** Who is here and where their cursors are (roomPresence.ts). */
+  private readonly presence: RoomPresence;
   readonly connections = new Set<Connection>();
   private readonly members = new Map<Connection, Member>();
-  private readonly guard: SchemaGuard;
-  /** The document's encoded size when last measured, and bytes of updates since (an estimate of growth). */
-  private sizeMeasured = 0;
-  private sizeSince = 0;
-  private sizeMeasuredAt = 0;
-  /** A client deleted something since the last measure: the estimate may be far too high. */
-  private shrunkSince = false;
+  /** The document's size against --max-document-bytes (documentSize.ts). */
+  private readonly size: DocumentSize;
+  /** The schema of this room's kind of document (docSchema.ts). */
+  private readonly schema: DocSchema;
+  /** A client's write: checked, then applied or refused (clientWrites.ts). */
+  private readonly writes: ClientWrites;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
   /** Updates made in memory and not yet stored, in order, and messages to send after them. */
@@ -115,22 +105,19 @@ export class Room {
   ) {
     this.log = log.child({ room: name });
     const room = parseRoom(name);
-    this.guard = new SchemaGuard(this.doc, room ? schemaFor(room) : SHARED_SCHEMA);
-    this.awareness.setLocalState(null);
+    this.size = new DocumentSize(this.doc, options.maxDocumentBytes);
+    this.schema = room ? schemaFor(room) : SHARED_SCHEMA;
+    this.writes = new ClientWrites(this.doc, new SchemaGuard(this.doc, this.schema), this.size, options, this.log, (conn, code, reason) => this.expel(conn, code, reason));
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
-      this.sizeSince += update.byteLength;
+      this.size.grew(update.byteLength);
       this.asLoaded = undefined;
       this.queue.push({ update, origin });
       this.drain();
     });
-    this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
-      const changed = [...added, ...updated, ...removed];
-      if (isConnection(origin) && this.connections.has(origin)) {
-        for (const id of added) origin.awarenessIds.add(id);
-        for (const id of removed) origin.awarenessIds.delete(id);
-      }
-      this.broadcast(encodeAwareness(this.awareness, changed), undefined);
+    this.presence = new RoomPresence(this.awareness, this.connections, options.presence, this.log, {
+      broadcast: (message) => this.broadcast(message, undefined),
+      expel: (conn, code, reason) => this.expel(conn, code, reason),
     });
   }
 
@@ -139,8 +126,7 @@ export class Room {
     if (!update) return;
     Y.applyUpdate(this.doc, update, FROM_STORE);
     this.asLoaded = update;
-    this.sizeMeasured = update.byteLength;
-    this.sizeMeasuredAt = Date.now();
+    this.size.loaded(update.byteLength);
     if ((await this.docs.checkedAgainst(this.name)) !== SCHEMA_VERSION) await this.repair();
   }
 
@@ -151,7 +137,7 @@ export class Room {
    * since passed the guard, so later loads skip this walk over the whole document.
    */
   private async repair(): Promise<void> {
-    const removed = repairDocument(this.doc, this.guard.schema, REPAIR);
+    const removed = repairDocument(this.doc, this.schema, REPAIR);
     if (removed.length > 0) {
       this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
     }
@@ -222,11 +208,11 @@ export class Room {
   /** Adds a connection, greeting it first: if that throws, the connection was never in the room. */
   join(conn: Connection): void {
     send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
-    const presence = this.encodeAllAwareness();
+    const presence = this.presence.encodeAll();
     if (presence) send(conn, presence);
     this.connections.add(conn);
     this.members.set(conn, {
-      throttle: new PresenceThrottle(this.options.presence, (entries) => this.applyAwareness(conn, entries)),
+      throttle: new PresenceThrottle(this.options.presence, (entries) => this.presence.apply(conn, entries)),
       resyncs: 0,
     });
   }
@@ -278,26 +264,30 @@ export class Room {
       case 'sync-step1': {
         const stateVector = message.stateVector;
         // Answer once everything in memory is stored: the answer may not carry unstored state.
-        void this.flushed().then(() => {
-          if (!this.connections.has(conn)) return;
-          try {
-            const empty = stateVector.length === 1 && stateVector[0] === 0;
-            send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
-          } catch {
-            this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
-          }
-        });
+        this.flushed().then(
+          () => {
+            if (!this.connections.has(conn)) return;
+            try {
+              const empty = stateVector.length === 1 && stateVector[0] === 0;
+              send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
+            } catch {
+              this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
+            }
+          },
+          // The document could not be stored: no answer may carry what is not stored.
+          (err: unknown) => this.log.error({ err, user: conn.userId }, 'storing the document failed; sync answer withheld'),
+        );
         break;
       }
       case 'sync-update':
-        this.applyClientUpdate(conn, message.update);
+        if (!this.failed) this.writes.apply(conn, message.update, this.members.get(conn));
         break;
       case 'awareness':
-        this.receiveAwareness(conn, message.update);
+        this.presence.receive(conn, message.update, this.members.get(conn)?.throttle);
         break;
       case 'query-awareness':
         // Answered even when nobody is present (an empty update), as y-protocols does.
-        send(conn, this.encodeAllAwareness() ?? encodeAwareness(this.awareness, []));
+        send(conn, this.presence.encodeAll() ?? encodeAwareness(this.awareness, []));
         break;
       case 'auth':
         break;
@@ -306,160 +296,6 @@ export class Room {
         else send(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.message.modelId, reason: 'widgets are not served here' }));
         break;
     }
-  }
-
-  private receiveAwareness(conn: Connection, update: Uint8Array): void {
-    let entries;
-    try {
-      entries = readAwarenessUpdate(update, { id: conn.userId, name: conn.userName }, this.options.presence);
-    } catch (err) {
-      const why = err instanceof PresenceError ? err.message : 'undecodable';
-      this.log.warn({ user: conn.userId, refusal: why }, 'awareness update refused; closing connection');
-      this.expel(conn, CloseCode.MalformedMessage, `awareness refused: ${why}`.slice(0, 120));
-      return;
-    }
-    const own = entries.filter((entry) => this.speaksFor(conn, entry));
-    this.members.get(conn)?.throttle.submit(own);
-  }
-
-  /**
-   * Whether a connection may set this awareness client's state: its own clients, or a new one
-   * while it has fewer than the limit. Stock y-websocket clients send back every state they
-   * receive; such an echo of another connection's client is dropped quietly. A page that
-   * reconnects before the server noticed its old socket is gone keeps its awareness client id:
-   * a newer state (an echo is never newer) from the same user's new connection takes it over.
-   */
-  private speaksFor(conn: Connection, { clientID, clock }: { clientID: number; clock: number }): boolean {
-    if (conn.awarenessIds.has(clientID)) return true;
-    if (conn.awarenessIds.size >= this.options.presence.maxClientsPerConnection) return false;
-    const owner = [...this.connections].find((other) => other !== conn && other.awarenessIds.has(clientID));
-    if (!owner) return !this.awareness.getStates().has(clientID);
-    if (owner.userId !== conn.userId || clock <= (this.awareness.meta.get(clientID)?.clock ?? 0)) return false;
-    owner.awarenessIds.delete(clientID);
-    return true;
-  }
-
-  private applyAwareness(conn: Connection, entries: ReturnType<typeof readAwarenessUpdate>): void {
-    if (!this.connections.has(conn)) return;
-    // Claimed before applying, so a second message before the first change event is still ours.
-    for (const { clientID, state } of entries) if (state !== null) conn.awarenessIds.add(clientID);
-    awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), conn);
-  }
-
-  /**
-   * Every state in the room, for a joining client or a query. States were bounded on the way in,
-   * so this does not fail; if it ever did, the states that fail are dropped rather than letting
-   * one bad state refuse every join.
-   */
-  private encodeAllAwareness(): Uint8Array | undefined {
-    const clients = [...this.awareness.getStates().keys()];
-    if (clients.length === 0) return undefined;
-    try {
-      return encodeAwareness(this.awareness, clients);
-    } catch (err) {
-      const bad = clients.filter((client) => {
-        try {
-          encodeAwareness(this.awareness, [client]);
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      this.log.error({ err, clients: bad }, 'awareness states that cannot be encoded; dropped');
-      awarenessProtocol.removeAwarenessStates(this.awareness, bad, 'invalid');
-      return this.encodeAllAwareness();
-    }
-  }
-
-  private applyClientUpdate(conn: Connection, update: Uint8Array): void {
-    if (this.failed) return;
-    if (!conn.write) {
-      // A read-only client's sync step 2 repeats what it received: that is not a write.
-      if (containsUpdate(this.doc, update)) return;
-      conn.refusedWrites++;
-      this.options.metrics?.refusedWrites.inc();
-      this.log.warn({ user: conn.userId, refused: conn.refusedWrites }, 'write refused: read-only connection');
-      if (conn.refusedWrites >= this.options.maxRefusedWrites) {
-        this.expel(conn, CloseCode.Forbidden, 'read-only: writes refused');
-      }
-      return;
-    }
-    const { maxWriteBytes, maxDocumentBytes } = this.options;
-    if (update.byteLength > maxWriteBytes) {
-      this.refuseWrite(conn, CloseCode.TooLarge, `a change of ${bytes(update.byteLength)} is over the limit of ${bytes(maxWriteBytes)} per write`);
-      return;
-    }
-    const verdict = this.guard.check(update);
-    if (!verdict.ok) {
-      if (verdict.kind === 'missing-dependencies') this.resync(conn, verdict.reason);
-      else if (verdict.kind === 'schema') this.refuseWrite(conn, CloseCode.SchemaViolation, `refused: ${verdict.reason}`);
-      else this.refuseWrite(conn, CloseCode.MalformedMessage, 'malformed update', verdict.reason);
-      return;
-    }
-    if (verdict.addsContent && this.wouldExceed(update.byteLength)) {
-      this.refuseWrite(conn, CloseCode.DocumentFull, `the document would exceed its limit of ${bytes(maxDocumentBytes)}`);
-      return;
-    }
-    try {
-      Y.applyUpdate(this.doc, update, conn);
-    } catch (err) {
-      this.log.warn({ user: conn.userId, err: (err as Error).message }, 'undecodable update; closing connection');
-      this.expel(conn, CloseCode.MalformedMessage, 'malformed update');
-      return;
-    }
-    if (this.doc.store.pendingStructs || this.doc.store.pendingDs) {
-      // The guard should have refused it; never keep (and serve) what cannot be stored.
-      this.log.error({ user: conn.userId }, 'an accepted update left pending structs; dropped');
-      this.doc.store.pendingStructs = null;
-      this.doc.store.pendingDs = null;
-      this.resync(conn, 'pending structs after applying');
-      return;
-    }
-    if (verdict.deletes) this.shrunkSince = true;
-    const member = this.members.get(conn);
-    if (member) member.resyncs = 0;
-  }
-
-  /**
-   * An update that depends on changes we lack is not applied (Yjs would keep it pending, serve
-   * it to others, and never store it). Our sync step 1 asks the client for everything it has
-   * that we do not, dependencies included; a client that still cannot send them is closed.
-   */
-  private resync(conn: Connection, reason: string): void {
-    const member = this.members.get(conn);
-    if (!member) return;
-    member.resyncs++;
-    this.log.warn({ user: conn.userId, reason, resyncs: member.resyncs }, 'update refused: missing dependencies; asking the client to resync');
-    if (member.resyncs > MAX_RESYNCS) {
-      this.expel(conn, CloseCode.OutOfStep, 'updates depend on changes the server does not have');
-      return;
-    }
-    send(conn, encodeSyncStep1(Y.encodeStateVector(this.doc)));
-  }
-
-  /** Closes the writer's connection, saying why; the document and everyone else are untouched. */
-  private refuseWrite(conn: Connection, code: CloseCode, reason: string, detail?: string): void {
-    this.log.warn({ user: conn.userId, code, reason: detail ?? reason }, 'write refused; closing the writer\'s connection');
-    this.expel(conn, code, reason);
-  }
-
-  /**
-   * Whether adding `incoming` bytes would take the document past its limit. The size is an
-   * estimate (last measured size plus the bytes of every update since), re-measured by encoding
-   * the document when the estimate says no — after a deletion, once the estimate grew by a 256th
-   * of the limit, or once a second: a full document does not cost an encoding per keystroke.
-   */
-  private wouldExceed(incoming: number): boolean {
-    const max = this.options.maxDocumentBytes;
-    if (this.sizeMeasured + this.sizeSince + incoming <= max) return false;
-    const stale = this.shrunkSince || this.sizeSince > max / 256 || Date.now() - this.sizeMeasuredAt > 1000;
-    if (this.sizeSince > 0 && stale) {
-      this.sizeMeasured = Y.encodeStateAsUpdate(this.doc).byteLength;
-      this.sizeSince = 0;
-      this.sizeMeasuredAt = Date.now();
-      this.shrunkSince = false;
-    }
-    return this.sizeMeasured + this.sizeSince + incoming > max;
   }
 
   /**
@@ -488,7 +324,7 @@ export class Room {
   private fail(err: unknown): void {
     this.failed = err instanceof Error ? err : new Error(String(err));
     this.log.error({ err }, 'storing an update failed; closing the room so clients resync from the store');
-    for (const conn of this.connections) close(conn, 1011, 'storage failure');
+    for (const conn of this.connections) close(conn, CloseCode.InternalError, 'storage failure');
   }
 
   /** Closes every connection (e.g. notebook deleted, server stopping). */
@@ -504,46 +340,4 @@ export class Room {
   }
 }
 
-interface AwarenessChange {
-  added: number[];
-  updated: number[];
-  removed: number[];
-}
 
-function isConnection(value: unknown): value is Connection {
-  return typeof value === 'object' && value !== null && 'awarenessIds' in value && 'socket' in value;
-}
-
-/** Whether applying `update` would change nothing (all its structs and deletions are known). */
-function containsUpdate(doc: Y.Doc, update: Uint8Array): boolean {
-  try {
-    return Y.snapshotContainsUpdate(Y.snapshot(doc), update);
-  } catch {
-    return false;
-  }
-}
-
-export function send(conn: Connection, message: Uint8Array): void {
-  if (conn.socket.readyState !== conn.socket.OPEN) return;
-  conn.socket.send(message, (err) => {
-    if (err) conn.socket.terminate();
-  });
-}
-
-function bytes(n: number): string {
-  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
-}
-
-export function close(conn: Connection, code: number, reason: string): void {
-  closeSocket(conn.socket, code, reason);
-}
-
-/** Closes a socket with a reason cut to the 123 bytes a close frame holds (ws throws beyond). */
-export function closeSocket(socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState !== socket.OPEN && socket.readyState !== socket.CONNECTING) return;
-  let cut = reason;
-  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
-  socket.close(code, cut);
-}
-
-export { ProtocolError };

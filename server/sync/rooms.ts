@@ -1,5 +1,6 @@
 // The registry of rooms in memory: created on first use, unloaded after the last user leaves and
 // only once their state is stored.
+import { CLOSE_CODES, CloseCode } from '../../shared/closeCodes.ts';
 import type { Logger } from '../log.ts';
 import type { DocumentLog } from '../store/types.ts';
 import type { RoomOptions } from './room.ts';
@@ -116,15 +117,19 @@ export class Rooms {
     const timer = setTimeout(() => {
       this.unloadTimers.delete(room);
       if (room.inUse) return;
-      void room.flushed().then(async () => {
-        // Someone may have joined while the last updates were being stored, or the room was
-        // deleted and a new one of that name loaded.
-        const registered = this.rooms.get(room.name);
-        if (room.inUse || !registered || (await registered.catch(() => undefined)) !== room || room.inUse) return;
-        this.rooms.delete(room.name);
-        room.destroy();
-        this.log.debug({ room: room.name }, 'room unloaded');
-      });
+      room
+        .flushed()
+        .then(async () => {
+          // Someone may have joined while the last updates were being stored, or the room was
+          // deleted and a new one of that name loaded.
+          const registered = this.rooms.get(room.name);
+          if (room.inUse || !registered || (await registered.catch(() => undefined)) !== room || room.inUse) return;
+          this.rooms.delete(room.name);
+          room.destroy();
+          this.log.debug({ room: room.name }, 'room unloaded');
+        })
+        // Not stored: keep it loaded (the next write retries the store), and say so.
+        .catch((err: unknown) => this.log.error({ err, room: room.name }, 'unloading a room failed; it stays loaded'));
     }, this.idleMs);
     timer.unref();
     this.unloadTimers.set(room, timer);
@@ -136,7 +141,7 @@ export class Rooms {
     if (room) {
       clearTimeout(this.unloadTimers.get(room));
       this.unloadTimers.delete(room);
-      room.closeAll(4404, reason);
+      room.closeAll(CloseCode.NotFound, reason);
       await room.flushed();
       if (this.rooms.get(name)) {
         this.rooms.delete(name);
@@ -161,7 +166,7 @@ export class Rooms {
     const rooms = await Promise.allSettled([...this.rooms.values()]);
     for (const r of rooms) {
       if (r.status !== 'fulfilled') continue;
-      r.value.closeAll(1001, 'server shutting down');
+      r.value.closeAll(CloseCode.GoingAway, CLOSE_CODES[CloseCode.GoingAway].reason);
       await r.value.flushed();
       r.value.destroy();
     }

@@ -5,7 +5,7 @@
 // they were never part of the document anyone could read.
 import * as Y from 'yjs';
 import type { DocSchema, MapNode, YNode } from './docSchema.ts';
-import { checkContent } from './schemaGuard.ts';
+import { checkContent } from './contentCheck.ts';
 
 export interface RemovedEntry {
   /** Where it was, e.g. `cells[3]`, `cells[0].source`, `evil` (a foreign root). */

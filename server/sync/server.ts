@@ -4,15 +4,17 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import { CloseCode } from '../../shared/closeCodes.ts';
+import { CLOSE_CODES, CloseCode } from '../../shared/closeCodes.ts';
 import { identify, originAllowed } from '../auth/identify.ts';
 import type { Users } from '../auth/users.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Notebooks } from '../notebooks/service.ts';
+import type { RoomAccess } from './authorize.ts';
 import { authorizeRoom } from './authorize.ts';
-import type { Connection, Room } from './room.ts';
-import { closeSocket } from './room.ts';
+import type { Connection } from './connection.ts';
+import { closeSocket } from './connection.ts';
+import type { Room } from './room.ts';
 import type { Rooms } from './rooms.ts';
 
 export const SYNC_PATH = '/sync/';
@@ -53,7 +55,11 @@ export class SyncServer {
     deps.notebooks.on('access-changed', (id) => {
       this.recheck(id).catch((err: unknown) => deps.log.error({ err, notebook: id }, 're-checking connections failed'));
     });
-    deps.notebooks.on('deleted', (id) => void this.closeNotebook(id, CloseCode.NotFound, 'notebook deleted'));
+    deps.notebooks.on('deleted', (id) => {
+      this.closeNotebook(id, CloseCode.NotFound, 'notebook deleted').catch((err: unknown) =>
+        deps.log.error({ err, notebook: id }, "closing a deleted notebook's connections failed"),
+      );
+    });
   }
 
   /** For `server.on('upgrade')`; returns false when the path is not ours. */
@@ -92,13 +98,22 @@ export class SyncServer {
       closeSocket(ws, CloseCode.Forbidden, 'origin not allowed');
       return;
     }
-    const identity = await identify(req, this.deps.users);
+    let identity: Awaited<ReturnType<typeof identify>>;
+    let access: RoomAccess;
+    try {
+      identity = await identify(req, this.deps.users);
+      access = identity ? await authorizeRoom(this.deps.notebooks, identity.user, name) : { ok: false, code: CloseCode.Unauthorized, reason: 'unauthorized' };
+    } catch (err) {
+      // The store could not answer who this is or what they may open: refuse, and say it is ours.
+      log.error({ err, room: name }, 'websocket refused: looking up the user or the notebook failed');
+      closeSocket(ws, CloseCode.InternalError, CLOSE_CODES[CloseCode.InternalError].reason);
+      return;
+    }
     if (!identity) {
       log.info({ room: name }, 'websocket refused: unauthorized');
       closeSocket(ws, CloseCode.Unauthorized, 'unauthorized');
       return;
     }
-    const access = await authorizeRoom(this.deps.notebooks, identity.user, name);
     if (!access.ok) {
       log.info({ room: name, user: identity.user.id, code: access.code }, `websocket refused: ${access.reason}`);
       closeSocket(ws, access.code, access.reason);
@@ -142,7 +157,7 @@ export class SyncServer {
     } catch (err) {
       if (err instanceof SocketClosed) return;
       log.error({ err, room: name }, 'room could not be loaded');
-      closeSocket(ws, 1011, 'room could not be loaded');
+      closeSocket(ws, CloseCode.InternalError, 'room could not be loaded');
       return;
     }
     const state = { room: joined, pong: true };
@@ -215,7 +230,7 @@ export class SyncServer {
   /** Closes the endpoint; rooms are flushed by `Rooms.dispose`. */
   close(): void {
     clearInterval(this.pinger);
-    for (const conn of this.live.keys()) conn.socket.close(1001, 'server shutting down');
+    for (const conn of this.live.keys()) conn.socket.close(CloseCode.GoingAway, CLOSE_CODES[CloseCode.GoingAway].reason);
     this.wss.close();
   }
 }

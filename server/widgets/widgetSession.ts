@@ -2,12 +2,10 @@
 // Output widgets capture, and what clients sent that the kernel has not been given yet; plus the
 // small helpers over that state.
 import type * as Y from 'yjs';
-import type { JSONObject, Output } from '../../shared/nbformat.ts';
+import type { JSONObject } from '../../shared/nbformat.ts';
 import type { YOutput } from '../../shared/schema.ts';
 import type { KernelSession } from '../execution/session.ts';
 import type { Kernel } from '../kernels/provider.ts';
-import { isMessageType } from '../kernels/messages.ts';
-import type { KernelMessage } from '../kernels/messages.ts';
 
 /** A custom message's fate: handed to the kernel, or refused with a reason for its sender. */
 export type CustomVerdict = { sent: true } | { sent: false; code: CustomRefusal; reason: string };
@@ -59,7 +57,7 @@ export class WidgetSession {
   constructor(readonly session: KernelSession) {}
 
   get widgets(): Y.Map<Y.Map<unknown>> {
-    return this.session.doc.getMap<Y.Map<unknown>>('widgets');
+    return this.session.results.widgets;
   }
 }
 
@@ -79,24 +77,5 @@ export function stopCapturing(state: WidgetSession, commId: string): void {
 }
 
 export function forEachOutput(session: KernelSession, visit: (output: YOutput) => void): void {
-  const doc = session.doc;
-  if (session.key.shared) {
-    for (const cell of doc.getArray<Y.Map<unknown>>('cells')) {
-      (cell.get('outputs') as Y.Array<YOutput> | undefined)?.forEach(visit);
-    }
-  } else {
-    for (const outputs of doc.getMap<Y.Array<YOutput>>('outputs').values()) outputs.forEach(visit);
-  }
-}
-
-export function toOutput(msg: KernelMessage): Output | undefined {
-  if (isMessageType(msg, 'stream')) return { output_type: 'stream', name: msg.content.name, text: msg.content.text };
-  if (isMessageType(msg, 'display_data')) return { output_type: 'display_data', data: msg.content.data, metadata: msg.content.metadata };
-  if (isMessageType(msg, 'execute_result')) {
-    return { output_type: 'execute_result', data: msg.content.data, metadata: msg.content.metadata, execution_count: msg.content.execution_count };
-  }
-  if (isMessageType(msg, 'error')) {
-    return { output_type: 'error', ename: msg.content.ename, evalue: msg.content.evalue, traceback: msg.content.traceback };
-  }
-  return undefined;
+  for (const outputs of session.results.allOutputs()) outputs.forEach(visit);
 }

@@ -92,7 +92,7 @@ test('create, import, rename, export and delete from the list', async () => {
 
 test('owners share from the list in the dialog; errors are shown there', async () => {
   const grace = await e2e.createUser('grace');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Class notes');
+  await e2e.createNotebook(e2e.adminToken, 'Class notes');
   const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
   const student = await signIn(e2e.browser, e2e.url, grace.token);
   try {

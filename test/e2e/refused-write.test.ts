@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sharedRoom } from '../../shared/rooms.ts';
-import { cellSource, sharedDoc } from '../../shared/schema.ts';
+import { cellSource } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import * as Y from 'yjs';
 import { startTestServer } from '../helpers/server.ts';
 import { apiCall, cellEditor, launchBrowser, openNotebookPage, signIn, waitForCellText } from '../helpers/browser.ts';

@@ -17,7 +17,6 @@ after(async () => {
   await e2e?.close();
 });
 
-const KERNEL_TIMEOUT = 60_000;
 const UI_TIMEOUT = 10_000;
 
 /** Twelve tall cells, so the page scrolls far, then four to hide. */

@@ -1,5 +1,5 @@
 // Widgets end to end, through the server's widget bridge (comms <-> Yjs widget maps).
-// The seed scenario of DESIGN.md: two users run the same interact(); each has their own value.
+// The seed scenario (README.md, "Widgets: the seed example"): two users run the same interact(); each has their own value.
 // And a shared-scope slider moved by the owner moves in a student's page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -65,8 +65,8 @@ export async function startJupyterServer(): Promise<JupyterServer> {
       // Its kernels start in its working directory: the temp root, never the project.
       const started = spawn('/usr/bin/python3', args, { cwd: join(dir, 'root'), env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = started;
-      started.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      started.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      started.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      started.stderr.on('data', (d: Buffer) => (output += d.toString()));
       let exited = false;
       started.once('exit', () => (exited = true));
       try {

@@ -131,8 +131,8 @@ export async function spawnServer(
   const env = { ...process.env, COHORT_ADMIN_TOKEN: 'admin-test-token', ...options.env };
   const child = spawn(command, args, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   // 'close', not 'exit': by then all the output has been read (a refusal's message included).
   let exited: string | undefined;
   child.once('close', (code, signal) => (exited = signal ? `killed by ${signal}` : `code ${code}`));

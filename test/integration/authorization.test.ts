@@ -10,12 +10,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { handinsRoom, hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import { listRoutes } from '../helpers/routes.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { apiClient, startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const ACTORS = ['anonymous', 'non-member', 'viewer', 'runner', 'editor', 'owner', 'guest', 'guest-after-end', 'removed-member'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -144,14 +145,6 @@ interface Row {
   request(world: World, actor: Actor, token: string | undefined): Request;
 }
 
-const code = (id: string, source: string, shared = false) => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: shared ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 const NOTEBOOK = {
   nbformat: 4,
@@ -160,7 +153,7 @@ const NOTEBOOK = {
   cells: [
     code('u', 'print("hello")'),
     code('w', 'import ipywidgets as w\nb = w.Button(description="mine")\nb'),
-    code('sw', 'import ipywidgets as w\nsb = w.Button(description="ours")\nsb', true),
+    code('sw', 'import ipywidgets as w\nsb = w.Button(description="ours")\nsb', 'shared'),
     code('ask', 'answer = input("? ")'),
     code('h1', 'later = 1'),
   ],

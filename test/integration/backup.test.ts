@@ -13,10 +13,12 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import * as Y from 'yjs';
 import { projectRoot } from '../../server/config.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellSource, notebookOf, sharedDoc } from '../../shared/schema.ts';
+import { cellSource, notebookOf } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { connectDoc, type DocClient } from '../helpers/clients.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface Outcome {
   code: number | null;
@@ -45,7 +47,6 @@ function recorder(c: DocClient): { states: Uint8Array[] } {
   return { states };
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code' as const, id, source, metadata: {}, outputs: [], execution_count: null });
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 describe('backup and restore', { timeout: 240_000 }, () => {

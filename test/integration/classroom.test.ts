@@ -7,13 +7,15 @@ import { after, before, describe, it } from 'node:test';
 import { CloseCode } from '../../shared/closeCodes.ts';
 import type { Output } from '../../shared/nbformat.ts';
 import { hiddenRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellId, outputsToJSON, privateDoc, sharedDoc } from '../../shared/schema.ts';
+import { cellId, outputsToJSON } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import { closedWith, connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const STUDENTS = 30;
 
@@ -25,7 +27,6 @@ interface Student {
   mine: DocClient;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const streamText = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : '')).join('');
 
 const alive = (pid: number) => !processGone(pid);

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc, setCellScope, sharedDoc } from '../../shared/schema.ts';
+import { cellOutputs, findCell, outputsToJSON, setCellScope } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { notebookHome, userHome } from '../../server/kernels/homes.ts';
@@ -15,6 +16,7 @@ import { processGone } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface RunAnswer {
   cellId: string;
@@ -24,7 +26,6 @@ interface RunAnswer {
   message?: string;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const text = (outputs: Output[]) =>
   outputs
     .map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : JSON.stringify('data' in o ? o.data['text/plain'] : '')))

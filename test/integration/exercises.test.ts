@@ -10,14 +10,15 @@ import type { Notebook, Output } from '../../shared/nbformat.ts';
 import { createExerciseCopy, createScratchCell, exerciseCopies, exerciseCopy, resetExercise, scratchMap, setExercise } from '../../shared/myCells.ts';
 import { handinsRoom, privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import { publishedMap, type HandIn } from '../../shared/handins.ts';
-import { cellSource, findCell, sharedDoc } from '../../shared/schema.ts';
+import { cellSource, findCell } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { closedWith, connectDoc, type DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import { startTestServer, type Api, type TestServer } from '../helpers/server.ts';
 import { pythonValidate } from '../unit/notebooks/notebookFiles.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
-const code = (id: string, source: string, metadata: Record<string, unknown> = {}) => ({ cell_type: 'code', id, source, metadata, outputs: [], execution_count: null });
 const markdown = (id: string, source: string) => ({ cell_type: 'markdown', id, source, metadata: {} });
 const text = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : '')).join('');
 
@@ -79,7 +80,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
         metadata: {},
         cells: [
           markdown('intro', '# Change n to your favourite number'),
-          code('ex', 'n = 1\nprint("n times two is", n * 2)', { cohort: { exercise: true } }),
+          code('ex', 'n = 1\nprint("n times two is", n * 2)', 'user', { cohort: { exercise: true } }),
           code('after', 'print("after", n)'),
           code('last', 'print("last")'),
         ],
@@ -106,7 +107,7 @@ describe('exercise cells and scratch cells', { timeout: 300_000 }, () => {
 
     const [adaRun] = await run(ada, ['ex']);
     assert.equal(adaRun?.status, 'ok');
-    assert.equal(text(adaRun!.outputs), 'n times two is 42\n');
+    assert.equal(text(adaRun.outputs), 'n times two is 42\n');
     const [boRun] = await run(bo, ['ex']);
     assert.equal(text(boRun!.outputs), 'n times two is 2\n', 'Bo has no copy: he runs the teacher’s source');
 

@@ -147,7 +147,7 @@ describe('files: notebook files and my files', { timeout: 300_000 }, () => {
     assert.equal(readFileSync(join(notebookHome(server.dataDir, nb), 'scores.csv'), 'utf8'), SCORES, 'the notebook file is unchanged');
     // One of the two kernels came from the warm pool: its /notebook was given after assignment.
     const fromPool = ['alice', 'bob'].map((who) => server.server.kernels.get({ notebookId: nb, userId: users[who]!.id })!.fromPool);
-    assert.ok(fromPool.includes(true), `no kernel came from the pool: ${fromPool}`);
+    assert.ok(fromPool.includes(true), `no kernel came from the pool: ${fromPool.join(', ')}`);
 
     // Each sees only their own, over REST too.
     for (const who of ['alice', 'bob']) {

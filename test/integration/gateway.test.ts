@@ -10,7 +10,7 @@ import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { privateRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import type { Output } from '../../shared/nbformat.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';

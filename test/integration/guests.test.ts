@@ -4,21 +4,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { closedWith, connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { kernelProcesses } from '../helpers/processes.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
-import { apiClient, startTestServer } from '../helpers/server.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface Guest {
   id: string;
   token: string;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const LESSON = {
   nbformat: 4,
   nbformat_minor: 5,

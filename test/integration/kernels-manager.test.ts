@@ -54,7 +54,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     // Concurrent first calls share one start; the pool is still refilling, so this one is started.
     const [a2, a2again] = await Promise.all([manager.kernelFor(alice2), manager.kernelFor(alice2)]);
     assert.equal(a2, a2again);
-    assert.notEqual(a2.kernel.pid!, a1.kernel.pid!);
+    assert.notEqual(a2.kernel.pid!, a1.kernel.pid);
     assert.equal(await manager.kernelFor(alice1), a1);
     assert.equal(manager.get(alice1), a1);
 
@@ -69,7 +69,7 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     assert.ok(reply.content.status === 'error' && reply.content.ename === 'NameError');
 
     const shared = await manager.kernelFor(shared1);
-    assert.notEqual(shared.kernel.pid!, a1.kernel.pid!);
+    assert.notEqual(shared.kernel.pid!, a1.kernel.pid);
     await assert.rejects(manager.kernelFor(bob1), (e) => e instanceof KernelLimitError && e.status === 503 && e.scope === 'total');
     assert.equal(manager.list().length, 3);
 
@@ -85,8 +85,8 @@ describe('KernelManager', { timeout: 180_000 }, () => {
     const bob = await manager.kernelFor(bob1);
 
     await manager.poolInfo().settled;
-    const pids = [a1.kernel.pid!, a2.kernel.pid!, bob.kernel.pid!, ...manager.poolInfo().pids];
-    assert.equal(new Set(pids).size, 4, `expected 3 assigned + 1 pooled kernel, got ${pids}`);
+    const pids = [a1.kernel.pid, a2.kernel.pid!, bob.kernel.pid!, ...manager.poolInfo().pids];
+    assert.equal(new Set(pids).size, 4, `expected 3 assigned + 1 pooled kernel, got ${pids.join(', ')}`);
     await manager.dispose();
     await manager.dispose();
     for (const pid of pids) assert.ok(processGone(pid), `kernel ${pid} still running after dispose`);

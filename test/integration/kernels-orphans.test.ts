@@ -47,7 +47,7 @@ async function orphanKernel(t: TestContext, dataDir: string, mode: 'bwrap' | 'no
   assert.ok(record.cgroup, 'this machine has cgroups: the kernel has one');
   const procs = await readFile(join(record.cgroup.dirs[0]!, 'cgroup.procs'), 'utf8');
   processes = procs.split('\n').filter(Boolean).map(Number);
-  assert.ok(processes.length >= 2, `expected the kernel and its setsid child (and a sandbox) in the cgroup, got ${processes}`);
+  assert.ok(processes.length >= 2, `expected the kernel and its setsid child (and a sandbox) in the cgroup, got ${processes.join(', ')}`);
   const childExited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await childExited;

@@ -9,6 +9,7 @@ import { processEnded } from '../helpers/kernel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface Row {
   id: string;
@@ -31,7 +32,6 @@ interface RunAnswer {
   outputs: Array<{ output_type: string; text?: string; data?: Record<string, unknown> }>;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 const SCIENCE = "import numpy, pandas, scipy, matplotlib\nprint('pandas', pandas.__version__, pandas.DataFrame({'a': [1, 2]}).a.sum())";
 
 describe('running kernels', { timeout: 240_000 }, () => {

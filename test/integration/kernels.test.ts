@@ -150,7 +150,7 @@ describe('a real ipykernel through the launcher', { timeout: 120_000 }, () => {
     assert.equal(started.content.status, 'ok');
     // Seen from the host: everything in the kernel's cgroup (its sandbox, the kernel, the three sleeps).
     const inGroup = (await readFile(join(record.cgroup.dirs[0], 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
-    assert.ok(inGroup.length >= 5, `expected the sandbox, the kernel and 3 children, got ${inGroup}`);
+    assert.ok(inGroup.length >= 5, `expected the sandbox, the kernel and 3 children, got ${inGroup.join(', ')}`);
     await own.shutdown();
     for (const pid of inGroup) await eventually(() => processEnded(pid), { timeoutMs: 5000, message: `process ${pid} outlived its kernel` });
     for (const dir of record.cgroup.dirs) assert.equal(existsSync(dir), false, `cgroup ${dir} is still there`);

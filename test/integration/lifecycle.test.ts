@@ -11,13 +11,14 @@ import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { mountPointsUnder } from '../../server/kernels/mounts.ts';
 import { REPO_JUPYTER_DIR, kernelProcessesUsing, processEnded, removeDataDir } from '../helpers/kernel.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { apiClient, spawnServer, startTestServer, tempDir } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface RunAnswer {
   cellId: string;
@@ -46,14 +47,6 @@ interface KernelRecordFile {
 const ADMIN = 'admin-test-token';
 const KERNEL_START_MS = 60_000;
 
-const code = (id: string, source: string, scope?: 'shared') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope ? { cohort: { scope } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 const CELLS = [code('one', '1+1'), code('pid', 'import os\nos.getpid()'), code('sharedpid', 'import os\nos.getpid()', 'shared')];
 

@@ -10,6 +10,7 @@ import { notebookOf } from '../../shared/schema.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const METRICS_TOKEN = 'metrics-test-secret';
 
@@ -31,7 +32,6 @@ async function scrape(s: TestServer, token = METRICS_TOKEN): Promise<Map<string,
   return parse(await res.text());
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code' as const, id, source, metadata: {}, outputs: [], execution_count: null });
 
 describe('GET /metrics', { timeout: 120_000 }, () => {
   let s: TestServer;

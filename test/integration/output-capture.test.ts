@@ -11,6 +11,7 @@ import type { Cell, Notebook, Output } from '../../shared/nbformat.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { NBCLIENT_FILES } from '../unit/notebooks/notebookFiles.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
 const STATE_MIME = 'application/vnd.jupyter.widget-state+json';
@@ -58,14 +59,6 @@ function capturedBy(cell: Cell, state: SavedState): unknown[][] {
   });
 }
 
-const code = (id: string, source: string, scope: 'user' | 'shared' = 'user') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope === 'shared' ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 describe('Output widget capture', { timeout: 240_000 }, () => {
   let t: TestServer;

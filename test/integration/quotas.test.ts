@@ -6,12 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { outputsToJSON, privateDoc, sharedDoc, widgetState } from '../../shared/schema.ts';
+import { outputsToJSON, widgetState } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -19,14 +21,6 @@ interface ErrorBody {
 
 const WIDGET_STATE_BYTES = 16 * 1024;
 
-const code = (id: string, source: string, shared = false) => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: shared ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 const notebook = (...cells: unknown[]) => ({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells });
 const text = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : '')).join('');
 
@@ -64,7 +58,7 @@ describe('quotas', { timeout: 300_000 }, () => {
   it('kernels per user count the shared kernels that user started', async () => {
     const owner = await newUser();
     const other = await newUser();
-    const nb = notebook(code('mine', 'x = 1'), code('ours', 'y = 2', true));
+    const nb = notebook(code('mine', 'x = 1'), code('ours', 'y = 2', 'shared'));
     const first = await create(owner.api, 'first', nb);
     const second = await create(owner.api, 'second', nb);
     assert.equal((await owner.api('PUT', `/api/notebooks/${first}/members/${other.id}`, { role: 'runner' })).status, 200);

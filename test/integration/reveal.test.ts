@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sharedRoom, hiddenRoom } from '../../shared/rooms.ts';
-import { cellId, sharedDoc } from '../../shared/schema.ts';
+import { cellId } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
 

@@ -11,6 +11,7 @@ import type { Output } from '../../shared/nbformat.ts';
 import { removeDataDir } from '../helpers/kernel.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { startTestServer, tempDir } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 interface RunAnswer {
   status: string;
@@ -18,14 +19,6 @@ interface RunAnswer {
   message?: string;
 }
 
-const code = (id: string, source: string, scope?: 'shared') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope ? { cohort: { scope } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 const CELLS = [
   code('write', "import os, json\nopen('notes.txt', 'w').write('alice-notes')\nprint(json.dumps([os.getcwd(), os.environ['HOME']]))"),
@@ -84,7 +77,7 @@ describe('kernel homes', { timeout: 300_000 }, () => {
     assert.deepEqual(JSON.parse(text(await run('bob', 'peek'))), ['FileNotFoundError', 'FileNotFoundError', 'FileNotFoundError']);
     const [cwd, files, homes] = JSON.parse(text(await run('bob', 'where'))) as [string, string[], string[]];
     assert.equal(cwd, '/home/cohort');
-    assert.ok(!files.includes('notes.txt'), `Bob sees ${files}`);
+    assert.ok(!files.includes('notes.txt'), `Bob sees ${files.join(', ')}`);
     assert.deepEqual(homes, ['cohort'], 'a kernel sees one home: its own');
   });
 

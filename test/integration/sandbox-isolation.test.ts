@@ -39,7 +39,6 @@ after(async () => {
   for (const dir of usedDataDirs) await removeDataDir(dir);
 });
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 
 /** The probe: each try answers True when it got through; what stopped it is kept for the report. */
 function probeSource(params: Record<string, unknown>): string {
@@ -144,6 +143,7 @@ if P_HOST_CONNECTED:
     probe_thread.join(10)
 print(json.dumps({'received': received}))
 `;
+import { codeCell as code } from '../helpers/cells.ts';
 
 function textOf(run: RunAnswer): string {
   return run.outputs.map((o) => ('text' in o ? String(o.text) : '')).join('');

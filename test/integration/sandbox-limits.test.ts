@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom } from '../../shared/rooms.ts';
-import { privateDoc } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
@@ -18,7 +18,6 @@ interface RunAnswer {
   message?: string;
 }
 
-const code = (id: string, source: string) => ({ cell_type: 'code', id, source, metadata: {}, outputs: [], execution_count: null });
 
 const FORKS = `
 import errno, os, signal, time
@@ -38,6 +37,7 @@ finally:
         os.waitpid(pid, 0)
 print(len(children), failure)
 `;
+import { codeCell as code } from '../helpers/cells.ts';
 
 const CELLS = [code('one', '1+1'), code('bomb', 'x = bytearray(3 * 2**30)'), code('forks', FORKS)];
 

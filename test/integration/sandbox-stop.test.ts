@@ -44,15 +44,8 @@ os.read(r, 1)
 os.waitpid(middle, 0)
 print(marker)
 `;
+import { codeCell as code } from '../helpers/cells.ts';
 
-const code = (id: string, source: string, scope?: 'shared') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope ? { cohort: { scope } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 /** Host pids of the processes that run `sleep <marker>` (they belong to no test but this one). */
 function daemonsWith(marker: string): number[] {

@@ -96,7 +96,7 @@ it('--admin-token on the command line is refused with the way to do it instead',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   assert.equal(code, 2);
   assert.match(err, /--admin-token is not accepted on the command line.*COHORT_ADMIN_TOKEN or use --admin-token-file/);

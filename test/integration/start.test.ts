@@ -21,8 +21,8 @@ it('the bundled server starts, prints its login URL, runs a cell and stops clean
     { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, COHORT_ADMIN_TOKEN: 'start-token' } },
   );
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     const login = await eventually(() => /(http:\/\/127\.0\.0\.1:\d+)\/login\?token=start-token/.exec(out)?.[1], {

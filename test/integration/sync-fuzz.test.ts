@@ -11,7 +11,8 @@ import * as Y from 'yjs';
 import { SHARED_SCHEMA, PRIVATE_SCHEMA } from '../../server/sync/docSchema.ts';
 import { SchemaGuard } from '../../server/sync/schemaGuard.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellSource, createCellMap, isCellMap, notebookOf, readableCells, sharedDoc } from '../../shared/schema.ts';
+import { cellSource, createCellMap, isCellMap, notebookOf, readableCells } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -45,7 +46,7 @@ const edits: Record<string, (doc: Y.Doc, rnd: number) => void> = {
   deleteSource: (doc) => readableCells(sharedDoc(doc).cells)[0]?.delete('source'),
   metadataObject: (doc) => readableCells(sharedDoc(doc).cells)[0]?.set('metadata', { a: 1 }),
   deepValue: (doc, rnd) => (readableCells(sharedDoc(doc).cells)[0]?.get('metadata') as Y.Map<unknown> | undefined)?.set('deep', JSON.parse('['.repeat(101 + (rnd % 400)) + ']'.repeat(101 + (rnd % 400)))),
-  emptyMapCell: (doc) => sharedDoc(doc).cells.push([new Y.Map() as never]),
+  emptyMapCell: (doc) => sharedDoc(doc).cells.push([new Y.Map()]),
   privateJunk: (doc, rnd) => doc.getMap('outputs').set(`c${rnd}`, 'not outputs' as never),
   privateKernel: (doc, rnd) => doc.getMap('kernel').set('note', rnd),
   oversize: (doc) => {

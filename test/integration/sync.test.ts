@@ -5,8 +5,9 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/closeCodes.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellSource, sharedDoc } from '../../shared/schema.ts';
-import { closedWith, connectDoc } from '../helpers/clients.ts';
+import { cellSource } from '../../shared/schema.ts';
+import { sharedDoc } from '../../shared/layout.ts';
+import { closedWith, connectDoc, handledSoFar, markerSeen } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -81,7 +82,11 @@ describe('scoped sync', () => {
       await sleep(30);
     }
     assert.equal(await closedWith(v), CloseCode.Forbidden);
-    await sleep(200);
+    // Marker: an editor's change after the refusals. The server forwards in the order it handled
+    // updates, so a viewer edit it had forwarded would have reached the watcher before it.
+    const marker = connect(sharedRoom(notebookId), editor.token);
+    await marker.synced();
+    await markerSeen(marker, [watcher]);
     assert.equal(sourceOf(watcher), before);
     assert.doesNotMatch(await storedSource(t, notebookId), /VIEWER/);
   });
@@ -91,7 +96,8 @@ describe('scoped sync', () => {
     await r.synced();
     assert.ok(sharedDoc(r.doc).cells.length >= 1);
     cellSource(sharedDoc(r.doc).cells.get(0)).insert(0, 'RUNNER');
-    await sleep(300);
+    // Marker: the server's answer to a sync step 1 sent after the write, on the same socket.
+    await handledSoFar(r);
     assert.doesNotMatch(await storedSource(t, notebookId), /RUNNER/);
   });
 

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { privateDoc, sharedDoc, widgetState } from '../../shared/schema.ts';
+import { widgetState } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
 import type { WidgetMessage } from '../../shared/widgetMessages.ts';
 import { encodeWidgetMessage, readWidgetMessage, WIDGET_MESSAGE } from '../../shared/widgetMessages.ts';
 import { connectDoc } from '../helpers/clients.ts';
@@ -16,15 +17,8 @@ import type { DocClient } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
-const code = (id: string, source: string, scope: 'user' | 'shared' = 'user') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope === 'shared' ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 // A widget that answers every custom message with one of its own: what it got, how many so far,
 // its buffers reversed, and the value of its `description` trait when the message arrived.

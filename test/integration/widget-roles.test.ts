@@ -8,21 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc, widgetState } from '../../shared/schema.ts';
+import { cellOutputs, findCell, outputsToJSON, widgetState } from '../../shared/schema.ts';
+import { privateDoc } from '../../shared/layout.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { RoomProbe } from '../helpers/roomProbe.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const SLIDER = "import ipywidgets as w\ns = w.IntSlider()\ns.observe(lambda ch: print('kernel got', ch['new']), 'value')\ns";
-const code = (id: string, source: string, shared = false) => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: shared ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 const text = (outputs: Output[]) => outputs.map((o) => (o.output_type === 'stream' ? String(o.text) : '')).join('');
 
 describe('widget changes through documents follow roles', { timeout: 240_000 }, () => {
@@ -60,7 +54,7 @@ describe('widget changes through documents follow roles', { timeout: 240_000 }, 
     ed = await t.createUser('ed');
     const created = await as(owner)<{ id: string }>('POST', '/api/notebooks', {
       name: 'roles',
-      notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [code('mine', SLIDER), code('ours', SLIDER, true)] },
+      notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [code('mine', SLIDER), code('ours', SLIDER, 'shared')] },
     });
     nb = created.body.id;
     await setRole(alice, 'runner');

@@ -4,26 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import type { Output } from '../../shared/nbformat.ts';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc, sharedDoc, widgetState } from '../../shared/schema.ts';
-import { connectDoc } from '../helpers/clients.ts';
+import { cellOutputs, findCell, outputsToJSON, widgetState } from '../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../shared/layout.ts';
+import { connectDoc, handledSoFar, markerSeen } from '../helpers/clients.ts';
 import type { DocClient } from '../helpers/clients.ts';
-import { eventually, sleep } from '../helpers/eventually.ts';
+import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { codeCell as code } from '../helpers/cells.ts';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
 
-const code = (id: string, source: string, scope: 'user' | 'shared' = 'user') => ({
-  cell_type: 'code',
-  id,
-  source,
-  metadata: scope === 'shared' ? { cohort: { scope: 'shared' } } : {},
-  outputs: [],
-  execution_count: null,
-});
 
 function modelsNamed(widgets: Y.Map<Y.Map<unknown>>, name: string): Array<[string, Y.Map<unknown>]> {
   return [...widgets.entries()].filter(([, m]) => m.get('model_name') === name);
@@ -130,7 +124,11 @@ describe('widgets', { timeout: 240_000 }, () => {
     assert.match(plain(read!.outputs), /slider 42/);
 
     widgetState(sliderOf(runner)!).set('value', 7);
-    await sleep(500);
+    // Markers: the server has handled the runner's change (its answer to a sync step 1 sent after
+    // it), then an owner's change after that reached the editor — the runner's would have come first.
+    await handledSoFar(runner);
+    const own = await open(sharedRoom(nb), owner);
+    await markerSeen(own, [ed]);
     assert.equal(widgetState(sliderOf(ed)!).get('value'), 42, "a runner's change reached another member");
     const [again] = await run(owner, ['readslider']);
     assert.match(plain(again!.outputs), /slider 42/);

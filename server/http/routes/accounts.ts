@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { Accounts } from '../../admin/accounts.ts';
 import { requireAdmin } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 
 export function accountRoutes(accounts: Accounts): Router {
   const router = Router();

@@ -1,10 +1,11 @@
-// Running cells, kernels and stdin over REST. Results arrive through the documents; `?wait=true`
-// also answers with them.
+// Running cells, kernels and stdin over REST. A route reads and checks the request, asks the
+// planner and the execution service, and answers; results also arrive through the documents, and
+// `?wait=true` answers with them as the runs hand them back.
 import { Router } from 'express';
 import type { Request } from 'express';
-import { privateRoom, sharedRoom } from '../../../shared/rooms.ts';
-import { cellOutputs, findCell, outputsToJSON, privateDoc } from '../../../shared/schema.ts';
-import type { ExecutionService, RunResult } from '../../execution/service.ts';
+import { HttpError } from '../../errors.ts';
+import { parseCellIds, planRun } from '../../execution/planner.ts';
+import type { ExecutionService } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
 import { notebookFor } from './notebooks.ts';
@@ -19,26 +20,14 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
 
   router.post('/api/notebooks/:id/execute', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
-    const runs = await execution.execute(notebook, user.id, bodyField(req, 'cellIds'));
+    const cellIds = parseCellIds(bodyField(req, 'cellIds'));
+    const runs = await execution.execute(notebook, user.id, await planRun(rooms, notebook, user.id, cellIds));
     if (req.query.wait !== 'true') {
       res.status(202).json({ runs: runs.map((r) => ({ cellId: r.cellId, scope: r.scope })) });
       return;
     }
-    res.json({ runs: await Promise.all(runs.map((r) => finished(r, notebook.id, user.id))) });
+    res.json({ runs: await Promise.all(runs.map((r) => r.outcome)) });
   });
-
-  async function finished(run: RunResult, notebookId: string, userId: string) {
-    const info = await run.info;
-    const room = run.scope === 'shared' ? sharedRoom(notebookId) : privateRoom(notebookId, userId);
-    const lease = await rooms.acquire(room);
-    try {
-      const found = run.scope === 'shared' ? findCell(lease.room.doc, run.cellId) : undefined;
-      const outputs = found ? cellOutputs(found.cell) : privateDoc(lease.room.doc).outputs.get(run.cellId);
-      return { cellId: run.cellId, scope: run.scope, ...info, outputs: outputsToJSON(outputs) };
-    } finally {
-      lease.release();
-    }
-  }
 
   router.get('/api/notebooks/:id/kernel', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
@@ -65,7 +54,9 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
 
   router.post('/api/notebooks/:id/stdin', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
-    await execution.answerInput(notebook.id, user.id, bodyField(req, 'value'));
+    const value = bodyField(req, 'value');
+    if (typeof value !== 'string') throw new HttpError(400, 'invalid_value', 'value must be a string');
+    await execution.answerInput(notebook.id, user.id, value);
     res.status(204).end();
   });
 

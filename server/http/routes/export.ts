@@ -7,7 +7,7 @@ import type { Notebooks } from '../../notebooks/service.ts';
 import type { OutputChoice } from '../../notebooks/snapshot.ts';
 import { notebookSnapshot } from '../../notebooks/snapshot.ts';
 import type { Rooms } from '../../sync/rooms.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
 const FORMATS = ['ipynb', 'py', 'md', 'html'] as const;

@@ -17,7 +17,7 @@ import { checkName, parseFilePath } from '../../files/paths.ts';
 import type { FileScope, Files } from '../../files/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import { userOf } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
 /** File parts one multipart upload may carry. */
@@ -27,7 +27,7 @@ type ScopeOf = (req: Request, write: boolean) => Promise<FileScope>;
 
 export function fileRoutes(files: Files, notebooks: Notebooks): Router {
   const router = Router();
-  const mine: ScopeOf = async (req) => ({ kind: 'mine', userId: userOf(req).id });
+  const mine: ScopeOf = (req) => Promise.resolve({ kind: 'mine', userId: userOf(req).id });
   const ofNotebook: ScopeOf = async (req, write) => {
     const { notebook } = await notebookFor(notebooks, req, write ? can.editShared : undefined);
     return { kind: 'notebook', notebookId: notebook.id };
@@ -145,11 +145,11 @@ function multipartUpload<T>(req: Request, store: (name: string, stream: Readable
     });
     parser.on('filesLimit', () => (failed ??= new HttpError(413, 'too_many_files', `one upload may carry at most ${MAX_PARTS} files`)));
     parser.on('error', (error: Error) => {
-      failed ??= new HttpError(400, 'invalid_multipart', `the multipart body is broken: ${error.message}`);
-      void chain.then(() => reject(failed));
+      const broken: unknown = (failed ??= new HttpError(400, 'invalid_multipart', `the multipart body is broken: ${error.message}`));
+      chain.then(() => reject(broken as Error), reject);
     });
     parser.on('close', () => {
-      void chain.then(() => (failed ? reject(failed) : resolve(results)));
+      chain.then(() => (failed ? reject(failed as Error) : resolve(results)), reject);
     });
     req.pipe(parser);
   });

@@ -13,7 +13,7 @@ import { processTreeMemory } from '../../kernels/memory.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { userOf } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 
 export interface KernelRouteDeps {
   kernels: KernelManager;

@@ -6,7 +6,7 @@ import { privateRoom, sharedRoom } from '../../../shared/rooms.ts';
 import { myCell } from '../../exercises/myNotebook.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { Rooms } from '../../sync/rooms.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
 export function myCellRoutes(notebooks: Notebooks, rooms: Rooms): Router {

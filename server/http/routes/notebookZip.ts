@@ -14,7 +14,7 @@ import { Router } from 'express';
 import { exportFilename } from '../../export/common.ts';
 import { notebookToIpynb } from '../../export/ipynb.ts';
 import type { Files } from '../../files/service.ts';
-import { byteLimit, FileError } from '../../files/tree.ts';
+import { byteLimit } from '../../files/tree.ts';
 import { readNotebookZip, writeNotebookZip } from '../../files/zip.ts';
 import { parseNotebook } from '../../notebooks/nbformat.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
@@ -23,7 +23,7 @@ import { notebookSnapshot } from '../../notebooks/snapshot.ts';
 import type { Rooms } from '../../sync/rooms.ts';
 import { can } from '../../../shared/roles.ts';
 import { userOf } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
 const OUTPUTS: readonly OutputChoice[] = ['mine', 'shared', 'none'];
@@ -49,7 +49,7 @@ export function notebookZipRoutes(files: Files, notebooks: Notebooks, rooms: Roo
     const archive = join(dir, `${randomBytes(8).toString('hex')}.zip`);
     try {
       try {
-        const tooLarge = () => new FileError(413, 'body_too_large', `the archive is larger than ${maxArchive} bytes`);
+        const tooLarge = () => new HttpError(413, 'body_too_large', `the archive is larger than ${maxArchive} bytes`);
         const declared = Number(req.headers['content-length'] ?? 0);
         if (declared > maxArchive) throw tooLarge();
         await pipeline(req, byteLimit(maxArchive, tooLarge), createWriteStream(archive, { mode: 0o600 }));

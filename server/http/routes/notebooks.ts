@@ -7,7 +7,7 @@ import { can, isRole } from '../../../shared/roles.ts';
 import { isId } from '../../../shared/rooms.ts';
 import type { NotebookSummary, Notebooks } from '../../notebooks/service.ts';
 import { parseNotebook } from '../../notebooks/nbformat.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { userOf } from '../auth.ts';
 
 /** The notebook named by `:id` with the caller's role, checked against a minimum role. */

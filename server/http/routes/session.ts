@@ -14,7 +14,7 @@ import { originAllowed, parseCookies } from '../../auth/identify.ts';
 import type { Users } from '../../auth/users.ts';
 import { SESSION_COOKIE } from '../../auth/users.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { userOf } from '../auth.ts';
 import { basePath } from '../site.ts';
 

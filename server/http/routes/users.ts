@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Users } from '../../auth/users.ts';
 import type { MetaStore, UserRecord } from '../../store/types.ts';
 import { requireAdmin, userOf } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { loginLink, publicBase } from '../publicUrl.ts';
 
 const SUGGESTIONS = 20;

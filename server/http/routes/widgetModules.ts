@@ -7,7 +7,7 @@ import { Router } from 'express';
 import type { WidgetFrontends } from '../../widgets/frontends.ts';
 import { splitModulePath } from '../../widgets/frontends.ts';
 import { userOf } from '../auth.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 
 export function widgetModuleRoutes(frontends: WidgetFrontends): Router {
   const router = Router();

@@ -4,14 +4,12 @@
 import { Router } from 'express';
 import type { Response } from 'express';
 import type { JSONObject } from '../../../shared/nbformat.ts';
-import { can } from '../../../shared/roles.ts';
-import type { ExecutionService } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
 import type { CustomRefusal, CustomVerdict, WidgetBridge } from '../../widgets/bridge.ts';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 
-export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, widgets: WidgetBridge, maxMessageBytes: number): Router {
+export function widgetRoutes(notebooks: Notebooks, widgets: WidgetBridge, maxMessageBytes: number): Router {
   const router = Router();
   router.post('/api/notebooks/:id/widgets/:modelId/messages', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
@@ -28,21 +26,7 @@ export function widgetRoutes(notebooks: Notebooks, execution: ExecutionService, 
         `a widget message of ${bytes} bytes is larger than the ${maxMessageBytes} a widget may hold (--max-widget-state-bytes)`,
       );
     }
-    const own = await execution.existingSession({ notebookId: notebook.id, userId: user.id });
-    if (own?.doc.getMap('widgets').has(modelId)) {
-      if (!can.runUserCells(notebook.role)) throw new HttpError(403, 'forbidden', 'your role may not use widgets');
-      answer(res, await widgets.custom(own, modelId, user.id, content as JSONObject));
-      return;
-    }
-    const shared = await execution.existingSession({ notebookId: notebook.id, shared: true });
-    if (shared?.doc.getMap('widgets').has(modelId)) {
-      if (!can.editShared(notebook.role)) {
-        throw new HttpError(403, 'forbidden', 'only editors and owners may use shared widgets');
-      }
-      answer(res, await widgets.custom(shared, modelId, user.id, content as JSONObject));
-      return;
-    }
-    throw new HttpError(404, 'widget_not_found', `no widget "${modelId}" of yours or shared in this notebook`);
+    answer(res, await widgets.customFromUser(notebook, user.id, modelId, content as JSONObject));
   });
   return router;
 }

@@ -67,7 +67,7 @@ describe('CellOutputs', () => {
     outputs.appendStream('stdout', 'line 0\n');
     const ytext = doc.getArray<YOutput>('outputs').get(0).get('text') as Y.Text;
     const deltas: Array<Array<{ retain?: number; insert?: unknown; delete?: number }>> = [];
-    ytext.observe((event) => deltas.push(event.delta as Array<{ retain?: number; insert?: unknown; delete?: number }>));
+    ytext.observe((event) => deltas.push(event.delta));
     let expected = 'line 0\n';
     for (let i = 1; i < 2000; i++) {
       const before = expected.length;
@@ -144,7 +144,7 @@ describe('CellOutputs', () => {
 
   it('updateDisplay replaces data and metadata of every output with that display_id', () => {
     const { outputs, json } = cell();
-    const shown = (text: string) => plain(text, { transient: { display_id: 'd1' } } as Partial<Output>);
+    const shown = (text: string) => plain(text, { transient: { display_id: 'd1' } });
     outputs.add(shown('v1'));
     outputs.add(plain('other'));
     outputs.add(shown('v1 again'));
@@ -161,7 +161,7 @@ describe('updateDisplayIn', () => {
   it('works on any outputs array (another cell, another run) and reports whether it found one', () => {
     const doc = new Y.Doc();
     const array = doc.getArray<YOutput>('elsewhere');
-    array.push([outputToYMap(plain('old', { transient: { display_id: 'x' } } as Partial<Output>))]);
+    array.push([outputToYMap(plain('old', { transient: { display_id: 'x' } }))]);
     assert.equal(updateDisplayIn(array, 'y', { 'text/plain': 'no' }, {}), false);
     assert.equal(updateDisplayIn(array, 'x', { 'text/html': '<b>new</b>' }, { isolated: true }), true);
     const [only] = outputsToJSON(array) as Array<Output & { data: Record<string, unknown>; metadata: Record<string, unknown> }>;

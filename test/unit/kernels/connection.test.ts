@@ -112,7 +112,11 @@ describe('KernelConnection (fake kernel over real ZeroMQ)', () => {
       language_info: { name: 'python' }, banner: '',
     });
     assert.equal((await replyFirst.reply).content.implementation, 'fake');
-    await sleep(100);
+    // Marker: an iopub message of another request, after the reply; once it arrived, a `done`
+    // that fired on the reply alone would have fired too.
+    const marker = createMessage('kernel_info_request', {}, kernelSession);
+    await fake.publish(marker, 'status', { execution_state: 'idle' });
+    await eventually(() => allIopub.some((m) => m.parent_header.msg_id === marker.header.msg_id), { message: 'the marker did not arrive' });
     assert.equal(doneFired, false, 'done before idle');
     await fake.publish(got.msg, 'status', { execution_state: 'idle' });
     await replyFirst.done;

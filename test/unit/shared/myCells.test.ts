@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { deleteCell, insertCell, moveCell } from '../../../client/notebook/cellOps.ts';
 import { createScratchCell, myCellOrder, orderAfter, placeScratch, refreshScratchPositions, scratchCells, scratchMap } from '../../../shared/myCells.ts';
-import { cellId, initSharedDoc, notebookOf, sharedDoc } from '../../../shared/schema.ts';
+import { cellId, initSharedDoc, notebookOf } from '../../../shared/schema.ts';
+import { sharedDoc } from '../../../shared/layout.ts';
 
 const code = (id: string) => ({ cell_type: 'code' as const, id, source: `# ${id}`, metadata: {}, execution_count: null, outputs: [] });
 

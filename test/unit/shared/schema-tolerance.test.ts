@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import * as Y from 'yjs';
-import { cellScope, findCell, initSharedDoc, notebookOf, readableCells, sharedDoc, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { cellScope, findCell, initSharedDoc, notebookOf, readableCells, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { sharedDoc } from '../../../shared/layout.ts';
 
 it('skips entries of cells that are not cells, and outputs that are not outputs', () => {
   const doc = new Y.Doc();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as encoding from 'lib0/encoding';
-import { decodeClientMessage, ProtocolError } from '../../../server/sync/protocol.ts';
+import { decodeClientMessage, SyncMessageError } from '../../../server/sync/protocol.ts';
 import { encodeWidgetMessage, MAX_WIDGET_MESSAGE_BUFFERS, WIDGET_MESSAGE, WidgetMessageKind } from '../../../shared/widgetMessages.ts';
 
 function frame(write: (e: encoding.Encoder) => void): Uint8Array {
@@ -31,6 +31,6 @@ describe('widget messages on the sync socket', () => {
       ['an unknown kind', frame((e) => { encoding.writeVarUint(e, 7); encoding.writeVarString(e, 'm'); })],
       ['trailing bytes', new Uint8Array([...encodeWidgetMessage({ kind: 'custom', modelId: 'm', content: {}, buffers: [] }), 0])],
     ];
-    for (const [what, data] of bad) assert.throws(() => decodeClientMessage(data), ProtocolError, what);
+    for (const [what, data] of bad) assert.throws(() => decodeClientMessage(data), SyncMessageError, what);
   });
 });

@@ -7,8 +7,8 @@ import { YNotebook } from '@jupyter/ydoc';
 import type { YCodeCell } from '@jupyter/ydoc';
 import * as Y from 'yjs';
 import { parseNotebook } from '../../../server/notebooks/nbformat.ts';
-import { cellSource, createCellMap, initSharedDoc, sharedDoc, sharedDocToNotebook } from '../../../shared/schema.ts';
-import type { Notebook } from '../../../shared/nbformat.ts';
+import { cellSource, createCellMap, initSharedDoc, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { sharedDoc } from '../../../shared/layout.ts';
 import { fixtureNotebooks, nbclientNotebooks } from '../notebooks/notebookFiles.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -7,17 +7,8 @@ import * as Y from 'yjs';
 import { PRIVATE_SCHEMA, SHARED_SCHEMA } from '../../../server/sync/docSchema.ts';
 import type { DocSchema } from '../../../server/sync/docSchema.ts';
 import { SchemaGuard } from '../../../server/sync/schemaGuard.ts';
-import {
-  cellSource,
-  createCellMap,
-  createWidgetModel,
-  initSharedDoc,
-  notebookOf,
-  outputToYMap,
-  privateDoc,
-  sharedDoc,
-  widgetState,
-} from '../../../shared/schema.ts';
+import { cellSource, createCellMap, createWidgetModel, initSharedDoc, notebookOf, outputToYMap, widgetState } from '../../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../../shared/layout.ts';
 
 const opened: YNotebook[] = [];
 after(() => {
@@ -133,7 +124,7 @@ describe('schema guard: what breaks the schema is refused', () => {
     ['a foreign root', (d) => d.getMap('evil').set('x', 1)],
     ['a foreign root of text', (d) => d.getText('notes').insert(0, 'hello')],
     ['cells written as text', (d) => d.getText('cells').insert(0, 'x')],
-    ['a map entry on the cells array', (d) => (d.getMap('cells') as Y.Map<unknown>).set('x', 1)],
+    ['a map entry on the cells array', (d) => d.getMap('cells').set('x', 1)],
     ['a string source', (d) => firstCell(d).set('source', 'plain string')],
     ['metadata as a plain object', (d) => firstCell(d).set('metadata', { a: 1 })],
     ['a numeric cell id', (d) => firstCell(d).set('id', 7)],

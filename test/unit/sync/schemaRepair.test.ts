@@ -6,7 +6,8 @@ import * as Y from 'yjs';
 import { PRIVATE_SCHEMA, SHARED_SCHEMA } from '../../../server/sync/docSchema.ts';
 import { SchemaGuard } from '../../../server/sync/schemaGuard.ts';
 import { repairDocument } from '../../../server/sync/schemaRepair.ts';
-import { cellSource, initSharedDoc, notebookOf, privateDoc, sharedDoc, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { cellSource, initSharedDoc, notebookOf, sharedDocToNotebook } from '../../../shared/schema.ts';
+import { privateDoc, sharedDoc } from '../../../shared/layout.ts';
 
 /** A document as an old server could have stored it: good cells plus junk no guard checked. */
 function brokenDocument(): Y.Doc {
@@ -26,7 +27,7 @@ function brokenDocument(): Y.Doc {
   const first = cells.get(0);
   (first.get('outputs') as Y.Array<unknown>).push(['a string output']);
   (first.get('metadata') as Y.Map<unknown>).set('fine', 'kept');
-  const broken = cells.get(3) as unknown as Y.Map<unknown>; // 'good2', after the two junk values
+  const broken = cells.get(3); // 'good2', after the two junk values
   broken.set('source', 'a plain string'); // the cell loses its required source
   return doc;
 }
