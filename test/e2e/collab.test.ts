@@ -140,10 +140,17 @@ test('a runner gets a read-only editor and cannot change the notebook', async ()
     await runner.page.keyboard.type('HACK');
     await runner.page.keyboard.press('Escape');
     await runner.page.keyboard.press('b'); // insert: must do nothing for a runner
-    await alice.page.waitForTimeout(500);
-    assert.equal(await cellText(alice.page, 0), 'x = 1');
-    assert.equal(await cellText(runner.page, 0), 'x = 1');
+    // A marker from Alice, typed after the runner's attempts: once the runner's page shows it, the
+    // runner's page holds exactly Alice's text (a keystroke of the runner's applied there would be in
+    // it) and Alice's page, which received the marker's round trip, no cell the runner inserted.
+    await cellEditor(alice.page, 0).click();
+    await alice.page.keyboard.press('End');
+    await alice.page.keyboard.type(' # seen');
+    await waitForCellText(runner.page, 0, (text) => text.endsWith('# seen'));
+    assert.equal(await cellText(alice.page, 0), 'x = 1 # seen');
+    assert.equal(await cellText(runner.page, 0), 'x = 1 # seen');
     assert.equal(await alice.page.locator('.cell').count(), 1);
+    assert.equal(await runner.page.locator('.cell').count(), 1);
     assert.equal(await runner.page.locator('.toolbar .add-code').count(), 0);
     assert.equal(await runner.page.locator('.connection').getAttribute('data-state'), 'online');
   } finally {

@@ -117,9 +117,11 @@ test('owners share from the list in the dialog; errors are shown there', async (
     await dialog.locator('.add-member button').click();
     await dialog.locator('.dialog-error').filter({ hasText: /\S/ }).waitFor();
 
-    // Promote, then remove.
-    await dialog.locator('tr[data-user="grace"] select').selectOption('editor');
-    await student.page.waitForTimeout(300);
+    // Promote, then remove: the promotion is stored (its request answered) before the removal is asked for.
+    await Promise.all([
+      page.waitForResponse((response) => response.request().method() === 'PUT' && response.url().endsWith(`/members/${grace.id}`) && response.ok()),
+      dialog.locator('tr[data-user="grace"] select').selectOption('editor'),
+    ]);
     await dialog.locator('tr[data-user="grace"] button', { hasText: 'Remove' }).click();
     await dialog.locator('tr[data-user="grace"]').waitFor({ state: 'detached' });
     await student.page.reload();
