@@ -11,7 +11,8 @@ import { LocalKernelProvider } from './localProvider.ts';
 import type { Logger } from './logger.ts';
 import { KernelPool } from './pool.ts';
 import type { Kernel, KernelProvider, KernelState } from './provider.ts';
-import type { KernelSandbox, NotebookFilesMount } from './sandbox.ts';
+import type { KernelSandbox } from './sandbox.ts';
+import type { NotebookFilesMount } from './sandboxSettings.ts';
 
 /** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
 export type KernelKey = UserKernelKey | SharedKernelKey;
