@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { KernelCgroup } from './cgroups.ts';
 import { kernelsDir } from './connectionFile.ts';
 import type { Logger } from './logger.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 import { removeKernelDir } from './mounts.ts';
 import { isProcessAlive, signalGroup } from './process.ts';
 import type { KernelSandbox } from './sandbox.ts';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionInfo } from './connection.ts';
 import type { Launch } from './kernelLaunch.ts';
 import type { LimitedProcess } from './limits.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 import { signalName } from './process.ts';
 import type { ExitInfo, SpawnedKernel, SpawnKernelOptions } from './process.ts';
 import type { KernelSandbox } from './sandbox.ts';

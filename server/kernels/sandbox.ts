@@ -29,7 +29,7 @@ import type { KernelSpec } from './kernelspec.ts';
 import { KernelLimiter } from './limits.ts';
 import type { LimitEnforcement } from './limits.ts';
 import type { Logger } from './logger.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 import { MountHelper, removeKernelDir } from './mounts.ts';
 import { PreparedKernel } from './preparedKernel.ts';
 import type { KernelPlan, NotebookFilesMount, SandboxMode, SandboxRecord, SandboxSettings } from './sandboxSettings.ts';
