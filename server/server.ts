@@ -1,7 +1,6 @@
 // The composition root as a function: builds every part from a Config, so `main.ts` and the tests
 // start the very same server (tests on port 0 with a temp data dir).
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -31,11 +30,11 @@ import { createSandbox, frontendDirs, kernelSpecResolver } from './kernelSetup.t
 import { shutDown } from './shutdown.ts';
 import type { Config } from './config.ts';
 import { createApp } from './http/app.ts';
-import { clientAddress, createSite, trustFunction } from './http/site.ts';
-import { metricsRoutes } from './http/routes/metrics.ts';
+import { clientAddress, trustFunction } from './http/site.ts';
 import { Metrics } from './metrics.ts';
 import { listenForBackups } from './backup/socket.ts';
-import { AllowedHosts, refuseUpgradeForHost } from './http/hosts.ts';
+import { AllowedHosts } from './http/hosts.ts';
+import { listenHttp } from './listen.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -240,23 +239,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     ],
   });
 
-  const http = createServer(createSite(app, {
-    baseUrl: config.baseUrl,
-    trust,
-    beforeApp: metricsRoutes(metrics, config.metricsToken),
-    warnUntrustedForwarding:
-      config.trustProxy === 0
-        ? (from) => log.warn({ from }, 'X-Forwarded-For ignored: no --trust-proxy (behind a proxy, every client would share its address)')
-        : undefined,
-  }));
-  http.on('upgrade', (req, socket, head) => {
-    if (refuseUpgradeForHost(allowedHosts, req, socket)) return;
-    if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
+  const http = await listenHttp({ config, app, trust, metrics, allowedHosts, sync, log });
   const backups = await listenForBackups(config.dataDir, store, log);
   const port = (http.address() as AddressInfo).port;
   allowedHosts.listening(port);
