@@ -1,6 +1,6 @@
 // `npm start`: read the configuration, start Cohort, print the login URL, stop cleanly on signals.
-import { ADMIN_TOKEN_ENV, loadConfig } from './config.ts';
-import { SandboxUnavailableError } from './kernels/sandbox.ts';
+import { ADMIN_TOKEN_ENV, loadConfig } from './loadConfig.ts';
+import { SandboxUnavailableError } from './kernels/sandboxSettings.ts';
 import { createLogger } from './log.ts';
 import { startCohort } from './server.ts';
 import { loginLink } from './http/publicUrl.ts';

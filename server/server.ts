@@ -1,7 +1,6 @@
 // The composition root as a function: builds every part from a Config, so `main.ts` and the tests
 // start the very same server (tests on port 0 with a temp data dir).
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +9,6 @@ import { ExecutionService } from './execution/service.ts';
 import { executionRoutes } from './http/routes/execution.ts';
 import { widgetRoutes } from './http/routes/widgets.ts';
 import { widgetModuleRoutes } from './http/routes/widgetModules.ts';
-import { widgetDataDirs } from './widgets/dataDirs.ts';
 import { WidgetFrontends } from './widgets/frontends.ts';
 import { classroomRoutes } from './http/routes/classroom.ts';
 import { myCellRoutes } from './http/routes/myCells.ts';
@@ -24,22 +22,19 @@ import { accountRoutes } from './http/routes/accounts.ts';
 import { Accounts } from './admin/accounts.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
-import { KernelSpecNotFoundError } from './kernels/errors.ts';
-import type { KernelSpec } from './kernels/kernelspec.ts';
-import { findKernelSpecs } from './kernels/kernelspec.ts';
-import { formatBytes } from './kernels/limits.ts';
 import { GatewayKernelProvider } from './kernels/gatewayProvider.ts';
 import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
-import { KernelSandbox } from './kernels/sandbox.ts';
+import type { KernelSandbox } from './kernels/sandbox.ts';
+import { createSandbox, frontendDirs, kernelSpecResolver } from './kernelSetup.ts';
+import { shutDown } from './shutdown.ts';
 import type { Config } from './config.ts';
-import { projectRoot } from './config.ts';
 import { createApp } from './http/app.ts';
-import { clientAddress, createSite, trustFunction } from './http/site.ts';
-import { metricsRoutes } from './http/routes/metrics.ts';
+import { clientAddress, trustFunction } from './http/site.ts';
 import { Metrics } from './metrics.ts';
 import { listenForBackups } from './backup/socket.ts';
-import { AllowedHosts, refuseUpgradeForHost } from './http/hosts.ts';
+import { AllowedHosts } from './http/hosts.ts';
+import { listenHttp } from './listen.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
 import { openLevelStore } from './store/level.ts';
@@ -244,23 +239,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     ],
   });
 
-  const http = createServer(createSite(app, {
-    baseUrl: config.baseUrl,
-    trust,
-    beforeApp: metricsRoutes(metrics, config.metricsToken),
-    warnUntrustedForwarding:
-      config.trustProxy === 0
-        ? (from) => log.warn({ from }, 'X-Forwarded-For ignored: no --trust-proxy (behind a proxy, every client would share its address)')
-        : undefined,
-  }));
-  http.on('upgrade', (req, socket, head) => {
-    if (refuseUpgradeForHost(allowedHosts, req, socket)) return;
-    if (!sync.handleUpgrade(req, socket, head)) socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
+  const http = await listenHttp({ config, app, trust, metrics, allowedHosts, sync, log });
   const backups = await listenForBackups(config.dataDir, store, log);
   const port = (http.address() as AddressInfo).port;
   allowedHosts.listening(port);
@@ -269,21 +248,6 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
   log.info({ url, dataDir: config.dataDir }, 'cohort listening');
 
   let closing: Promise<void> | undefined;
-  const doClose = async () => {
-    log.info('shutting down');
-    const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
-    sync.close();
-    await execution.dispose();
-    await kernels.dispose();
-    sandbox.dispose();
-    await rooms.dispose();
-    http.closeAllConnections();
-    await httpClosed;
-    await backups.close();
-    await store.close();
-    log.info('stopped');
-  };
-
   return {
     url,
     port,
@@ -298,71 +262,6 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     classroom,
     metrics,
     app,
-    close: () => (closing ??= doClose()),
-  };
-}
-
-async function createSandbox(config: Config, log: Logger): Promise<KernelSandbox> {
-  const sandbox = await KernelSandbox.create(
-    config.dataDir,
-    {
-      mode: config.kernelSandbox,
-      network: config.kernelNetwork,
-      kernelUser: config.kernelUser,
-      limits: { memoryBytes: config.kernelMemoryBytes, maxProcesses: config.kernelMaxProcesses },
-      readOnlyPaths: [join(projectRoot, '.python'), ...config.kernelReadOnlyPaths],
-      bwrapPath: config.bwrapPath,
-    },
-    log,
-  );
-  const limits = {
-    memory: config.kernelMemoryBytes > 0 ? formatBytes(config.kernelMemoryBytes) : 'no limit',
-    processes: config.kernelMaxProcesses > 0 ? config.kernelMaxProcesses : 'no limit',
-    enforcedBy: sandbox.limitEnforcement,
-  };
-  if (sandbox.mode === 'none') {
-    log.warn({ limits }, 'kernel sandbox is off (--kernel-sandbox none): kernels are not isolated from each other, from the server or from its data');
-  } else {
-    log.info({ network: config.kernelNetwork, limits }, 'every kernel runs in its own bubblewrap sandbox');
-  }
-  if (sandbox.limitEnforcement === 'none') log.warn('kernel memory and process limits are not enforced here: neither cgroups nor prlimit are available');
-  return sandbox;
-}
-
-/**
- * The kernels' Jupyter data dirs, where widget libraries keep their front ends: found once from
- * the kernelspecs, and again — at most every 30 s — when a module is not in them (a library
- * installed meanwhile).
- */
-function frontendDirs(config: Config, log: Logger): (fresh: boolean) => Promise<readonly string[]> {
-  let dirs: Promise<readonly string[]> | undefined;
-  let foundAt = 0;
-  return (fresh) => {
-    if (!dirs || (fresh && Date.now() - foundAt > 30_000)) {
-      foundAt = Date.now();
-      dirs = findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log })
-        .then((specs) => widgetDataDirs(specs.values(), { extraDirs: config.widgetDataDirs }))
-        .catch((err: unknown) => {
-          log.warn({ err }, 'finding the kernels\' Jupyter data dirs failed; only --widget-data-dirs are searched');
-          return widgetDataDirs([], { extraDirs: config.widgetDataDirs });
-        });
-    }
-    return dirs;
-  };
-}
-
-/** Kernelspecs are discovered once (it may run `jupyter kernelspec list`) and again on a miss. */
-function kernelSpecResolver(config: Config, log: Logger): (name: string) => Promise<KernelSpec> {
-  const discover = () => findKernelSpecs({ extraDirs: config.kernelSpecDirs, logger: log });
-  let specs: Promise<Map<string, KernelSpec>> | undefined;
-  return async (name) => {
-    specs ??= discover();
-    let spec = (await specs).get(name);
-    if (!spec) {
-      specs = discover();
-      spec = (await specs).get(name);
-    }
-    if (!spec) throw new KernelSpecNotFoundError(name);
-    return spec;
+    close: () => (closing ??= shutDown({ log, http, sync, execution, kernels, sandbox, rooms, backups, store })),
   };
 }

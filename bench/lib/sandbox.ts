@@ -3,8 +3,9 @@
 import { join } from 'node:path';
 import { projectRoot } from '../../server/config.ts';
 import { silentLogger } from '../../server/kernels/logger.ts';
-import { DEFAULT_SANDBOX_SETTINGS, KernelSandbox } from '../../server/kernels/sandbox.ts';
-import type { SandboxMode } from '../../server/kernels/sandbox.ts';
+import { KernelSandbox } from '../../server/kernels/sandbox.ts';
+import { DEFAULT_SANDBOX_SETTINGS } from '../../server/kernels/sandboxSettings.ts';
+import type { SandboxMode } from '../../server/kernels/sandboxSettings.ts';
 
 export function benchSandbox(dataDir: string, mode: SandboxMode = 'bwrap'): Promise<KernelSandbox> {
   return KernelSandbox.create(dataDir, { ...DEFAULT_SANDBOX_SETTINGS, mode, readOnlyPaths: [join(projectRoot, '.python')] }, silentLogger);

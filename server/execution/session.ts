@@ -8,7 +8,8 @@ import type { ExecutionInfo, ExecutionStatus, KernelStatus } from '../../shared/
 import { outputsToJSON, sourceDigest } from '../../shared/schema.ts';
 import type { Results } from '../../shared/layout.ts';
 import { resultsIn, scopeOf } from '../../shared/layout.ts';
-import type { KernelKey, ManagedKernel } from '../kernels/manager.ts';
+import type { ManagedKernel } from '../kernels/manager.ts';
+import type { KernelKey } from '../kernels/kernelKeys.ts';
 import { NoReplyError } from '../kernels/errors.ts';
 import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';

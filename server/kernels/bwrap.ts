@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { lstat, readlink } from 'node:fs/promises';
 
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 
 export const SANDBOX_HOME = '/home/cohort';
 export const SANDBOX_RUN_DIR = '/run/kernel';

@@ -9,7 +9,7 @@ import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Logger } from './logger.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 
 export interface CgroupSupport {
   version: 1 | 2;

@@ -16,7 +16,8 @@ import WebSocket from 'ws';
 
 import { ProtocolError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { CHANNELS, isObject, validateMessageParts } from './messages.ts';
+import { CHANNELS } from './messages.ts';
+import { isObject, validateMessageParts } from './messageShapes.ts';
 import type { Channel, KernelMessage } from './messages.ts';
 
 export interface ChannelsSocketOptions {

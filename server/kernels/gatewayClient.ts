@@ -5,7 +5,7 @@
 import { KernelEngineUnreachableError, KernelStartError } from './errors.ts';
 import { parseKernelSpec } from './kernelspec.ts';
 import type { KernelSpec } from './kernelspec.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 
 export interface GatewayClientOptions {
   /** The engine's base URL (`https://eg.example/gateway`), without a trailing slash. */

@@ -11,7 +11,7 @@ import type { KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel,
 import { KernelBase } from './kernelBase.ts';
 import { describeExit } from './process.ts';
 import type { KernelRequest } from './request.ts';
-import type { NotebookFilesMount } from './sandbox.ts';
+import type { NotebookFilesMount } from './sandboxSettings.ts';
 
 export type { KernelEvents, KernelState } from './provider.ts';
 

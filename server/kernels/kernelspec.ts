@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 
 import { KernelSpecNotFoundError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -10,7 +10,9 @@ import type { KernelMessage } from './messages.ts';
 import { removeKernelRecord, writeKernelRecord } from './orphans.ts';
 import { describeExit, exitsWithin, signalGroup, spawnKernel } from './process.ts';
 import type { SpawnedKernel } from './process.ts';
-import type { KernelSandbox, NotebookFilesMount, PreparedKernel } from './sandbox.ts';
+import type { PreparedKernel } from './preparedKernel.ts';
+import type { KernelSandbox } from './sandbox.ts';
+import type { NotebookFilesMount } from './sandboxSettings.ts';
 
 export interface KernelTuning {
   /** How long a new kernel may take to answer kernel_info_request. Default 30 s. */

@@ -5,7 +5,8 @@ import type { KernelSpec } from './kernelspec.ts';
 import type { KernelTuning } from './launcher.ts';
 import type { Logger } from './logger.ts';
 import type { Kernel, KernelProvider, KernelStartOptions } from './provider.ts';
-import type { KernelSandbox, NotebookFilesMount } from './sandbox.ts';
+import type { KernelSandbox } from './sandbox.ts';
+import type { NotebookFilesMount } from './sandboxSettings.ts';
 
 export interface LocalProviderOptions extends KernelTuning {
   dataDir: string;

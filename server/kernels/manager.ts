@@ -4,32 +4,15 @@
 import { TypedEmitter } from './emitter.ts';
 import { KernelLimitError, NoSuchKernelError } from './errors.ts';
 import type { KernelLimitScope } from './errors.ts';
-import { notebookHome, userHome } from './homes.ts';
+import { homeOf, kernelKeyId, notebookFilesOf } from './kernelKeys.ts';
+import type { KernelKey } from './kernelKeys.ts';
 import type { KernelSpec } from './kernelspec.ts';
 import type { KernelTuning } from './launcher.ts';
 import { LocalKernelProvider } from './localProvider.ts';
 import type { Logger } from './logger.ts';
 import { KernelPool } from './pool.ts';
 import type { Kernel, KernelProvider, KernelState } from './provider.ts';
-import type { KernelSandbox, NotebookFilesMount } from './sandbox.ts';
-
-/** Whose kernel: a user's private kernel for a notebook, or the notebook's shared kernel. */
-export type KernelKey = UserKernelKey | SharedKernelKey;
-export interface UserKernelKey {
-  notebookId: string;
-  userId: string;
-  shared?: false;
-}
-export interface SharedKernelKey {
-  notebookId: string;
-  shared: true;
-}
-
-/** A stable string for a key (map key, log field). */
-export function kernelKeyId(key: KernelKey): string {
-  const nb = encodeURIComponent(key.notebookId);
-  return key.shared ? `${nb}/shared` : `${nb}/user/${encodeURIComponent(key.userId)}`;
-}
+import type { KernelSandbox } from './sandbox.ts';
 
 export type ManagedKernelStatus = KernelState | 'culled';
 
@@ -215,22 +198,12 @@ export class KernelManager {
     return this.provider.name;
   }
 
-  /** Every kernel of a notebook sees its files (the shared kernel's home) at /notebook; only the shared kernel may write them. */
-  private notebookFilesOf(key: KernelKey): NotebookFilesMount {
-    return { dir: notebookHome(this.options.dataDir, key.notebookId), writable: key.shared === true };
-  }
-
-  /** A user's kernels share the user's home; a shared kernel has the notebook's. */
-  private homeOf(key: KernelKey): string {
-    return key.shared ? notebookHome(this.options.dataDir, key.notebookId) : userHome(this.options.dataDir, key.userId);
-  }
-
   /** A pool kernel made this key's, or undefined when there is none or it could not take its home. */
   private async fromPool(key: KernelKey, id: string): Promise<Kernel | undefined> {
     const pooled = this.pool.take();
     if (!pooled) return undefined;
     try {
-      await this.provider.adopt(pooled, this.homeOf(key), this.notebookFilesOf(key));
+      await this.provider.adopt(pooled, homeOf(this.options.dataDir, key), notebookFilesOf(this.options.dataDir, key));
       return pooled;
     } catch (error) {
       this.options.logger.error({ err: error, key: id, kernelId: pooled.id }, 'a pool kernel could not take its home; starting a fresh kernel');
@@ -244,9 +217,9 @@ export class KernelManager {
     let kernel: Kernel;
     let pooled: Kernel | undefined;
     try {
-      await this.options.beforeStart?.(key, this.homeOf(key));
+      await this.options.beforeStart?.(key, homeOf(this.options.dataDir, key));
       pooled = specName === this.defaultSpecName ? await this.fromPool(key, id) : undefined;
-      kernel = pooled ?? (await this.provider.start(specName, { home: this.homeOf(key), notebookFiles: this.notebookFilesOf(key), owner: chargedTo }));
+      kernel = pooled ?? (await this.provider.start(specName, { home: homeOf(this.options.dataDir, key), notebookFiles: notebookFilesOf(this.options.dataDir, key), owner: chargedTo }));
     } catch (error) {
       this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
       this.events.emit('status', key, 'dead');

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { KernelCgroup } from './cgroups.ts';
 import { kernelsDir } from './connectionFile.ts';
 import type { Logger } from './logger.ts';
-import { isObject } from './messages.ts';
+import { isObject } from './messageShapes.ts';
 import { removeKernelDir } from './mounts.ts';
 import { isProcessAlive, signalGroup } from './process.ts';
-import type { KernelSandbox, SandboxRecord } from './sandbox.ts';
+import type { KernelSandbox } from './sandbox.ts';
+import type { SandboxRecord } from './sandboxSettings.ts';
 
 export interface KernelRecord extends SandboxRecord {
   kernelId: string;

@@ -7,7 +7,7 @@ import type { ProtocolError } from './errors.ts';
 import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
 import type { KernelRequest } from './request.ts';
 import type { RequestOptions } from './router.ts';
-import type { NotebookFilesMount } from './sandbox.ts';
+import type { NotebookFilesMount } from './sandboxSettings.ts';
 
 /**
  * `unreachable`: a remote kernel whose engine cannot be reached right now; requests fail at

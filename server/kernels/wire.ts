@@ -4,7 +4,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { ProtocolError } from './errors.ts';
-import { validateMessageParts } from './messages.ts';
+import { validateMessageParts } from './messageShapes.ts';
 import type { Channel, KernelMessage } from './messages.ts';
 
 export const DELIMITER = Buffer.from('<IDS|MSG>');

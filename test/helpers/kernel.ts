@@ -13,8 +13,9 @@ import type { Logger } from '../../server/kernels/logger.ts';
 import type { KernelMessage } from '../../server/kernels/messages.ts';
 import { mountPointsUnder } from '../../server/kernels/mounts.ts';
 import type { KernelRequest } from '../../server/kernels/request.ts';
-import { DEFAULT_SANDBOX_SETTINGS, KernelSandbox } from '../../server/kernels/sandbox.ts';
-import type { SandboxSettings } from '../../server/kernels/sandbox.ts';
+import { KernelSandbox } from '../../server/kernels/sandbox.ts';
+import { DEFAULT_SANDBOX_SETTINGS } from '../../server/kernels/sandboxSettings.ts';
+import type { SandboxSettings } from '../../server/kernels/sandboxSettings.ts';
 
 export const REPO_JUPYTER_DIR = resolve(import.meta.dirname, '../../.jupyter');
 

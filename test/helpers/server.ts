@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../server/config.ts';
-import type { KernelKey } from '../../server/kernels/manager.ts';
+import type { KernelKey } from '../../server/kernels/kernelKeys.ts';
 import { defaultConfig, projectRoot } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import type { Logger } from '../../server/log.ts';

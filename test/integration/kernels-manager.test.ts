@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 
 import { KernelLimitError, NoSuchKernelError } from '../../server/kernels/errors.ts';
 import { createKernelManager } from '../../server/kernels/manager.ts';
-import type { KernelKey, KernelManager, KernelManagerOptions, ManagedKernelStatus } from '../../server/kernels/manager.ts';
+import type { KernelManager, KernelManagerOptions, ManagedKernelStatus } from '../../server/kernels/manager.ts';
+import type { KernelKey } from '../../server/kernels/kernelKeys.ts';
 import { isMessageType } from '../../server/kernels/messages.ts';
 import { eventually, sleep } from '../helpers/eventually.ts';
 import { captureLogger, collectIopub, processGone, python3Spec, startedRunning, tempDataDir, testSandbox } from '../helpers/kernel.ts';

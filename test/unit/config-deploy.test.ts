@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig, normalizeBaseUrl, parseTrustProxy } from '../../server/config.ts';
+import { normalizeBaseUrl, parseTrustProxy } from '../../server/configValues.ts';
+import { loadConfig } from '../../server/loadConfig.ts';
 import { trustFunction } from '../../server/http/site.ts';
 
 test('--base-url: one spelling for the same prefix, plain path characters only', () => {

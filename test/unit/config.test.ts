@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../server/config.ts';
+import { loadConfig } from '../../server/loadConfig.ts';
 
 test('--public-url: flag over environment, trailing slash dropped, nonsense refused', () => {
   assert.equal(loadConfig([], {}).publicUrl, undefined);

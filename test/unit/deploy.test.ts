@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfig, projectRoot } from '../../server/config.ts';
+import { projectRoot } from '../../server/config.ts';
+import { loadConfig } from '../../server/loadConfig.ts';
 
 const UNIT = join(projectRoot, 'deploy/systemd/cohort.service');
 const SITE = join(projectRoot, 'deploy/nginx/cohort.conf');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { loadConfig } from '../../../server/config.ts';
+import { loadConfig } from '../../../server/loadConfig.ts';
 import { bwrapCommand } from '../../../server/kernels/bwrap.ts';
 import type { BwrapPlan } from '../../../server/kernels/bwrap.ts';
 import { parseMountInfo } from '../../../server/kernels/cgroups.ts';
