@@ -118,7 +118,7 @@ export class GatewayClient {
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
-      throw new Error(`the kernel engine at ${this.url} refused the token (${res.status}); check --kernel-gateway-token`);
+      throw new Error(`the kernel engine at ${this.url} refused the token (${res.status}); check COHORT_KERNEL_GATEWAY_TOKEN or --kernel-gateway-token-file`);
     }
     if (!res.ok) {
       await res.body?.cancel();
