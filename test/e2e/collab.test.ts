@@ -1,17 +1,11 @@
 // Two people in two browser contexts co-edit one notebook: text, remote cursor labels, presence,
 // structural edits with Jupyter's command-mode keys, and read-only editors for runners.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cellEditor, cellText, openNotebookPage, screenshot, signIn, waitForCellText, type SignedInPage } from '../helpers/browser.ts';
-import { startE2E, type E2E } from './fixture.ts';
+import { useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 test('typing in one browser shows up in the other, with the remote cursor labelled', async () => {
   const bob = await e2e.createUser('bob');

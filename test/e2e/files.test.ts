@@ -2,22 +2,14 @@
 // the notebook's files (a progress bar, then the file listed) and copies its Python path; two
 // guests join, run a cell that reads it with pandas and writes out.csv; each guest's panel shows
 // the notebook file read-only (no drop zone, no Delete) and their own out.csv under My files.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
 const SCORES = 'name,score\nada,90\nbo,70\n';
 
 const scope = (page: Page, name: 'notebook' | 'mine') => page.locator(`dialog.files-dialog .file-scope[data-scope="${name}"]`);

@@ -2,7 +2,9 @@
 // server's test helper, one Chromium, and REST shortcuts used to arrange a scenario. With
 // COHORT_E2E_NGINX=1 (set by behindNginx.ts for nginx-*.test.ts, with a certificate that Node
 // trusts) the same tests run through a real nginx: https://127.0.0.1:<port>/cohort/ in front of
-// Cohort started with --base-url /cohort/ --trust-proxy 1.
+// Cohort started with --base-url /cohort/ --trust-proxy 1. Most files share one server and browser
+// for all their tests: `useE2E()` registers the hooks that start and stop them.
+import { after, before } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
@@ -18,8 +20,15 @@ export interface Summary {
   role: Role;
 }
 
+/** How long a browser test waits for a kernel's answer (a first start in a loaded machine is slow). */
+export const KERNEL_TIMEOUT = 60_000;
+/** How long it waits for the page to show what the server sent. */
+export const UI_TIMEOUT = 10_000;
+
 export interface E2E {
   url: string;
+  /** The sync WebSocket endpoint, for a Node client of the rooms (test/helpers/clients.ts). */
+  syncUrl: string;
   adminToken: string;
   browser: Browser;
   createUser(name: string): Promise<{ id: string; token: string }>;
@@ -67,6 +76,7 @@ export async function startE2E(overrides: Parameters<typeof startTestServer>[0] 
   const url = proxy?.url ?? server.url;
   return {
     url,
+    syncUrl: `${url.replace(/^http/, 'ws')}/sync`,
     adminToken: server.adminToken,
     browser,
     createUser: (name) => server.createUser(name),
@@ -80,6 +90,42 @@ export async function startE2E(overrides: Parameters<typeof startTestServer>[0] 
       await server.close();
       if (cspViolations.length > 0) throw new Error(`the page tripped its own Content-Security-Policy:\n${cspViolations.join('\n')}`);
     },
+  };
+}
+
+/**
+ * One server and browser for every test of the file: registers the before/after hooks that start
+ * and stop them, and returns them. Its fields are read when a test runs, after `before` started
+ * them; the file's own hooks close them, so a test cannot.
+ */
+export function useE2E(overrides: Parameters<typeof startE2E>[0] = {}): Omit<E2E, 'close'> {
+  let started: E2E | undefined;
+  before(async () => {
+    started = await startE2E(overrides);
+  });
+  after(async () => {
+    await started?.close();
+  });
+  const current = (): E2E => {
+    if (!started) throw new Error('the e2e server starts in before(): use it inside a test');
+    return started;
+  };
+  return {
+    get url() {
+      return current().url;
+    },
+    get syncUrl() {
+      return current().syncUrl;
+    },
+    get adminToken() {
+      return current().adminToken;
+    },
+    get browser() {
+      return current().browser;
+    },
+    createUser: (name) => current().createUser(name),
+    createNotebook: (token, name, notebook) => current().createNotebook(token, name, notebook),
+    setMember: (ownerToken, notebookId, userIdOrName, role) => current().setMember(ownerToken, notebookId, userIdOrName, role),
   };
 }
 

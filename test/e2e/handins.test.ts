@@ -2,22 +2,13 @@
 // run it; the roster counts edits, runs and errors; Ada hands hers in — the teacher's panel shows
 // her source and output, Bo's page never receives it; with the session option on, Bo's hand-in
 // reaches the class; "Show to class" puts Ada's on every screen; the teacher clears them all.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E();
 
 const cell = (page: Page, id: string) => page.locator(`.notebook-page > .cells > .cell[data-cell-id="${id}"]`);
 

@@ -1,20 +1,12 @@
 // Running cells in the browser against a real ipykernel: Shift-Enter runs and moves on, errors show
 // their traceback in colour, input() is answered inline, counts and kernel status come from the
 // private document.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cellEditor, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { startE2E, type E2E } from './fixture.ts';
+import { KERNEL_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E();
 
 test('shift-Enter runs a cell and focuses the next; an error shows its traceback', async () => {
   const nb = await e2e.createNotebook(e2e.adminToken, 'Running');

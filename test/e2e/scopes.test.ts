@@ -1,20 +1,12 @@
 // Scopes in the page: the owner switches a cell to shared and a student sees it; a student
 // publishes an output and the owner sees it marked with the author; a kernel restart turns widget
 // views into a placeholder instead of dead controls.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openNotebookPage, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E();
 
 test('the owner switches a cell to shared scope; a student sees it and cannot run it', async () => {
   const student = await e2e.createUser('sam');

@@ -2,22 +2,14 @@
 // inside the viewport of a student scrolled far from it; duplicate student names are told apart
 // in the roster; hidden cells are revealed up to a chosen one, then all at once; and ending the
 // session offers to reveal what is still hidden.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { apiCall, joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, markdownCell, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const PUBLIC_URL = 'http://classroom.example:8888';
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E({ publicUrl: PUBLIC_URL });
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E({ publicUrl: PUBLIC_URL });
 
 /** Twelve tall cells, so the page scrolls far, then four to hide. */
 function lesson() {

@@ -1,21 +1,13 @@
 // Widgets end to end, through the server's widget bridge (comms <-> Yjs widget maps).
 // The seed scenario (README.md, "Widgets: the seed example"): two users run the same interact(); each has their own value.
 // And a shared-scope slider moved by the owner moves in a student's page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E();
 
 async function runFirstCell(page: Page): Promise<void> {
   await page.locator('.cell').nth(0).locator('button.run').click();
