@@ -25,18 +25,13 @@ const FIRES_AN_EVENT = [
   'animateTransform',
 ].join(', ');
 
-// Strings, not functions: the test's transpiler would wrap a function in a helper the page lacks.
+// A string, not a function: an init script from a function the test's transpiler wrapped would
+// call a helper the page lacks.
 const RECORD = `(() => {
   if (window.__elementEventsSeen) return;
   const seen = new WeakSet();
   for (const type of ['load', 'error', 'beginEvent', 'loadstart']) document.addEventListener(type, (event) => seen.add(event.target), true);
   Object.defineProperty(window, '__elementEventsSeen', { value: seen });
-})()`;
-
-const ALL_FIRED = `(() => {
-  const seen = window.__elementEventsSeen;
-  if (!seen) throw new Error('recordElementEvents() was not called for this page');
-  return [...document.querySelectorAll(${JSON.stringify(FIRES_AN_EVENT)})].every((element) => seen.has(element));
 })()`;
 
 /**
@@ -53,7 +48,17 @@ export async function recordElementEvents(context: BrowserContext, page?: Page):
  * the page asked for are loaded (or failed), and the page has rendered twice since.
  */
 export async function pageSettled(page: Page, timeoutMs = 30_000): Promise<void> {
-  await page.waitForFunction(ALL_FIRED, undefined, { timeout: timeoutMs });
+  // A function, not a string: Playwright evaluates a string again at every poll, which the page's
+  // CSP (no 'unsafe-eval') refuses. No named helpers inside, for the transpiler's sake.
+  await page.waitForFunction(
+    (selector) => {
+      const seen = (window as { __elementEventsSeen?: WeakSet<Element> }).__elementEventsSeen;
+      if (!seen) throw new Error('recordElementEvents() was not called for this page');
+      return [...document.querySelectorAll(selector)].every((element) => seen.has(element));
+    },
+    FIRES_AN_EVENT,
+    { timeout: timeoutMs },
+  );
   await page.evaluate('document.fonts.ready.then(() => undefined)');
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(undefined))))');
 }
