@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { reserveNginxAddress, startNginx, type NginxAddress } from '../helpers/nginx.ts';
-import { apiCall, cspViolations, launchBrowser } from '../helpers/browser.ts';
+import { apiCall, cspViolations, launchBrowser, openNotebookPage, signIn, type SignedInPage } from '../helpers/browser.ts';
 import { builtClientDir } from './clientBuild.ts';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
 import type { Role } from '../../shared/roles.ts';
@@ -127,6 +127,43 @@ export function useE2E(overrides: Parameters<typeof startE2E>[0] = {}): Omit<E2E
     createNotebook: (token, name, notebook) => current().createNotebook(token, name, notebook),
     setMember: (ownerToken, notebookId, userIdOrName, role) => current().setMember(ownerToken, notebookId, userIdOrName, role),
   };
+}
+
+export interface OwnerAndMember {
+  nb: Summary;
+  /** The admin's page. */
+  owner: SignedInPage;
+  /** The member's page. */
+  member: SignedInPage;
+  /** Closes both pages' contexts. */
+  close(): Promise<void>;
+}
+
+/**
+ * A new notebook of the admin's with one new member of `role`: both signed in, each in a browser
+ * context of their own, with the notebook open. The caller closes them with `close()`.
+ */
+export async function ownerAndMember(
+  e2e: Omit<E2E, 'close'>,
+  options: { notebookName: string; notebook?: Notebook; memberName: string; role: Role },
+): Promise<OwnerAndMember> {
+  const user = await e2e.createUser(options.memberName);
+  const nb = await e2e.createNotebook(e2e.adminToken, options.notebookName, options.notebook);
+  await e2e.setMember(e2e.adminToken, nb.id, user.id, options.role);
+  const pages: SignedInPage[] = [];
+  const close = async () => {
+    for (const page of pages) await page.context.close();
+  };
+  try {
+    pages.push(await signIn(e2e.browser, e2e.url, e2e.adminToken));
+    pages.push(await signIn(e2e.browser, e2e.url, user.token));
+    for (const { page } of pages) await openNotebookPage(page, e2e.url, nb.id);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const [owner, member] = pages as [SignedInPage, SignedInPage];
+  return { nb, owner, member, close };
 }
 
 export function codeCell(source: string, outputs: Output[] = [], metadata: JSONObject = {}) {

@@ -4,19 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openNotebookPage, signIn } from '../helpers/browser.ts';
-import { codeCell, KERNEL_TIMEOUT, notebookOf, useE2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, ownerAndMember, useE2E } from './fixture.ts';
 
 const e2e = useE2E();
 
 test('the owner switches a cell to shared scope; a student sees it and cannot run it', async () => {
-  const student = await e2e.createUser('sam');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Scopes', notebookOf([codeCell("print('hello')")]));
-  await e2e.setMember(e2e.adminToken, nb.id, student.id, 'runner');
-  const owner = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const pupil = await signIn(e2e.browser, e2e.url, student.token);
+  const { owner, member: pupil, close } = await ownerAndMember(e2e, { notebookName: 'Scopes', notebook: notebookOf([codeCell("print('hello')")]), memberName: 'sam', role: 'runner' });
   try {
-    await openNotebookPage(owner.page, e2e.url, nb.id);
-    await openNotebookPage(pupil.page, e2e.url, nb.id);
     assert.equal(await pupil.page.locator('.cell .scope').textContent(), 'mine');
     assert.ok(await pupil.page.locator('.cell .scope').isDisabled(), 'only owners switch scopes');
     assert.ok(await pupil.page.locator('.cell button.run').isEnabled());
@@ -32,20 +26,13 @@ test('the owner switches a cell to shared scope; a student sees it and cannot ru
     await shared.waitFor({ timeout: KERNEL_TIMEOUT });
     assert.match((await pupil.page.locator('.cell .output-label').textContent()) ?? '', /Shared output/);
   } finally {
-    await owner.context.close();
-    await pupil.context.close();
+    await close();
   }
 });
 
 test('a student publishes an output; the owner sees it with the author', async () => {
-  const student = await e2e.createUser('pat');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Hand-in', notebookOf([codeCell("print('answer', 6 * 7)")]));
-  await e2e.setMember(e2e.adminToken, nb.id, student.id, 'runner');
-  const owner = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const pupil = await signIn(e2e.browser, e2e.url, student.token);
+  const { owner, member: pupil, close } = await ownerAndMember(e2e, { notebookName: 'Hand-in', notebook: notebookOf([codeCell("print('answer', 6 * 7)")]), memberName: 'pat', role: 'runner' });
   try {
-    await openNotebookPage(owner.page, e2e.url, nb.id);
-    await openNotebookPage(pupil.page, e2e.url, nb.id);
     await pupil.page.locator('.cell button.run').click();
     await pupil.page.locator('.cell .output-stream', { hasText: 'answer 42' }).waitFor({ timeout: KERNEL_TIMEOUT });
     // The owner did not run it: nothing of the student's shows up by itself.
@@ -57,8 +44,7 @@ test('a student publishes an output; the owner sees it with the author', async (
     await entry.locator('summary').click();
     assert.match((await entry.textContent()) ?? '', /answer 42/);
   } finally {
-    await owner.context.close();
-    await pupil.context.close();
+    await close();
   }
 });
 
