@@ -9,7 +9,7 @@ import { sharedDoc } from '../../shared/layout.ts';
 import { apiCall, joinAsGuest, newContext, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
 import { connectDoc } from '../helpers/clients.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { codeCell, KERNEL_TIMEOUT, markdownCell, notebookOf, startE2E, UI_TIMEOUT, useE2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, markdownCell, notebookOf, startE2E, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const e2e = useE2E();
 
@@ -52,9 +52,7 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await openNotebookPage(t, e2e.url, nb.id);
 
     // Start the session: the code shows large in the panel.
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     assert.match(code, /^[A-Z0-9]{4,}$/);
     assert.match(await t.locator('.classroom-panel .join-url input').inputValue(), new RegExp(`#/join/${code}$`));
 

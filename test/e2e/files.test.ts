@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, KERNEL_TIMEOUT, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const e2e = useE2E();
 
@@ -46,9 +46,7 @@ test('files panel: the teacher drops a CSV, two guests read it in their kernels 
     await t.locator('#message', { hasText: '/notebook/scores.csv' }).waitFor({ timeout: UI_TIMEOUT });
     await t.locator('dialog.files-dialog button.modal-close').click();
 
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     const guests = [await joinAsGuest(e2e.browser, e2e.url, code, 'Ada'), await joinAsGuest(e2e.browser, e2e.url, code, 'Bo')];
     pages.push(...guests);
     for (const { page } of guests) {

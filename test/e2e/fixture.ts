@@ -5,7 +5,7 @@
 // Cohort started with --base-url /cohort/ --trust-proxy 1. Most files share one server and browser
 // for all their tests: `useE2E()` registers the hooks that start and stop them.
 import { after, before } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { reserveNginxAddress, startNginx, type NginxAddress } from '../helpers/nginx.ts';
@@ -164,6 +164,13 @@ export async function ownerAndMember(
   }
   const [owner, member] = pages as [SignedInPage, SignedInPage];
   return { nb, owner, member, close };
+}
+
+/** The teacher's page starts a live session from its panel; resolves with the join code it shows. */
+export async function startLiveSession(teacher: Page): Promise<string> {
+  await teacher.locator('button.session-toggle').click();
+  await teacher.locator('.classroom-panel button.start-session').click();
+  return ((await teacher.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
 }
 
 export function codeCell(source: string, outputs: Output[] = [], metadata: JSONObject = {}) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, KERNEL_TIMEOUT, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const e2e = useE2E();
 
@@ -35,9 +35,7 @@ test('hand-ins: to the teacher only, to the class with the option, on screen, co
     pages.push(teacher);
     const t = teacher.page;
     await openNotebookPage(t, e2e.url, nb.id);
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     const adaPage = await joinAsGuest(e2e.browser, e2e.url, code, 'Ada');
     const boPage = await joinAsGuest(e2e.browser, e2e.url, code, 'Bo');
     pages.push(adaPage, boPage);

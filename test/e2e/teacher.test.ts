@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { apiCall, joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
+import { codeCell, markdownCell, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const PUBLIC_URL = 'http://classroom.example:8888';
 const e2e = useE2E({ publicUrl: PUBLIC_URL });
@@ -30,9 +30,7 @@ test('join link, spotlight in view, names told apart, reveal up to here / all, r
   try {
     const t = teacher.page;
     await openNotebookPage(t, e2e.url, nb.id);
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     // The link for the projector names the public address, not the address the server listens on.
     assert.equal(await t.locator('.classroom-panel .join-url input').inputValue(), `${PUBLIC_URL}/#/join/${code}`);
 
