@@ -3,6 +3,7 @@
 import type { Role } from '../shared/roles.ts';
 import type { Notebook } from '../shared/nbformat.ts';
 import type { KernelStatus } from '../shared/schema.ts';
+import type { KernelListing } from '../shared/kernels.ts';
 import { serverPath } from './baseUrl.ts';
 
 export interface Me {
@@ -95,27 +96,6 @@ export interface Roster {
 export interface RevealResult {
   revealed: string[];
   hidden: number;
-}
-
-/** A row of `GET /api/kernels`. */
-export interface RunningKernel {
-  id: string;
-  notebookId: string;
-  notebookName: string;
-  scope: 'user' | 'shared';
-  userId?: string;
-  userName?: string;
-  /** A KernelStatus, as a string: the server may know states this page does not. */
-  status: string;
-  specName: string;
-  startedAt: number;
-  lastActivity: number;
-  memoryBytes?: number;
-}
-
-export interface KernelListing {
-  kernels: RunningKernel[];
-  limits: { perUser: number; total: number };
 }
 
 export interface Account {

@@ -3,33 +3,20 @@
 import { mkdirSync } from 'node:fs';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Users } from './auth/users.ts';
 import { ExecutionService } from './execution/service.ts';
-import { executionRoutes } from './http/routes/execution.ts';
-import { widgetRoutes } from './http/routes/widgets.ts';
-import { widgetModuleRoutes } from './http/routes/widgetModules.ts';
-import { WidgetFrontends } from './widgets/frontends.ts';
-import { classroomRoutes } from './http/routes/classroom.ts';
-import { myCellRoutes } from './http/routes/myCells.ts';
-import { handinRoutes } from './http/routes/handins.ts';
-import { kernelRoutes } from './http/routes/kernels.ts';
-import { fileRoutes } from './http/routes/files.ts';
-import { notebookZipRoutes } from './http/routes/notebookZip.ts';
 import { Files } from './files/service.ts';
 import { userHome } from './kernels/homes.ts';
-import { accountRoutes } from './http/routes/accounts.ts';
-import { Accounts } from './admin/accounts.ts';
 import { LiveSessions } from './classroom/liveSessions.ts';
 import { WidgetBridge } from './widgets/bridge.ts';
-import { GatewayKernelProvider } from './kernels/gatewayProvider.ts';
 import { KernelManager } from './kernels/manager.ts';
 import { cleanupOrphans } from './kernels/orphans.ts';
 import type { KernelSandbox } from './kernels/sandbox.ts';
-import { createSandbox, frontendDirs, kernelSpecResolver } from './kernelSetup.ts';
+import { buildApp } from './appSetup.ts';
+import { kernelSpecResolver } from './kernelSetup.ts';
+import { openResources } from './resources.ts';
 import { shutDown } from './shutdown.ts';
 import type { Config } from './config.ts';
-import { createApp } from './http/app.ts';
 import { clientAddress, trustFunction } from './http/site.ts';
 import { Metrics } from './metrics.ts';
 import { listenForBackups } from './backup/socket.ts';
@@ -37,7 +24,6 @@ import { AllowedHosts } from './http/hosts.ts';
 import { listenHttp } from './listen.ts';
 import type { Logger } from './log.ts';
 import { Notebooks } from './notebooks/service.ts';
-import { openLevelStore } from './store/level.ts';
 import type { Store } from './store/types.ts';
 import { DEFAULT_PRESENCE_LIMITS } from './sync/presence.ts';
 import { Rooms } from './sync/rooms.ts';
@@ -65,38 +51,8 @@ export interface CohortServer {
 
 export async function startCohort(config: Config, log: Logger): Promise<CohortServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  // Trying out the sandbox takes a moment (a trial sandbox, cgroup detection): it goes on while the
-  // store opens. A server that cannot isolate kernels as configured refuses to start.
-  const sandboxReady = createSandbox(config, log);
-  sandboxReady.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   const metrics = new Metrics();
-  let store: Store;
-  try {
-    store = await openLevelStore(join(config.dataDir, 'db'), { compactAfter: config.compactAfter, log, metrics });
-  } catch (error) {
-    (await sandboxReady.catch(() => undefined))?.dispose();
-    throw error;
-  }
-  let sandbox: KernelSandbox;
-  // With --kernel-gateway-url every kernel runs on that engine; one it cannot reach stops the start here.
-  let gateway: GatewayKernelProvider | undefined;
-  try {
-    sandbox = await sandboxReady;
-    if (config.kernelGatewayUrl) {
-      gateway = await GatewayKernelProvider.connect({
-        url: config.kernelGatewayUrl,
-        token: config.kernelGatewayToken,
-        logger: log,
-        startTimeoutMs: config.kernelStartTimeoutMs,
-      }).catch((error: unknown) => {
-        sandbox.dispose();
-        throw error;
-      });
-    }
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const { store, sandbox, gateway } = await openResources(config, log, metrics);
   const users = new Users(store.meta, log);
   const admin = await users.ensureAdmin(config.adminToken);
   const notebooks = new Notebooks(store, log, { maxNotebooksPerUser: config.maxNotebooksPerUser });
@@ -193,50 +149,24 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
       ...Array.from({ length: kernels.poolInfo().ready }, () => ({ state: 'pooled', provider: kernels.providerName })),
     ],
   });
-  const accounts = new Accounts({
-    meta: store.meta,
+  const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
+  const app = buildApp({
+    config,
+    log,
+    store,
+    users,
     notebooks,
     rooms,
     kernels,
+    kernelSandbox: sandbox.mode,
     execution,
-    log,
-    disconnect: (notebookId, userId, code, reason) => sync.disconnectUser(notebookId, userId, code, reason),
-  });
-  const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
-  const frontends = new WidgetFrontends(frontendDirs(config, log));
-  const app = createApp({
-    users,
-    meta: store.meta,
-    notebooks,
-    rooms,
-    log,
-    maxBodyBytes: config.maxBodyBytes,
+    widgets,
+    files,
+    classroom,
+    sync,
+    metrics,
     allowedOrigins,
     allowedHosts,
-    clientDir: config.clientDir,
-    kernelSandbox: sandbox.mode,
-    publicUrl: config.publicUrl,
-    extraRoutes: [
-      accountRoutes(accounts),
-      executionRoutes(notebooks, execution, rooms),
-      handinRoutes(notebooks, rooms, { maxPublishedBytes: config.maxPublishedBytes }),
-      widgetRoutes(notebooks, widgets, config.maxWidgetStateBytes),
-      myCellRoutes(notebooks, rooms),
-      fileRoutes(files, notebooks),
-      notebookZipRoutes(files, notebooks, rooms, { dataDir: config.dataDir, maxNotebookBytes: config.maxBodyBytes }),
-      widgetModuleRoutes(frontends),
-      kernelRoutes({ kernels, execution, notebooks, users, maxKernelsPerUser: config.maxKernelsPerUser, maxKernels: config.maxKernels }),
-      classroomRoutes({
-        sessions: classroom,
-        notebooks,
-        users,
-        rooms,
-        isConnected: (notebookId, userId) => sync.isConnected(notebookId, userId),
-        joinAttemptsPerMinute: config.joinAttemptsPerMinute,
-        metrics,
-        publicUrl: config.publicUrl,
-      }),
-    ],
   });
 
   const http = await listenHttp({ config, app, trust, metrics, allowedHosts, sync, log });

@@ -2,7 +2,8 @@
 // as many kernels as they may), the dialog names their oldest idle kernel and offers to shut it
 // down and run again; it also opens the Running panel. 503 (the whole server is full) offers the
 // panel only, since it is not this person's kernels that fill it.
-import { api, ApiError, errorMessage, type Me, type RunningKernel } from '../api.ts';
+import { api, ApiError, errorMessage, type Me } from '../api.ts';
+import type { RunningKernel } from '../../shared/kernels.ts';
 import { attempt, h, notify } from '../dom.ts';
 import { duration } from '../format.ts';
 import { openModal } from '../ui/dialog.ts';

@@ -2,7 +2,8 @@
 // each with Restart and Shut down. Opened from the top bar (all mine; all for admins), from a
 // notebook's menu (that notebook's kernels: every one of them for its owner) and from the kernel
 // limit dialog. Refreshes while open.
-import { api, errorMessage, type Me, type RunningKernel } from '../api.ts';
+import { api, errorMessage, type Me } from '../api.ts';
+import type { RunningKernel } from '../../shared/kernels.ts';
 import { attempt, h } from '../dom.ts';
 import { ago, formatBytes } from '../format.ts';
 import { openModal, type Modal } from '../ui/dialog.ts';

@@ -43,50 +43,53 @@ function foreignUrl(model: base.WidgetModel): string | undefined {
   return INLINE_MEDIA_URL.test(url) ? undefined : url;
 }
 
-function showBlocked(element: HTMLImageElement | HTMLMediaElement, url: string): void {
-  element.removeAttribute('src');
-  element.title = `External media not loaded: ${url}`;
-  if (element instanceof HTMLImageElement) element.alt = '[external image not loaded]';
+/**
+ * A media view's update: a foreign URL is not loaded (the element says what was blocked, and only the
+ * DOM view's own update runs); inline data goes through the view's normal update.
+ */
+function updateMedia(view: base.DOMWidgetView & { el: HTMLImageElement | HTMLMediaElement }, normalUpdate: () => void): void {
+  const url = foreignUrl(view.model);
+  if (url === undefined) return normalUpdate();
+  view.el.removeAttribute('src');
+  view.el.title = `External media not loaded: ${url}`;
+  if (view.el instanceof HTMLImageElement) view.el.alt = '[external image not loaded]';
+  base.DOMWidgetView.prototype.update.call(view);
 }
 
 export class SafeImageView extends controls.ImageView {
   override update(): void {
-    const url = foreignUrl(this.model);
-    if (url === undefined) return super.update();
-    showBlocked(this.el, url);
-    base.DOMWidgetView.prototype.update.call(this);
+    updateMedia(this, () => super.update());
   }
 }
 
 export class SafeVideoView extends controls.VideoView {
   override update(): void {
-    const url = foreignUrl(this.model);
-    if (url === undefined) return super.update();
-    showBlocked(this.el, url);
-    base.DOMWidgetView.prototype.update.call(this);
+    updateMedia(this, () => super.update());
   }
 }
 
 export class SafeAudioView extends controls.AudioView {
   override update(): void {
-    const url = foreignUrl(this.model);
-    if (url === undefined) return super.update();
-    showBlocked(this.el, url);
-    base.DOMWidgetView.prototype.update.call(this);
+    updateMedia(this, () => super.update());
   }
 }
 
-/** Layout traits are CSS values set on the view's element: a value that fetches is dropped. */
+/** A CSS trait's value as a view may apply it: a string that could fetch is dropped. */
+function safeCssTrait(value: unknown): unknown {
+  return typeof value === 'string' && !isSafeCssValue(value) ? null : value;
+}
+
+/** Layout traits are CSS values set on the view's element. */
 export class SafeLayoutView extends base.LayoutView {
   override handleChange(trait: string, value: unknown): void {
-    super.handleChange(trait, typeof value === 'string' && !isSafeCssValue(value) ? null : value);
+    super.handleChange(trait, safeCssTrait(value));
   }
 }
 
 /** Style traits (e.g. HTMLStyle's `background`) likewise. */
 export class SafeStyleView extends base.StyleView {
   override handleChange(trait: string, value: unknown): void {
-    super.handleChange(trait, typeof value === 'string' && !isSafeCssValue(value) ? null : value);
+    super.handleChange(trait, safeCssTrait(value));
   }
 }
 

@@ -1,11 +1,10 @@
-// Live classroom sessions: an owner starts one on a notebook and gets a join code; students join
-// with the code as guests (runner on that notebook only, each with a private kernel); the teacher
-// sees a roster of counts and states — never a student's outputs or variables; ending the
-// session revokes the guests, stops their kernels, and keeps or deletes their private documents.
+// Live classroom sessions: an owner starts one on a notebook and gets a join code (joinCodes.ts);
+// students join with the code as guests (runner on that notebook only, each with a private kernel;
+// joinQuota.ts bounds how fast); the teacher sees a roster of counts and states (roster.ts); ending
+// the session revokes the guests, stops their kernels, and keeps or deletes their private documents.
 import { sharedDoc } from '../../shared/layout.ts';
 import { CloseCode, SESSION_ENDED_REASON } from '../../shared/closeCodes.ts';
 import { HttpError } from '../errors.ts';
-import { randomInt } from 'node:crypto';
 import * as Y from 'yjs';
 import { privateRoom, sharedRoom } from '../../shared/rooms.ts';
 import type { Users } from '../auth/users.ts';
@@ -15,22 +14,13 @@ import type { NotebookSummary, Notebooks } from '../notebooks/service.ts';
 import type { LiveSessionRecord, Store, UserRecord } from '../store/types.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import { bringToClass } from '../exercises/handins.ts';
-import type { ExerciseProgress } from '../exercises/progress.ts';
-import { exerciseProgress } from '../exercises/progress.ts';
+import { newJoinCode, normalizeJoinCode } from './joinCodes.ts';
+import { JoinQuota } from './joinQuota.ts';
+import type { Roster } from './roster.ts';
+import { rosterOf, SessionRuns } from './roster.ts';
 
-/** No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are read aloud and typed from a projector. */
-const CODE_ALPHABET = 'ACDEFGHJKMNPQRTUVWXY34679';
-const CODE_LENGTH = 7; // 25^7 ≈ 6·10^9, with attempts rate-limited per address
 /** Transaction origin of what the classroom layer writes into the shared document. */
 const CLASSROOM_ORIGIN = Symbol('classroom');
-
-export interface Roster {
-  students: Array<{ userId: string; name: string; guest: boolean; connected: boolean; kernel: string }>;
-  connected: number;
-  cells: Array<{ cellId: string; ran: number; ok: number; errors: number }>;
-  /** Per exercise cell: how many students edited it (have their own copy), ran it, got an error. */
-  exercises: ExerciseProgress[];
-}
 
 export interface ClassroomDeps {
   store: Store;
@@ -48,25 +38,19 @@ export interface ClassroomDeps {
 }
 
 export class LiveSessions {
-  /** notebookId → cellId → userId → status of that user's latest run. */
-  private readonly runs = new Map<string, Map<string, Map<string, FinishedRun['status']>>>();
-  /** notebookId → times of the last minute's joins that added a participant. */
-  private readonly recentJoins = new Map<string, number[]>();
+  /** Per cell, each user's latest run while a session is live: the roster's counts. */
+  private readonly runs = new SessionRuns();
+  private readonly joinQuota: JoinQuota;
   /** notebookId → the join or end in progress: they run one at a time per notebook. */
   private readonly busy = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly deps: ClassroomDeps) {}
+  constructor(private readonly deps: ClassroomDeps) {
+    this.joinQuota = new JoinQuota(deps.joinsPerSessionPerMinute ?? 0);
+  }
 
   /** For ExecutionService.onRunFinished: counts per cell while a session is live. */
   recordRun(run: FinishedRun): void {
-    const cells = this.runs.get(run.notebookId);
-    if (!cells) return;
-    let users = cells.get(run.cellId);
-    if (!users) {
-      users = new Map();
-      cells.set(run.cellId, users);
-    }
-    users.set(run.userId, run.status);
+    this.runs.record(run);
   }
 
   async get(notebookId: string): Promise<LiveSessionRecord | undefined> {
@@ -76,14 +60,14 @@ export class LiveSessions {
   async start(notebook: NotebookSummary, by: UserRecord): Promise<{ session: LiveSessionRecord; created: boolean }> {
     const existing = await this.get(notebook.id);
     if (existing) {
-      this.runs.set(notebook.id, this.runs.get(notebook.id) ?? new Map<string, Map<string, FinishedRun['status']>>());
+      this.runs.resume(notebook.id);
       return { session: existing, created: false };
     }
-    let code = newCode();
-    while (await this.deps.store.meta.liveSessionByCode(code)) code = newCode();
+    let code = newJoinCode();
+    while (await this.deps.store.meta.liveSessionByCode(code)) code = newJoinCode();
     const session: LiveSessionRecord = { notebookId: notebook.id, code, startedAt: Date.now(), startedBy: by.id };
     await this.deps.store.meta.putLiveSession(session);
-    this.runs.set(notebook.id, new Map());
+    this.runs.start(notebook.id);
     await this.writeSessionState(notebook.id, (state) => {
       state.set('active', true);
       state.set('startedAt', session.startedAt);
@@ -99,8 +83,8 @@ export class LiveSessions {
    * no longer sees.
    */
   async join(code: unknown, name: unknown, signedIn: UserRecord | undefined): Promise<{ notebookId: string; user: UserRecord; token?: string }> {
-    const normalized = typeof code === 'string' ? code.trim().toUpperCase().replace(/[\s-]/g, '') : '';
-    const found = normalized.length === CODE_LENGTH ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
+    const normalized = normalizeJoinCode(code);
+    const found = normalized ? await this.deps.store.meta.liveSessionByCode(normalized) : undefined;
     if (!found) throw new HttpError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
     const notebookId = found.notebookId;
     return this.oneAtATime(notebookId, async () => {
@@ -108,48 +92,19 @@ export class LiveSessions {
       if (session?.code !== found.code) throw new HttpError(404, 'join_code_invalid', 'no live session has that code (it may have ended)');
       if (signedIn && !signedIn.guest) {
         if (!(await this.deps.notebooks.roleOf(notebookId, signedIn.id))) {
-          this.checkJoinQuota(notebookId);
+          this.joinQuota.check(notebookId);
           await this.deps.notebooks.setMember(notebookId, signedIn.id, 'runner');
-          this.recordJoin(notebookId);
+          this.joinQuota.record(notebookId);
         }
         return { notebookId, user: signedIn };
       }
       if (signedIn?.guest?.notebookId === notebookId) return { notebookId, user: signedIn };
-      this.checkJoinQuota(notebookId);
+      this.joinQuota.check(notebookId);
       const { user, token } = await this.deps.users.createGuest(name, notebookId);
       await this.deps.notebooks.setMember(notebookId, user.id, 'runner');
-      this.recordJoin(notebookId);
+      this.joinQuota.record(notebookId);
       return { notebookId, user, token };
     });
-  }
-
-  /**
-   * Refuses a join that would add a participant past the per-minute quota. Checked and then
-   * recorded under the notebook's one-at-a-time rule, so concurrent joins cannot overshoot, and
-   * a join that fails (a bad name) does not use up the quota.
-   */
-  private checkJoinQuota(notebookId: string): void {
-    const max = this.deps.joinsPerSessionPerMinute ?? 0;
-    if (max === 0) return;
-    const now = Date.now();
-    const recent = (this.recentJoins.get(notebookId) ?? []).filter((t) => now - t < 60_000);
-    this.recentJoins.set(notebookId, recent);
-    if (recent.length >= max) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
-      throw new HttpError(
-        429,
-        'session_join_limit',
-        `this live session accepts at most ${max} new participants per minute (--joins-per-session-per-minute); try again in ${retryAfterSeconds} s`,
-        { retryAfterSeconds },
-      );
-    }
-  }
-
-  private recordJoin(notebookId: string): void {
-    if (!this.deps.joinsPerSessionPerMinute) return;
-    const recent = this.recentJoins.get(notebookId) ?? [];
-    recent.push(Date.now());
-    this.recentJoins.set(notebookId, recent);
   }
 
   private oneAtATime<T>(notebookId: string, work: () => Promise<T>): Promise<T> {
@@ -196,8 +151,8 @@ export class LiveSessions {
         await this.deps.removeFiles?.(id);
       }
     }
-    this.runs.delete(notebookId);
-    this.recentJoins.delete(notebookId);
+    this.runs.stop(notebookId);
+    this.joinQuota.forget(notebookId);
     await this.writeSessionState(notebookId, (state) => {
       state.set('active', false);
       state.delete('spotlight');
@@ -212,37 +167,9 @@ export class LiveSessions {
     return users.filter((u): u is UserRecord => u?.guest?.notebookId === notebookId);
   }
 
-  /** Counts and states only: who is here, their kernel state, per cell how many ran it, per exercise how many edited it. */
-  async roster(notebook: NotebookSummary, isConnected: (userId: string) => boolean): Promise<Roster> {
-    const members = await this.deps.notebooks.members(notebook.id);
-    const students = await Promise.all(
-      members
-        .filter((m) => m.role === 'runner' || m.role === 'viewer')
-        .map(async (m) => {
-          const user = await this.deps.store.meta.getUser(m.userId);
-          return {
-            userId: m.userId,
-            name: m.name,
-            guest: user?.guest !== undefined,
-            connected: isConnected(m.userId),
-            kernel: this.deps.execution.kernelInfo({ notebookId: notebook.id, userId: m.userId }).status,
-          };
-        }),
-    );
-    const studentIds = new Set(students.map((s) => s.userId));
-    const cells = [...(this.runs.get(notebook.id) ?? new Map<string, Map<string, FinishedRun['status']>>()).entries()].map(
-      ([cellId, byUser]) => {
-        const statuses = [...byUser.entries()].filter(([userId]) => studentIds.has(userId)).map(([, status]) => status);
-        return {
-          cellId,
-          ran: statuses.length,
-          ok: statuses.filter((s) => s === 'ok').length,
-          errors: statuses.filter((s) => s === 'error').length,
-        };
-      },
-    );
-    const exercises = await exerciseProgress(this.deps.rooms, notebook.id, [...studentIds], cells);
-    return { students, connected: students.filter((s) => s.connected).length, cells, exercises };
+  /** Counts and states only (roster.ts). */
+  roster(notebook: NotebookSummary, isConnected: (userId: string) => boolean): Promise<Roster> {
+    return rosterOf(this.deps, this.runs, notebook, isConnected);
   }
 
   /** Shows one published output to the whole class (or clears it). */
@@ -276,10 +203,4 @@ export class LiveSessions {
       lease.release();
     }
   }
-}
-
-function newCode(): string {
-  let code = '';
-  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
-  return code;
 }

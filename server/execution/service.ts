@@ -1,12 +1,11 @@
 // Runs cells for users and controls their kernels. A run request arrives planned (planner.ts:
 // segments of one scope each); this service checks the kernel limits at once, gives each segment to
-// the session of its kernel — the user's own for user-scope cells, the notebook's shared one for
-// shared-scope cells — with that kernel's start, and hands the runs' results back as they finish.
-// Each kernel's KernelSession writes results into its document; input() is stdin.ts's.
+// the session of its kernel key (sessions.ts) — the user's own for user-scope cells, the notebook's
+// shared one for shared-scope cells — with that kernel's start, and hands the runs' results back as
+// they finish. Each kernel's KernelSession runs its cells and writes their results into its
+// document; what happens to a kernel is kernelLifecycle.ts's; input() is stdin.ts's.
 import type { Output } from '../../shared/nbformat.ts';
 import type { ExecutionInfo, Scope } from '../../shared/schema.ts';
-import { resultsRoom } from '../../shared/layout.ts';
-import { can } from '../../shared/roles.ts';
 import { HttpError } from '../errors.ts';
 import type { KernelManager, ManagedKernel } from '../kernels/manager.ts';
 import type { KernelKey } from '../kernels/kernelKeys.ts';
@@ -15,9 +14,10 @@ import { NoSuchKernelError } from '../kernels/errors.ts';
 import type { Logger } from '../log.ts';
 import type { NotebookSummary } from '../notebooks/service.ts';
 import type { Rooms } from '../sync/rooms.ts';
+import { KernelLifecycle } from './kernelLifecycle.ts';
 import type { Segment } from './planner.ts';
-import type { CellRun, SessionHooks } from './session.ts';
-import { KernelSession } from './session.ts';
+import type { CellRun, KernelSession, SessionHooks } from './session.ts';
+import { Sessions } from './sessions.ts';
 import { InputPrompts } from './stdin.ts';
 
 /** A finished run as the REST layer answers it: where it ran, how it ended, what it showed. */
@@ -34,11 +34,14 @@ export interface RunResult {
   outcome: Promise<RunOutcome>;
 }
 
-/** Extension points for the widget bridge (issue: widgets). */
+/** Why a session's kernel objects are gone: a new process, or none. */
+export type KernelReset = 'restarted' | 'culled' | 'dead' | 'stopped';
+
+/** Extension points for the widget bridge. */
 export interface ExecutionPlugins {
   hooksFor?(service: ExecutionService): Partial<SessionHooks>;
   /** A kernel of this session was (re)placed: a new process, nothing of the old one exists. */
-  onKernelReset?(session: KernelSession, reason: 'restarted' | 'culled' | 'dead' | 'stopped'): void;
+  onKernelReset?(session: KernelSession, reason: KernelReset): void;
   onKernelAttached?(session: KernelSession, managed: ManagedKernel): void;
 }
 
@@ -64,9 +67,9 @@ export interface FinishedRun {
 }
 
 export class ExecutionService {
-  private readonly sessions = new Map<string, Promise<KernelSession>>();
+  private readonly sessions: Sessions;
+  private readonly lifecycle: KernelLifecycle;
   private readonly inputs: InputPrompts;
-  private readonly hooks: SessionHooks;
   private disposing: Promise<void> | undefined;
   /** Kernel keys of users whose access was revoked (guests of an ended session): never started again. */
   private readonly revoked = new Set<string>();
@@ -76,7 +79,7 @@ export class ExecutionService {
   constructor(private readonly deps: ExecutionDeps) {
     this.inputs = new InputPrompts(deps.rooms, deps.kernels, deps.log);
     const extra = deps.plugins?.hooksFor?.(this) ?? {};
-    this.hooks = {
+    const hooks: SessionHooks = {
       ...extra,
       onInputRequest: (session, run, msg) => this.inputs.requested(session, run, msg),
       onRunEnd: (session, run) => {
@@ -84,86 +87,35 @@ export class ExecutionService {
         extra.onRunEnd?.(session, run);
       },
     };
-    deps.kernels.on('status', (key, status) => {
-      const session = this.sessions.get(kernelKeyId(key));
-      if (!session) return;
-      session
-        .then((s) => {
-          s.setKernelStatus(status === 'starting' ? 'starting' : status);
-          if (status === 'culled') this.deps.plugins?.onKernelReset?.(s, 'culled');
-        })
-        .catch(this.logFailure('mirroring a kernel status'));
-    });
-    // A session holds its document in memory; let it go once its kernel is gone and nothing waits.
-    deps.kernels.on('removed', (key) => {
-      const id = kernelKeyId(key);
-      this.sessions
-        .get(id)
-        ?.then((s) => {
-          if (s.busy || this.deps.kernels.get(key) || this.sessions.get(id) === undefined) return;
-          this.sessions.delete(id);
-          s.dispose();
-        })
-        .catch(this.logFailure('closing a session'));
-    });
-    deps.kernels.on('dead', (key, reason) => {
-      this.sessions
-        .get(kernelKeyId(key))
-        ?.then((s) => {
-          s.kernelDied(reason);
-          s.setKernelStatus('dead', { message: `kernel died: ${reason}` });
-          this.deps.plugins?.onKernelReset?.(s, 'dead');
-        })
-        .catch(this.logFailure('reporting a dead kernel'));
-    });
+    this.sessions = new Sessions(deps, hooks);
+    this.lifecycle = new KernelLifecycle(deps.kernels, this.sessions, deps.plugins, deps.log);
   }
 
-  /** The session of a kernel key, holding its target document. */
-  session(key: KernelKey): Promise<KernelSession> {
-    const id = kernelKeyId(key);
-    let session = this.sessions.get(id);
-    if (!session) {
-      const room = resultsRoom(key);
-      session = this.deps.rooms.acquire(room).then(
-        (lease) =>
-          new KernelSession(key, lease, this.hooks, this.deps.maxOutputBytes, this.deps.log.child({ kernel: id })),
-      );
-      session.catch(() => this.sessions.delete(id));
-      this.sessions.set(id, session);
-    }
-    return session;
-  }
-
+  /** The session of a kernel key if it has one (for the widget bridge: which kernel holds a model). */
   existingSession(key: KernelKey): Promise<KernelSession> | undefined {
-    return this.sessions.get(kernelKeyId(key));
+    return this.sessions.existing(key);
   }
 
-  /** The kernel of a key, started if needed (on the notebook's kernelspec), with the session watching it. */
-  private async kernelOf(key: KernelKey, spec: string | undefined): Promise<ManagedKernel> {
-    const session = await this.session(key);
+  /** The kernel of a session's key, started if needed (on the notebook's kernelspec), with the session watching it. */
+  private async kernelOf(session: KernelSession, spec: string | undefined): Promise<ManagedKernel> {
+    const key = session.key;
     const before = this.deps.kernels.get(key);
-    // Checked in the same turn as kernelFor registers the start: revokeUser either sees the start
-    // (and stops it once it is up) or this refuses it. No await may come between the two.
-    const id = kernelKeyId(key);
-    if (this.revoked.has(id)) throw new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
-    // The per-user kernel cap counts shared kernels too, charged to the user whose run starts one.
-    const startedBy = key.shared ? this.sharedRunBy.get(id) : key.userId;
-    const managed = await this.deps.kernels.kernelFor(key, spec, startedBy);
-    // Revoked while it started: revokeUser stops it; no run may use it meanwhile.
-    if (this.revoked.has(id)) throw new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
-    if (before !== managed) {
-      session.kernelReplaced();
-      session.watch(managed);
-      managed.kernel.on('restarted', () => {
-        session.abortQueued('the kernel was restarted');
-        this.deps.plugins?.onKernelReset?.(session, 'restarted');
-      });
-      session.setKernelStatus(managed.kernel.state === 'starting' ? 'starting' : managed.kernel.state, {
-        name: managed.specName,
-        message: null,
-      });
-      this.deps.plugins?.onKernelAttached?.(session, managed);
+    let managed: ManagedKernel;
+    try {
+      // Checked in the same turn as kernelFor registers the start: revokeUser either sees the start
+      // (and stops it once it is up) or this refuses it. No await may come between the two.
+      const id = kernelKeyId(key);
+      if (this.revoked.has(id)) throw revokedError();
+      // The per-user kernel cap counts shared kernels too, charged to the user whose run starts one.
+      const startedBy = key.shared ? this.sharedRunBy.get(id) : key.userId;
+      managed = await this.deps.kernels.kernelFor(key, spec, startedBy);
+      // Revoked while it started: revokeUser stops it; no run may use it meanwhile.
+      if (this.revoked.has(id)) throw revokedError();
+    } catch (err) {
+      this.lifecycle.startFailed(session, err);
+      throw err;
     }
+    if (before !== managed) this.lifecycle.attached(session, managed);
     this.deps.kernels.touch(key);
     return managed;
   }
@@ -184,9 +136,9 @@ export class ExecutionService {
     for (const [index, segment] of segments.entries()) {
       const key = keys[index]!;
       if (key.shared) this.sharedRunBy.set(kernelKeyId(key), userId);
-      const session = await this.session(key);
+      const session = await this.sessions.of(key);
       // Started now, as the request arrives; the session's first run waits for it and reports a failed start.
-      const kernel = this.kernelOf(key, segment.kernelspec);
+      const kernel = this.kernelOf(session, segment.kernelspec);
       kernel.catch(() => undefined);
       const runs: CellRun[] = segment.cells.map(({ cellId, source }) => {
         let settle!: (outcome: RunOutcome) => void;
@@ -217,29 +169,13 @@ export class ExecutionService {
 
   /** A revoked user (410) or a kernel limit (429/503) answers the request, before anything is queued. */
   private assertCanStart(key: KernelKey, userId: string): void {
-    if (this.revoked.has(kernelKeyId(key))) throw new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
+    if (this.revoked.has(kernelKeyId(key))) throw revokedError();
     this.deps.kernels.assertCanStart(key, userId);
   }
 
   /** Answers the caller's pending `input()`. Only the user whose run asked may answer. */
   answerInput(notebookId: string, userId: string, value: string): Promise<void> {
     return this.inputs.answer(notebookId, userId, value);
-  }
-
-  /** A `.catch` handler for work no request waits for: logged, never an unhandled rejection. */
-  private logFailure(what: string): (err: unknown) => void {
-    return (err: unknown) => this.deps.log.error({ err }, `${what} failed`);
-  }
-
-  keyFor(notebook: NotebookSummary, userId: string, scope: unknown, action: 'read' | 'control'): KernelKey {
-    if (scope === 'shared') {
-      if (action === 'control' && !can.runSharedCells(notebook.role)) {
-        throw new HttpError(403, 'forbidden', 'only the owner controls the shared kernel');
-      }
-      return { notebookId: notebook.id, shared: true };
-    }
-    if (scope !== undefined && scope !== 'user') throw new HttpError(400, 'invalid_scope', 'scope is user or shared');
-    return { notebookId: notebook.id, userId };
   }
 
   kernelInfo(key: KernelKey): { status: string; name?: string; pid?: number; fromPool?: boolean; startedAt?: number } {
@@ -258,16 +194,14 @@ export class ExecutionService {
     await this.deps.kernels.interrupt(key);
   }
 
+  /** Restarts a key's kernel; its status shows `restarting` from the kernel's own event (kernelStatus.ts). */
   async restart(key: KernelKey): Promise<void> {
-    const session = await this.existingSession(key);
-    session?.setKernelStatus('restarting');
     await this.deps.kernels.restart(key);
   }
 
   async shutdown(key: KernelKey): Promise<void> {
     await this.deps.kernels.shutdown(key);
-    const session = await this.existingSession(key);
-    if (session) this.deps.plugins?.onKernelReset?.(session, 'stopped');
+    await this.lifecycle.stopped(key);
   }
 
   /** Stops a user's kernel on a notebook, also one still starting; none is fine. */
@@ -291,10 +225,10 @@ export class ExecutionService {
 
   /** Ends every session; kernels are stopped by the manager's dispose. */
   dispose(): Promise<void> {
-    return (this.disposing ??= (async () => {
-      const sessions = await Promise.allSettled([...this.sessions.values()]);
-      for (const s of sessions) if (s.status === 'fulfilled') s.value.dispose();
-      this.sessions.clear();
-    })());
+    return (this.disposing ??= this.sessions.dispose());
   }
+}
+
+function revokedError(): HttpError {
+  return new HttpError(410, 'access_revoked', 'your access to this notebook was revoked');
 }

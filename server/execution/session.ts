@@ -1,10 +1,10 @@
-// One kernel's work queue and where its results go. A session exists per kernel key
-// ((notebook, user) or the notebook's shared kernel); it runs cells one at a time in order,
-// turns the iopub messages of each run into outputs of the target document (the user's private
-// document, or the shared document for the shared kernel), and mirrors the kernel's status there.
-import * as Y from 'yjs';
-import type { JSONObject, JSONValue, Output } from '../../shared/nbformat.ts';
-import type { ExecutionInfo, ExecutionStatus, KernelStatus } from '../../shared/schema.ts';
+// One kernel's work queue. A session exists per kernel key ((notebook, user) or the notebook's
+// shared kernel); it runs cells one at a time in order, records how each run ended, and is the one
+// listener of its kernel's iopub messages: each goes once, to the widget bridge first (its traffic,
+// captured outputs), else to the running cell's outputs if the run caused it (resultsWriter.ts).
+import type * as Y from 'yjs';
+import type { Output } from '../../shared/nbformat.ts';
+import type { ExecutionInfo, ExecutionStatus } from '../../shared/schema.ts';
 import { outputsToJSON, sourceDigest } from '../../shared/schema.ts';
 import type { Results } from '../../shared/layout.ts';
 import { resultsIn, scopeOf } from '../../shared/layout.ts';
@@ -15,11 +15,9 @@ import { isMessageType, parentMsgId } from '../kernels/messages.ts';
 import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import type { RoomLease } from '../sync/rooms.ts';
-import { outputOf } from './kernelOutput.ts';
-import { CellOutputs, OutputBatcher, updateDisplayIn } from './outputs.ts';
-
-/** Transaction origin of everything the server writes on a kernel's behalf. */
-export const KERNEL_ORIGIN = Symbol('kernel');
+import { startFailure } from './kernelStatus.ts';
+import type { CellOutputs } from './outputs.ts';
+import { ResultsWriter } from './resultsWriter.ts';
 
 export interface CellRun {
   cellId: string;
@@ -31,10 +29,11 @@ export interface CellRun {
 
 /** Hooks the widget bridge and stdin use; the session only routes to them. */
 export interface SessionHooks {
-  /** iopub messages no run of this session claims (widget callbacks, comm traffic). */
-  onOtherIopub?(session: KernelSession, msg: KernelMessage): void;
-  /** iopub messages of a run, before they become outputs; return true to consume one. */
-  interceptIopub?(session: KernelSession, msg: KernelMessage, run: ActiveRun): boolean;
+  /**
+   * Every iopub message of the kernel, before anything else sees it; `run` is the running cell's
+   * when the message is that run's. True when it was taken (widget traffic, captured output).
+   */
+  claimIopub?(session: KernelSession, msg: KernelMessage, run: ActiveRun | undefined): boolean;
   onInputRequest(session: KernelSession, run: ActiveRun, msg: KernelMessage<'input_request'>): void;
   onRunEnd(session: KernelSession, run: ActiveRun): void;
 }
@@ -48,50 +47,25 @@ export class KernelSession {
   private queue: Promise<void> = Promise.resolve();
   private readonly waiting = new Set<CellRun>();
   private active: ActiveRun | undefined;
-  /** Outputs per cell for this session's document, kept so clear/update work across runs. */
-  private readonly cellOutputs = new Map<string, CellOutputs>();
-  readonly batcher: OutputBatcher;
   private unsubscribe: (() => void)[] = [];
+  /** Where this kernel's results go in the target document (shared/layout.ts). */
+  readonly results: Results;
+  readonly writer: ResultsWriter;
 
   constructor(
     readonly key: KernelKey,
     /** The document results go to: the user's private document or the shared document. */
     readonly target: RoomLease,
     private readonly hooks: SessionHooks,
-    private readonly maxOutputBytes: number,
+    maxOutputBytes: number,
     private readonly log: Logger,
   ) {
-    this.batcher = new OutputBatcher(target.room.doc, KERNEL_ORIGIN);
     this.results = resultsIn(target.room.doc, scopeOf(key));
+    this.writer = new ResultsWriter(target.room.doc, this.results, maxOutputBytes);
   }
-
-  /** Where this kernel's results go in the target document (shared/layout.ts). */
-  readonly results: Results;
 
   get doc(): Y.Doc {
     return this.target.room.doc;
-  }
-
-  outputsOf(cellId: string): CellOutputs {
-    let outputs = this.cellOutputs.get(cellId);
-    const array = this.results.ensureOutputs(cellId);
-    if (!outputs || outputs.outputs !== array) {
-      outputs = new CellOutputs(array, { maxBytes: this.maxOutputBytes });
-      this.cellOutputs.set(cellId, outputs);
-    }
-    return outputs;
-  }
-
-  setExecution(cellId: string, info: ExecutionInfo): void {
-    this.doc.transact(() => this.results.recordExecution(cellId, info), KERNEL_ORIGIN);
-  }
-
-  setKernelStatus(status: KernelStatus, extra: Record<string, unknown> = {}): void {
-    this.doc.transact(() => {
-      const kernel = this.results.kernel;
-      if (kernel.get('status') !== status) kernel.set('status', status);
-      for (const [k, v] of Object.entries(extra)) kernel.set(k, v);
-    }, KERNEL_ORIGIN);
   }
 
   /**
@@ -104,7 +78,7 @@ export class KernelSession {
     const now = Date.now();
     for (const run of runs) {
       this.waiting.add(run);
-      this.setExecution(run.cellId, { status: 'queued', execution_count: null, queued_at: now });
+      this.writer.recordExecution(run.cellId, { status: 'queued', execution_count: null, queued_at: now });
     }
     let failedBefore = false;
     let gate: Promise<boolean> | undefined = after;
@@ -139,8 +113,8 @@ export class KernelSession {
       finished_at: Date.now(),
       ...(message ? { message } : {}),
     };
-    this.batcher.flush();
-    this.setExecution(run.cellId, info);
+    this.writer.batcher.flush();
+    this.writer.recordExecution(run.cellId, info);
     run.settle(info, outputsToJSON(this.results.outputsOf(run.cellId)));
   }
 
@@ -149,15 +123,13 @@ export class KernelSession {
     try {
       managed = await kernel;
     } catch (err) {
-      const message = `the kernel could not be started: ${(err as Error).message}`;
-      this.setKernelStatus('dead', { message });
-      this.finish(run, 'error', null, queuedAt, message);
+      this.finish(run, 'error', null, queuedAt, startFailure(err));
       return 'error';
     }
     const startedAt = Date.now();
-    const outputs = this.outputsOf(run.cellId);
-    this.batcher.enqueue(() => outputs.clear(false));
-    this.setExecution(run.cellId, { status: 'running', execution_count: null, queued_at: queuedAt, started_at: startedAt, source_digest: sourceDigest(run.source) });
+    const outputs = this.writer.outputsOf(run.cellId);
+    this.writer.batcher.enqueue(() => outputs.clear(false));
+    this.writer.recordExecution(run.cellId, { status: 'running', execution_count: null, queued_at: queuedAt, started_at: startedAt, source_digest: sourceDigest(run.source) });
     let request;
     try {
       request = managed.kernel.execute(run.source);
@@ -167,7 +139,6 @@ export class KernelSession {
     }
     const active: ActiveRun = { ...run, msgId: request.msgId, outputs };
     this.active = active;
-    const offIopub = request.onIopub((msg) => this.handleRunIopub(active, msg));
     const offStdin = request.onStdin((msg) => this.hooks.onInputRequest(this, active, msg));
     try {
       const reply = await request.done;
@@ -186,7 +157,6 @@ export class KernelSession {
       this.finish(run, 'error', null, queuedAt, `kernel died: ${reason}`, startedAt);
       return 'error';
     } finally {
-      offIopub();
       offStdin();
       this.active = undefined;
       this.hooks.onRunEnd(this, active);
@@ -216,64 +186,24 @@ export class KernelSession {
     return this.active !== undefined || this.waiting.size > 0;
   }
 
-  get activeRun(): ActiveRun | undefined {
-    return this.active;
-  }
-
-  /** Watches every iopub message of the kernel (for messages no run claims). */
+  /** Listens to every iopub message of the session's kernel: the one listener (see the file's comment). */
   watch(managed: ManagedKernel): void {
     for (const off of this.unsubscribe) off();
-    this.unsubscribe = [
-      managed.kernel.onIopub((msg) => {
-        const parent = parentMsgId(msg);
-        if (this.active && parent === this.active.msgId) return; // the run's own listener has it
-        if (isMessageType(msg, 'update_display_data')) {
-          this.updateDisplay(msg.content.transient.display_id, msg.content.data, msg.content.metadata);
-          return;
-        }
-        this.hooks.onOtherIopub?.(this, msg);
-      }),
-    ];
+    this.unsubscribe = [managed.kernel.onIopub((msg) => this.route(msg))];
   }
 
-  private handleRunIopub(run: ActiveRun, msg: KernelMessage): void {
-    if (this.hooks.interceptIopub?.(this, msg, run)) return;
-    this.writeOutput(run.outputs, msg);
-  }
-
-  /** Turns one iopub message into an output change of `outputs` (batched). */
-  writeOutput(outputs: CellOutputs, msg: KernelMessage): void {
-    if (isMessageType(msg, 'clear_output')) {
-      const wait = msg.content.wait;
-      this.batcher.enqueue(() => outputs.clear(wait));
-      return;
-    }
-    if (isMessageType(msg, 'update_display_data')) {
-      this.updateDisplay(msg.content.transient.display_id, msg.content.data, msg.content.metadata);
-      return;
-    }
-    const output = outputOf(msg);
-    if (!output) return;
-    if (output.output_type === 'stream') {
-      const { name, text } = output;
-      this.batcher.enqueue(() => outputs.appendStream(name, text as string));
-    } else {
-      this.batcher.enqueue(() => outputs.add(output));
-    }
-  }
-
-  /** `update_display_data` may target an output of any cell of this document. */
-  private updateDisplay(displayId: string, data: Record<string, JSONValue>, metadata: JSONObject): void {
-    this.batcher.enqueue(() => {
-      for (const outputs of this.results.allOutputs()) updateDisplayIn(outputs, displayId, data, metadata);
-    });
+  private route(msg: KernelMessage): void {
+    const run = this.active && parentMsgId(msg) === this.active.msgId ? this.active : undefined;
+    if (this.hooks.claimIopub?.(this, msg, run)) return;
+    if (run) this.writer.writeOutput(run.outputs, msg);
+    else if (isMessageType(msg, 'update_display_data')) this.writer.updateDisplay(msg);
   }
 
   dispose(): void {
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
     this.abortQueued('the kernel was stopped');
-    this.batcher.flush();
+    this.writer.batcher.flush();
     this.target.release();
     this.log.debug({ notebook: this.key.notebookId }, 'execution session closed');
   }

@@ -10,7 +10,7 @@ import type { KernelMessage } from '../kernels/messages.ts';
 import type { Logger } from '../log.ts';
 import type { Rooms } from '../sync/rooms.ts';
 import type { ActiveRun, KernelSession } from './session.ts';
-import { KERNEL_ORIGIN } from './session.ts';
+import { KERNEL_ORIGIN } from './resultsWriter.ts';
 
 interface PendingInput {
   session: KernelSession;

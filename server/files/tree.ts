@@ -1,13 +1,11 @@
-// One folder of files the server reads and writes for clients: a user's home or a notebook's files.
-// Kernels write these folders too, and a kernel may plant a symlink anywhere in them, or swap a
-// folder for one between two calls. So nothing here follows a path from the top: every step opens
-// the next folder from the one before through `/proc/self/fd/<fd>/<name>` with O_NOFOLLOW (openat(2),
-// which Node lacks, by way of the kernel's magic links), and every operation names its file from
-// the folder it opened. A symlink met on the way is refused; the server never follows one.
+// One folder of files the server reads and writes for clients, a user's home or a notebook's files:
+// listed, read, written (to a temporary file renamed into place), moved, removed and measured.
+// Kernels write these folders too, so every step into one goes through noFollow.ts: the server
+// never follows a symlink.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { lchown, lstat, mkdir, open, readdir, readlink, rename, rmdir, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -16,15 +14,10 @@ import { pipeline } from 'node:stream/promises';
 import type { FileEntry, Usage } from '../../shared/files.ts';
 import { HttpError } from '../errors.ts';
 import type { Owner } from '../kernels/homes.ts';
+import { fileError, inDir, lstatIn, openFolder, removeIn } from './noFollow.ts';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
+const { O_RDONLY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_EXCL } = constants;
 const TEMP_PREFIX = '.upload-';
-
-const inDir = (dir: FileHandle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
-
-function errno(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 export class FileTree {
   constructor(
@@ -67,7 +60,7 @@ export class FileTree {
     if (segments.length === 0) return lstat(this.root);
     const dir = await this.openDir(segments.slice(0, -1), false);
     try {
-      return await this.lstatIn(dir, segments.at(-1)!, segments);
+      return await lstatIn(dir, segments.at(-1)!, segments);
     } finally {
       await dir.close();
     }
@@ -81,7 +74,7 @@ export class FileTree {
     try {
       handle = await open(inDir(dir, segments.at(-1)!), O_RDONLY | O_NOFOLLOW);
     } catch (error) {
-      throw this.translate(error, segments);
+      throw fileError(error, segments);
     } finally {
       await dir.close();
     }
@@ -131,7 +124,7 @@ export class FileTree {
     if (to.length > from.length && from.every((part, i) => to[i] === part)) throw new HttpError(400, 'invalid_path', 'a folder cannot move into itself');
     const source = await this.openDir(from.slice(0, -1), false);
     try {
-      await this.lstatIn(source, from.at(-1)!, from);
+      await lstatIn(source, from.at(-1)!, from);
       const target = await this.openDir(to.slice(0, -1), true);
       try {
         if (await lstat(inDir(target, to.at(-1)!)).catch(() => undefined)) throw new HttpError(409, 'exists', `"${to.join('/')}" exists already`);
@@ -149,7 +142,7 @@ export class FileTree {
     if (segments.length === 0) throw new HttpError(400, 'invalid_path', 'the top folder cannot be deleted');
     const dir = await this.openDir(segments.slice(0, -1), false);
     try {
-      const stat = await this.lstatIn(dir, segments.at(-1)!, segments);
+      const stat = await lstatIn(dir, segments.at(-1)!, segments);
       await removeIn(dir, segments.at(-1)!, stat);
     } finally {
       await dir.close();
@@ -173,65 +166,9 @@ export class FileTree {
     return usage;
   }
 
-  /** Opens the folder `segments` names, step by step, refusing symlinks; `create` makes missing ones. */
-  private async openDir(segments: string[], create: boolean): Promise<FileHandle> {
-    let dir: FileHandle;
-    try {
-      dir = await open(this.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    } catch (error) {
-      if (errno(error) === 'ENOENT') throw new HttpError(404, 'not_found', 'no such file or folder');
-      throw error;
-    }
-    for (let i = 0; i < segments.length; i++) {
-      const name = segments[i]!;
-      let next: FileHandle;
-      try {
-        next = await open(inDir(dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-      } catch (error) {
-        if (create && errno(error) === 'ENOENT') {
-          try {
-            await mkdir(inDir(dir, name), { mode: 0o755 });
-            if (this.owner) await lchown(inDir(dir, name), this.owner.uid, this.owner.gid);
-            next = await open(inDir(dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-          } catch (inner) {
-            await dir.close();
-            throw this.translate(inner, segments.slice(0, i + 1));
-          }
-        } else {
-          // O_DIRECTORY on a symlink fails as "not a directory": say what it is.
-          const isLink = (await lstat(inDir(dir, name)).catch(() => undefined))?.isSymbolicLink();
-          await dir.close();
-          throw isLink ? this.translate({ code: 'ELOOP' }, segments.slice(0, i + 1)) : this.translate(error, segments.slice(0, i + 1));
-        }
-      }
-      await dir.close();
-      dir = next;
-    }
-    return dir;
-  }
-
-  private async lstatIn(dir: FileHandle, name: string, segments: string[]): Promise<Stats> {
-    try {
-      return await lstat(inDir(dir, name));
-    } catch (error) {
-      throw this.translate(error, segments);
-    }
-  }
-
-  private translate(error: unknown, segments: string[]): Error {
-    const path = segments.join('/');
-    switch (errno(error)) {
-      case 'ENOENT':
-        return new HttpError(404, 'not_found', `no file or folder "${path}"`);
-      case 'ELOOP':
-        return new HttpError(400, 'symlink', `"${path}" is a symbolic link: the server does not follow links`);
-      case 'ENOTDIR':
-        return new HttpError(400, 'not_a_directory', `"${path}" is not a folder`);
-      case 'EEXIST':
-        return new HttpError(409, 'exists', `"${path}" exists already`);
-      default:
-        return error as Error;
-    }
+  /** The folder `segments` names, opened step by step (noFollow.ts); `create` makes missing ones. */
+  private openDir(segments: string[], create: boolean): Promise<FileHandle> {
+    return openFolder(this.root, segments, create, this.owner);
   }
 }
 
@@ -246,22 +183,4 @@ export function byteLimit(maxBytes: number, tooLarge: () => Error, counted: (byt
       else done(null, chunk);
     },
   });
-}
-
-/** Removes `name` in `dir`, descending into folders through their own handles (never by path from the top). */
-async function removeIn(dir: FileHandle, name: string, stat: Stats): Promise<void> {
-  if (!stat.isDirectory()) {
-    await unlink(inDir(dir, name));
-    return;
-  }
-  const sub = await open(inDir(dir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  try {
-    for (const child of await readdir(inDir(sub, ''))) {
-      const childStat = await lstat(inDir(sub, child)).catch(() => undefined);
-      if (childStat) await removeIn(sub, child, childStat);
-    }
-  } finally {
-    await sub.close();
-  }
-  await rmdir(inDir(dir, name));
 }

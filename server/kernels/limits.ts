@@ -6,7 +6,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { access } from 'node:fs/promises';
 
-import { detectCgroups, KernelCgroup } from './cgroups.ts';
+import { detectCgroups } from './cgroupDetection.ts';
+import { KernelCgroup } from './cgroups.ts';
 import type { CgroupSupport } from './cgroups.ts';
 import type { Logger } from './logger.ts';
 

@@ -1,18 +1,17 @@
-// KernelManager: one kernel per (notebook, user) plus one shared kernel per notebook, started
-// on first use (from the warm pool when possible), limited, culled when idle, all stopped on dispose.
-// A user's kernels work in that user's home; a notebook's shared kernel in the notebook's home.
+// KernelManager: the map from keys to kernels — one kernel per (notebook, user) plus one shared
+// kernel per notebook, obtained on first use (kernelSource.ts: from the warm pool when possible)
+// within the caps (kernelCaps.ts), culled when idle, all stopped on dispose. Each kernel's status
+// and death are reported per key.
 import { TypedEmitter } from './emitter.ts';
-import { KernelLimitError, NoSuchKernelError } from './errors.ts';
+import { NoSuchKernelError } from './errors.ts';
 import type { KernelLimitScope } from './errors.ts';
-import { homeOf, kernelKeyId, notebookFilesOf } from './kernelKeys.ts';
+import { limitPassed } from './kernelCaps.ts';
+import type { KernelCaps } from './kernelCaps.ts';
+import { kernelKeyId } from './kernelKeys.ts';
 import type { KernelKey } from './kernelKeys.ts';
-import type { KernelSpec } from './kernelspec.ts';
-import type { KernelTuning } from './launcher.ts';
-import { LocalKernelProvider } from './localProvider.ts';
-import type { Logger } from './logger.ts';
-import { KernelPool } from './pool.ts';
+import { KernelSource } from './kernelSource.ts';
+import type { KernelSourceOptions } from './kernelSource.ts';
 import type { Kernel, KernelProvider, KernelState } from './provider.ts';
-import type { KernelSandbox } from './sandbox.ts';
 
 export type ManagedKernelStatus = KernelState | 'culled';
 
@@ -38,29 +37,11 @@ export interface KernelManagerEvents extends Record<string, unknown[]> {
   limit: [scope: KernelLimitScope];
 }
 
-export interface KernelManagerOptions extends KernelTuning {
-  dataDir: string;
-  logger: Logger;
-  /** Where kernels come from. Default: local processes, from `sandbox` and `resolveSpec`. */
-  provider?: KernelProvider;
-  /** Where and how local kernels run (see sandbox.ts); needed without a `provider`. */
-  sandbox?: KernelSandbox;
-  /** Local kernelspecs by name; needed without a `provider`. */
-  resolveSpec?: (name: string) => Promise<KernelSpec>;
-  /** Spec of pool kernels and of kernelFor() without a spec name. Default `python3`. */
-  defaultSpecName?: string;
-  /** Pre-started kernels of the default spec. Default 2; 0 disables the pool. */
-  poolSize?: number;
-  /** Kernels assigned to keys at once (pool kernels not counted). Default 64, as server/config.ts. */
-  maxKernels?: number;
-  /** Kernels charged to one user at once: private ones and shared ones they started. Default 4, as server/config.ts. */
-  maxKernelsPerUser?: number;
+export interface KernelManagerOptions extends KernelSourceOptions, KernelCaps {
   /** An idle kernel untouched this long is shut down. Default 1 h; 0 disables culling. */
   cullIdleMs?: number;
   /** How often culling checks. Default cullIdleMs / 4, between 50 ms and 60 s. */
   cullIntervalMs?: number;
-  /** Called before a kernel is started or assigned for `key` (the files layer links the notebook's files into the home). */
-  beforeStart?: (key: KernelKey, home: string) => Promise<void>;
 }
 
 interface Entry extends ManagedKernel {
@@ -75,24 +56,14 @@ export class KernelManager {
   private readonly entries = new Map<string, Entry>();
   private readonly starting = new Map<string, { key: KernelKey; promise: Promise<ManagedKernel>; chargedTo?: string }>();
   private readonly events: TypedEmitter<KernelManagerEvents>;
-  private readonly pool: KernelPool<Kernel>;
-  private readonly provider: KernelProvider;
-  private readonly defaultSpecName: string;
+  private readonly source: KernelSource;
   private readonly cullTimer: NodeJS.Timeout | undefined;
   private disposing: Promise<void> | undefined;
 
   constructor(private readonly options: KernelManagerOptions) {
     const { logger } = options;
-    this.defaultSpecName = options.defaultSpecName ?? 'python3';
     this.events = new TypedEmitter((event, error) => logger.error({ err: error, event: String(event) }, 'kernel manager listener threw'));
-    this.provider = options.provider ?? localProvider(options);
-    let poolSize = options.poolSize ?? 2;
-    if (poolSize > 0 && options.sandbox && !options.provider && !options.sandbox.canAssignHome) {
-      logger.warn({ poolSize }, 'the warm pool is off: this sandbox cannot give a kernel its user\'s home after it started');
-      poolSize = 0;
-    }
-    this.pool = new KernelPool<Kernel>({ size: poolSize, logger, start: () => this.provider.start(this.defaultSpecName, {}) });
-    this.pool.fill();
+    this.source = new KernelSource(options);
     const cullIdleMs = options.cullIdleMs ?? 3_600_000;
     if (cullIdleMs > 0) {
       const interval = options.cullIntervalMs ?? Math.min(60_000, Math.max(50, Math.floor(cullIdleMs / 4)));
@@ -121,8 +92,8 @@ export class KernelManager {
     const pending = this.starting.get(id);
     if (pending) return pending.promise;
     const chargedTo = key.shared ? startedBy : key.userId;
-    this.checkLimits(key, chargedTo);
-    const promise = this.start(key, id, specName ?? this.defaultSpecName, chargedTo).finally(() => this.starting.delete(id));
+    this.checkLimits(chargedTo);
+    const promise = this.start(key, id, specName ?? this.source.defaultSpecName, chargedTo).finally(() => this.starting.delete(id));
     this.starting.set(id, { key, promise, chargedTo });
     return promise;
   }
@@ -134,7 +105,7 @@ export class KernelManager {
   assertCanStart(key: KernelKey, startedBy?: string): void {
     const id = kernelKeyId(key);
     if (this.entries.has(id) || this.starting.has(id)) return;
-    this.checkLimits(key, key.shared ? startedBy : key.userId);
+    this.checkLimits(key.shared ? startedBy : key.userId);
   }
 
   get(key: KernelKey): ManagedKernel | undefined {
@@ -176,7 +147,7 @@ export class KernelManager {
 
   /** Pool state, for health reports and tests. */
   poolInfo(): { size: number; ready: number; pids: number[]; settled: Promise<void> } {
-    return { size: this.pool.size, ready: this.pool.readyCount, pids: this.pool.pids(), settled: this.pool.settled() };
+    return this.source.poolInfo();
   }
 
   /** Stops every kernel, pooled ones included. Idempotent. */
@@ -188,38 +159,21 @@ export class KernelManager {
     clearInterval(this.cullTimer);
     await Promise.all([...this.starting.values()].map((s) => s.promise.catch(() => undefined)));
     await Promise.all([...this.entries.values()].map((e) => this.stopEntry(e, 'dead')));
-    await this.pool.dispose();
-    await this.provider.dispose();
+    await this.source.dispose();
     this.events.removeAll();
   }
 
   /** Where kernels run: `local` or `gateway`. */
   get providerName(): KernelProvider['name'] {
-    return this.provider.name;
-  }
-
-  /** A pool kernel made this key's, or undefined when there is none or it could not take its home. */
-  private async fromPool(key: KernelKey, id: string): Promise<Kernel | undefined> {
-    const pooled = this.pool.take();
-    if (!pooled) return undefined;
-    try {
-      await this.provider.adopt(pooled, homeOf(this.options.dataDir, key), notebookFilesOf(this.options.dataDir, key));
-      return pooled;
-    } catch (error) {
-      this.options.logger.error({ err: error, key: id, kernelId: pooled.id }, 'a pool kernel could not take its home; starting a fresh kernel');
-      await pooled.shutdown().catch(() => undefined);
-      return undefined;
-    }
+    return this.source.providerName;
   }
 
   private async start(key: KernelKey, id: string, specName: string, chargedTo: string | undefined): Promise<ManagedKernel> {
     this.events.emit('status', key, 'starting');
     let kernel: Kernel;
-    let pooled: Kernel | undefined;
+    let fromPool: boolean;
     try {
-      await this.options.beforeStart?.(key, homeOf(this.options.dataDir, key));
-      pooled = specName === this.defaultSpecName ? await this.fromPool(key, id) : undefined;
-      kernel = pooled ?? (await this.provider.start(specName, { home: homeOf(this.options.dataDir, key), notebookFiles: notebookFilesOf(this.options.dataDir, key), owner: chargedTo }));
+      ({ kernel, fromPool } = await this.source.kernelFor(key, id, specName, chargedTo));
     } catch (error) {
       this.options.logger.error({ err: error, key: id, specName }, 'starting a kernel failed');
       this.events.emit('status', key, 'dead');
@@ -230,7 +184,7 @@ export class KernelManager {
       throw new Error('kernel manager was disposed while the kernel started');
     }
     const now = Date.now();
-    const entry: Entry = { key, keyId: id, kernel, specName, fromPool: pooled !== undefined, startedAt: now, lastActivity: now, lastStatus: kernel.state, off: [], chargedTo };
+    const entry: Entry = { key, keyId: id, kernel, specName, fromPool, startedAt: now, lastActivity: now, lastStatus: kernel.state, off: [], chargedTo };
     entry.off = [
       kernel.on('status', (state) => {
         entry.lastActivity = Date.now();
@@ -273,24 +227,12 @@ export class KernelManager {
     }
   }
 
-  /**
-   * The per-user cap counts every kernel charged to the user: their private kernels and the
-   * shared kernels their runs started (one user must not fill the server through shared kernels).
-   * It lives here, beside the total, because only here are starts registered synchronously.
-   */
-  private checkLimits(key: KernelKey, chargedTo: string | undefined): void {
-    const maxTotal = this.options.maxKernels ?? 64;
-    const all = [...this.entries.values(), ...this.starting.values()];
-    if (all.length >= maxTotal) this.refuse(new KernelLimitError('total', maxTotal));
-    if (chargedTo === undefined) return;
-    const maxPerUser = this.options.maxKernelsPerUser ?? 4;
-    const mine = all.filter((k) => k.chargedTo === chargedTo).length;
-    if (mine >= maxPerUser) this.refuse(new KernelLimitError('user', maxPerUser));
-  }
-
-  private refuse(err: KernelLimitError): never {
-    this.events.emit('limit', err.scope);
-    throw err;
+  /** Refuses a start that would pass a cap; checked here because only here are starts registered synchronously. */
+  private checkLimits(chargedTo: string | undefined): void {
+    const passed = limitPassed([...this.entries.values(), ...this.starting.values()], chargedTo, this.options);
+    if (!passed) return;
+    this.events.emit('limit', passed.scope);
+    throw passed;
   }
 
   private require(key: KernelKey): Entry {
@@ -298,12 +240,6 @@ export class KernelManager {
     if (!entry) throw new NoSuchKernelError(`no kernel for ${kernelKeyId(key)}`);
     return entry;
   }
-}
-
-function localProvider(options: KernelManagerOptions): KernelProvider {
-  const { dataDir, logger, sandbox, resolveSpec } = options;
-  if (!sandbox || !resolveSpec) throw new Error('the kernel manager needs a provider, or a sandbox and resolveSpec for local kernels');
-  return new LocalKernelProvider({ ...options, dataDir, logger, sandbox, resolveSpec });
 }
 
 export function createKernelManager(options: KernelManagerOptions): KernelManager {

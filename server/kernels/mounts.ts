@@ -21,7 +21,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
-import { parseMountInfo } from './cgroups.ts';
+import { parseMountInfo } from './mountInfo.ts';
 import type { Logger } from './logger.ts';
 
 const HELPER = String.raw`

@@ -1,19 +1,19 @@
 // A kernel on a remote engine (Jupyter Enterprise Gateway, Jupyter Server), seen through the
-// same Kernel interface as a local one: REST for its life cycle (gatewayClient.ts), one
-// WebSocket for its messages (channelsSocket.ts). The engine owns the process; this object
-// owns the connection and says plainly what state it is in:
+// same Kernel interface as a local one: REST for its life cycle (gatewayClient.ts), its channels
+// kept open by remoteChannels.ts. The engine owns the process; this object owns the requests and
+// says plainly what state the kernel is in:
 // - the socket drops, the engine still has the kernel → reconnect, same kernel;
 // - the engine cannot be reached → `unreachable`: requests fail at once with "kernel engine
 //   unreachable, retrying", and the kernel is looked for again with backoff;
 // - the engine no longer has it (culled, deleted, engine restarted) or restarted it after a
 //   crash → `dead`, as a local kernel whose process ended; the manager then replaces it.
-import { ChannelsSocket } from './channelsSocket.ts';
 import { ConnectionClosedError, KernelStartError } from './errors.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 import type { Logger } from './logger.ts';
 import { isMessageType } from './messages.ts';
 import type { Channel, KernelMessage, MessageHeader, MsgContent, MsgType, RequestChannel, RequestType } from './messages.ts';
 import { KernelBase } from './kernelBase.ts';
+import { RemoteChannels } from './remoteChannels.ts';
 import type { KernelRequest } from './request.ts';
 import { MessageRouter } from './router.ts';
 import type { RequestOptions } from './router.ts';
@@ -34,10 +34,7 @@ export interface RemoteKernelOptions {
 export class RemoteKernel extends KernelBase {
   readonly pid = undefined;
   private readonly router: MessageRouter;
-  private socket: ChannelsSocket | undefined;
-  private recovering: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private wakeRetry: (() => void) | undefined;
+  private readonly channels: RemoteChannels;
 
   /** Starts a kernel on the engine and resolves once it answered over its channels. */
   static async start(specName: string, env: Record<string, string>, options: RemoteKernelOptions): Promise<RemoteKernel> {
@@ -46,7 +43,7 @@ export class RemoteKernel extends KernelBase {
     const kernel = new RemoteKernel(model.id, options);
     try {
       // A busy engine (a class starting 30 kernels at once) may be slow to accept the socket too.
-      await kernel.connect(deadline - Date.now());
+      await kernel.channels.connect(deadline - Date.now());
       await kernel.waitUntilReady(deadline);
     } catch (error) {
       // Started there but unusable here: it must not stay on the engine.
@@ -68,27 +65,43 @@ export class RemoteKernel extends KernelBase {
       onIopub: (msg) => this.events.emit('iopub', msg),
       onStdin: (msg) => this.events.emit('stdin', msg),
     });
+    this.channels = new RemoteChannels(id, this.router.session, options);
+    this.channels.on('message', (msg, channel) => this.receive(msg, channel));
+    this.channels.on('protocolError', (error, channel) => this.events.emit('protocolError', error, channel));
+    this.channels.on('lost', (why) => {
+      if (!this.stopping && this.stateValue !== 'dead' && !this.restarting) this.channels.recover(why);
+    });
+    // Whatever was in flight may have lost its reply with the socket: it fails now rather than wait for ever.
+    this.channels.on('reconnecting', (why) => this.router.failAll(new ConnectionClosedError(`the connection to the kernel engine was lost (${why})`)));
+    this.channels.on('reconnected', (executionState) => this.setState(executionState === 'busy' ? 'busy' : 'idle'));
+    this.channels.on('unreachable', (error) => {
+      if (this.stateValue !== 'unreachable') options.logger.warn({ err: error, kernelId: id }, 'kernel engine unreachable; retrying');
+      this.router.failAll(new ConnectionClosedError(UNREACHABLE_MESSAGE));
+      this.setState('unreachable');
+    });
+    this.channels.on('gone', (reason) => this.die(reason));
   }
 
   request<T extends RequestType>(channel: RequestChannel, msgType: T, content: MsgContent[T], options?: RequestOptions): KernelRequest<T> {
     const request = this.router.request(channel, msgType, content, options);
-    const socket = this.socket;
-    if (!socket?.open) {
+    if (!this.channels.open) {
       request.fail(this.notConnectedError());
       return request;
     }
-    socket.send(request.message).catch((error: unknown) => request.fail(new ConnectionClosedError((error as Error).message)));
+    this.channels.send(request.message).catch((error: unknown) => request.fail(new ConnectionClosedError((error as Error).message)));
     return request;
   }
 
   async sendShell<T extends MsgType>(msgType: T, content: MsgContent[T], options: RequestOptions & { parent?: KernelMessage | MessageHeader } = {}): Promise<KernelMessage<T>> {
     const message = this.router.message(msgType, content, 'shell', options);
-    await this.connected().send(message);
+    this.assertConnected();
+    await this.channels.send(message);
     return message;
   }
 
   async sendStdin(content: MsgContent['input_reply'], parent?: KernelMessage | MessageHeader): Promise<void> {
-    await this.connected().send(this.router.message('input_reply', content, 'stdin', { parent }));
+    this.assertConnected();
+    await this.channels.send(this.router.message('input_reply', content, 'stdin', { parent }));
   }
 
   async interrupt(): Promise<void> {
@@ -102,7 +115,7 @@ export class RemoteKernel extends KernelBase {
     try {
       await this.options.client.restart(this.id, this.options.startTimeoutMs);
       if (this.stopping) return;
-      if (!this.socket?.open) await this.connect(this.options.startTimeoutMs);
+      if (!this.channels.open) await this.channels.connect(this.options.startTimeoutMs);
       await this.waitUntilReady(Date.now() + this.options.startTimeoutMs);
     } catch (error) {
       if (this.stopping) return;
@@ -117,10 +130,9 @@ export class RemoteKernel extends KernelBase {
 
   /** Closes the channels and deletes the kernel on the engine. */
   protected async doShutdown(): Promise<void> {
-    this.stopRetrying();
+    this.channels.stopRetrying();
     if (this.restarting) await this.restarting.catch(() => undefined);
-    this.socket?.close();
-    this.socket = undefined;
+    this.channels.close();
     this.router.failAll(new ConnectionClosedError('kernel shut down'));
     try {
       await this.options.client.deleteKernel(this.id);
@@ -131,24 +143,6 @@ export class RemoteKernel extends KernelBase {
     if (this.stateValue !== 'dead') this.setState('dead');
     this.events.removeAll();
     this.options.onShutdown?.(this);
-  }
-
-  /** Opens the channels; `timeoutMs` bounds the opening handshake (default 10 s). */
-  private async connect(timeoutMs = 10_000): Promise<void> {
-    const { client, logger } = this.options;
-    const socket = await ChannelsSocket.open(client.channelsUrl(this.id, this.router.session), {
-      headers: client.headers,
-      logger,
-      openTimeoutMs: Math.max(1000, timeoutMs),
-      onMessage: (msg, channel) => this.receive(msg, channel),
-      onProtocolError: (error, channel) => this.events.emit('protocolError', error, channel),
-      onLost: (why) => this.lost(why),
-    });
-    if (this.stopping || this.stateValue === 'dead') {
-      socket.close();
-      return;
-    }
-    this.socket = socket;
   }
 
   private receive(msg: KernelMessage, channel: Channel): void {
@@ -170,51 +164,9 @@ export class RemoteKernel extends KernelBase {
 
   /** Something says the kernel may be gone: look for it on the engine (and reconnect, or report it dead). */
   verify(why: string): void {
-    if (!this.alive || this.recovering || this.restarting) return;
-    this.socket?.close();
-    this.lost(why);
-  }
-
-  /** The socket dropped: find out whether the kernel is still there, and reconnect or report. */
-  private lost(why: string): void {
-    this.socket = undefined;
-    if (this.stopping || this.stateValue === 'dead' || this.restarting) return;
-    this.options.logger.warn({ kernelId: this.id, why }, 'lost the connection to a remote kernel');
-    this.recovering ??= this.recover(why).finally(() => {
-      this.recovering = undefined;
-    });
-  }
-
-  private async recover(why: string): Promise<void> {
-    const { client, logger } = this.options;
-    let delay = this.options.retryDelayMs ?? 500;
-    for (;;) {
-      if (!this.alive) return;
-      try {
-        const model = await client.kernel(this.id, 5000);
-        if (!model) {
-          this.die(`the kernel is gone from its engine (culled or lost there; ${why})`);
-          return;
-        }
-        // Whatever was in flight may have lost its reply with the socket: it fails now rather than wait for ever.
-        this.router.failAll(new ConnectionClosedError(`the connection to the kernel engine was lost (${why})`));
-        await this.connect();
-        if (!this.alive) return;
-        logger.info({ kernelId: this.id }, 'reconnected to the remote kernel');
-        this.setState(model.execution_state === 'busy' ? 'busy' : 'idle');
-        return;
-      } catch (error) {
-        if ((error as { status?: number }).status === 404) {
-          this.die(`the kernel is gone from its engine (${why})`);
-          return;
-        }
-        if (this.stateValue !== 'unreachable') logger.warn({ err: error, kernelId: this.id }, 'kernel engine unreachable; retrying');
-        this.router.failAll(new ConnectionClosedError(UNREACHABLE_MESSAGE));
-        this.setState('unreachable');
-        await this.pause(delay);
-        delay = Math.min(delay * 2, 10_000);
-      }
-    }
+    if (!this.alive || this.channels.isRecovering || this.restarting) return;
+    this.channels.close();
+    this.channels.recover(why);
   }
 
   /**
@@ -228,38 +180,22 @@ export class RemoteKernel extends KernelBase {
       if (answered) return;
       if (!this.alive && !this.restarting) throw new ConnectionClosedError(`kernel ${this.id} ended while starting`);
       if (Date.now() > deadline) throw new KernelStartError(`remote kernel ${this.id} did not answer kernel_info_request in time`);
-      if (!this.socket?.open) await this.connect(deadline - Date.now());
+      if (!this.channels.open) await this.channels.connect(deadline - Date.now());
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wakeRetry = resolve;
-      this.retryTimer = setTimeout(resolve, ms);
-      this.retryTimer.unref();
-    });
-  }
-
-  private stopRetrying(): void {
-    clearTimeout(this.retryTimer);
-    this.wakeRetry?.();
   }
 
   private die(reason: string): void {
     if (this.stopping || this.stateValue === 'dead') return;
     this.options.logger.warn({ kernelId: this.id, reason }, 'remote kernel died');
-    this.stopRetrying();
-    this.socket?.close();
-    this.socket = undefined;
+    this.channels.stopRetrying();
+    this.channels.close();
     this.markDead(reason);
     this.router.failAll(new ConnectionClosedError(reason));
   }
 
-  private connected(): ChannelsSocket {
+  private assertConnected(): void {
     this.assertAlive();
-    const socket = this.socket;
-    if (!socket?.open) throw this.notConnectedError();
-    return socket;
+    if (!this.channels.open) throw this.notConnectedError();
   }
 
   private notConnectedError(): ConnectionClosedError {

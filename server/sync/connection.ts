@@ -1,5 +1,6 @@
 // A client's sync connection as the rooms see it — its socket, who it is, whether it may write, the
-// awareness clients it speaks for — and the two ways to talk to it: send a frame, close with a code.
+// awareness clients it speaks for — and the ways to talk to it: send a frame (to it, or to all of a
+// room's connections), close with a code.
 import type { WebSocket } from 'ws';
 
 export interface Connection {
@@ -23,6 +24,13 @@ export function send(conn: Connection, message: Uint8Array): void {
   conn.socket.send(message, (err) => {
     if (err) conn.socket.terminate();
   });
+}
+
+/** Sends to every connection but `except` (the one a change came from, if any). */
+export function sendToAll(connections: Iterable<Connection>, message: Uint8Array, except?: unknown): void {
+  for (const conn of connections) {
+    if (conn !== except) send(conn, message);
+  }
 }
 
 export function close(conn: Connection, code: number, reason: string): void {

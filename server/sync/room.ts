@@ -1,11 +1,8 @@
-// One document in memory while anyone (a client or the server itself) uses it.
+// One document in memory while anyone (a client or the server itself) uses it: the connections in
+// it, what they send, and the room's lifetime from load (storedState.ts) to destroy.
 //
-// The one rule: an update is appended to the store before it is sent to anyone. Every update —
-// from a client or from the server (kernel outputs) — goes through `doc.on('update')` into one
-// ordered chain per room: store, then broadcast. A new client's initial sync waits for that chain,
-// so nobody is ever sent state the store does not have. Messages that are not state (a widget's
-// custom message from its kernel) take their place in the same chain, so they reach clients after
-// every update made before them.
+// Every change of the document goes into storeThenBroadcast.ts, which keeps the room's one rule: an
+// update is stored before it is sent to anyone. A new client's initial sync waits for that chain.
 //
 // What a connection sends is untrusted: every message path is wrapped so that bad input closes
 // that connection only. A client's update is checked first (clientWrites.ts: size, missing dependencies, schema:
@@ -19,32 +16,21 @@ import { parseRoom } from '../../shared/rooms.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { DocumentLog } from '../store/types.ts';
-import type { DocSchema } from './docSchema.ts';
-import { SCHEMA_VERSION, SHARED_SCHEMA, schemaFor } from './docSchema.ts';
+import { SHARED_SCHEMA, schemaFor } from './docSchema.ts';
 import type { PresenceLimits } from './presence.ts';
 import { PresenceThrottle } from './presence.ts';
 import type { Connection } from './connection.ts';
-import { close, send } from './connection.ts';
+import { close, send, sendToAll } from './connection.ts';
 import { RoomPresence } from './roomPresence.ts';
 import { DocumentSize } from './documentSize.ts';
 import type { WriterState } from './clientWrites.ts';
 import { ClientWrites } from './clientWrites.ts';
-import {
-  decodeClientMessage,
-  encodeAwareness,
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeUpdate,
-} from './protocol.ts';
+import { decodeClientMessage, encodeAwareness, encodeSyncStep1, encodeSyncStep2 } from './protocol.ts';
 import { SchemaGuard } from './schemaGuard.ts';
 import type { WidgetMessage } from '../../shared/widgetMessages.ts';
 import { encodeWidgetMessage } from '../../shared/widgetMessages.ts';
-import { repairDocument } from './schemaRepair.ts';
-
-/** Transaction origin of state loaded from the store: not stored again. */
-const FROM_STORE = Symbol('from-store');
-/** Transaction origin of the repair on load: stored like any change. */
-const REPAIR = Symbol('repair');
+import { FROM_STORE, StoredState } from './storedState.ts';
+import { StoreThenBroadcast } from './storeThenBroadcast.ts';
 
 export interface RoomOptions {
   maxRefusedWrites: number;
@@ -63,8 +49,6 @@ export type CustomWidgetMessage = Extract<WidgetMessage, { kind: 'custom' }>;
 /** Receives a connection's custom widget messages; checks who sent them, and answers a refusal through `refuse`. */
 export type WidgetMessageSink = (room: Room, conn: Connection, message: CustomWidgetMessage) => void;
 
-type Queued = { update: Uint8Array; origin: unknown } | { notice: Uint8Array };
-
 /** Per-connection state the room keeps while the connection is in it. */
 interface Member extends WriterState {
   throttle: PresenceThrottle;
@@ -79,102 +63,43 @@ export class Room {
   private readonly members = new Map<Connection, Member>();
   /** The document's size against --max-document-bytes (documentSize.ts). */
   private readonly size: DocumentSize;
-  /** The schema of this room's kind of document (docSchema.ts). */
-  private readonly schema: DocSchema;
   /** A client's write: checked, then applied or refused (clientWrites.ts). */
   private readonly writes: ClientWrites;
   /** Server-side users of the document (execution), besides connections. */
   leases = 0;
-  /** Updates made in memory and not yet stored, in order, and messages to send after them. */
-  private queue: Queued[] = [];
-  /** The single writer: stores everything queued in one batch, then broadcasts it; repeats. */
-  private writing: Promise<void> | undefined;
-  private failed: Error | undefined;
-  /**
-   * The stored state as loaded, while nothing has changed since: a client that has nothing yet
-   * (the usual first sync) gets these bytes as they are, without encoding the document again.
-   */
-  private asLoaded: Uint8Array | undefined;
+  /** Every change, stored and then sent to the connections (storeThenBroadcast.ts). */
+  private readonly chain: StoreThenBroadcast;
+  /** The document as loaded from the store (storedState.ts). */
+  private readonly stored: StoredState;
   private readonly log: Logger;
 
   constructor(
     readonly name: string,
-    private readonly docs: DocumentLog,
+    docs: DocumentLog,
     private readonly options: RoomOptions,
     log: Logger,
   ) {
     this.log = log.child({ room: name });
+    this.chain = new StoreThenBroadcast(name, docs, this.connections, this.log);
     const room = parseRoom(name);
     this.size = new DocumentSize(this.doc, options.maxDocumentBytes);
-    this.schema = room ? schemaFor(room) : SHARED_SCHEMA;
-    this.writes = new ClientWrites(this.doc, new SchemaGuard(this.doc, this.schema), this.size, options, this.log, (conn, code, reason) => this.expel(conn, code, reason));
+    const schema = room ? schemaFor(room) : SHARED_SCHEMA;
+    this.stored = new StoredState(this.doc, name, docs, schema, this.size, this.chain, this.log);
+    this.writes = new ClientWrites(this.doc, new SchemaGuard(this.doc, schema), this.size, options, this.log, (conn, code, reason) => this.expel(conn, code, reason));
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === FROM_STORE) return;
       this.size.grew(update.byteLength);
-      this.asLoaded = undefined;
-      this.queue.push({ update, origin });
-      this.drain();
+      this.stored.changed();
+      this.chain.update(update, origin);
     });
     this.presence = new RoomPresence(this.awareness, this.connections, options.presence, this.log, {
-      broadcast: (message) => this.broadcast(message, undefined),
+      broadcast: (message) => sendToAll(this.connections, message),
       expel: (conn, code, reason) => this.expel(conn, code, reason),
     });
   }
 
-  async load(): Promise<void> {
-    const update = await this.docs.load(this.name);
-    if (!update) return;
-    Y.applyUpdate(this.doc, update, FROM_STORE);
-    this.asLoaded = update;
-    this.size.loaded(update.byteLength);
-    if ((await this.docs.checkedAgainst(this.name)) !== SCHEMA_VERSION) await this.repair();
-  }
-
-  /**
-   * Once per document (and schema version): removes what the schema forbids — stored before the
-   * guard existed, or by an older server — logging a copy of each removed entry. The removal is
-   * an update like any other, stored before the document is marked as checked; every write
-   * since passed the guard, so later loads skip this walk over the whole document.
-   */
-  private async repair(): Promise<void> {
-    const removed = repairDocument(this.doc, this.schema, REPAIR);
-    if (removed.length > 0) {
-      this.log.warn({ removed }, `document repaired on load: ${removed.length} entr${removed.length === 1 ? 'y' : 'ies'} outside the schema removed`);
-    }
-    await this.flushed();
-    if (!this.failed) await this.docs.markChecked(this.name, SCHEMA_VERSION);
-  }
-
-  private drain(): void {
-    this.writing ??= (async () => {
-      while (this.queue.length > 0 && !this.failed) {
-        const batch = this.queue.splice(0);
-        const updates = batch.flatMap((entry) => ('update' in entry ? [entry.update] : []));
-        try {
-          // One LevelDB batch per turn of the loop: under heavy typing, writes do not queue one by one.
-          if (updates.length > 0) await this.docs.appendMany(this.name, updates);
-        } catch (err) {
-          // Nothing after a lost write may be stored: it could depend on it.
-          this.fail(err);
-          return;
-        }
-        // In order: each run of updates, then the notice that came after it.
-        let run: Array<{ update: Uint8Array; origin: unknown }> = [];
-        for (const entry of batch) {
-          if ('update' in entry) {
-            run.push(entry);
-            continue;
-          }
-          if (run.length > 0) this.broadcastBatch(run);
-          run = [];
-          this.broadcast(entry.notice, undefined);
-        }
-        if (run.length > 0) this.broadcastBatch(run);
-      }
-    })().finally(() => {
-      this.writing = undefined;
-      if (this.queue.length > 0 && !this.failed) this.drain();
-    });
+  load(): Promise<void> {
+    return this.stored.load();
   }
 
   /**
@@ -182,9 +107,7 @@ export class Room {
    * after every update made so far has been stored and sent.
    */
   sendInOrder(message: Uint8Array): void {
-    if (this.failed) return;
-    this.queue.push({ notice: message });
-    this.drain();
+    this.chain.notice(message);
   }
 
   /** Readers (execution, export) skip malformed entries and say so here; the repair on load should leave none. */
@@ -194,15 +117,11 @@ export class Room {
 
   /** Resolves when every update made so far is stored (and broadcast). */
   flushed(): Promise<void> {
-    return this.writing ? this.writing.then(() => this.flushed()) : Promise.resolve();
+    return this.chain.flushed();
   }
 
   get inUse(): boolean {
     return this.connections.size > 0 || this.leases > 0;
-  }
-
-  get broken(): boolean {
-    return this.failed !== undefined;
   }
 
   /** Adds a connection, greeting it first: if that throws, the connection was never in the room. */
@@ -268,8 +187,7 @@ export class Room {
           () => {
             if (!this.connections.has(conn)) return;
             try {
-              const empty = stateVector.length === 1 && stateVector[0] === 0;
-              send(conn, encodeSyncStep2(empty && this.asLoaded ? this.asLoaded : Y.encodeStateAsUpdate(this.doc, stateVector)));
+              send(conn, encodeSyncStep2(this.stored.missingFrom(stateVector)));
             } catch {
               this.expel(conn, CloseCode.MalformedMessage, 'malformed state vector');
             }
@@ -280,7 +198,7 @@ export class Room {
         break;
       }
       case 'sync-update':
-        if (!this.failed) this.writes.apply(conn, message.update, this.members.get(conn));
+        if (!this.chain.broken) this.writes.apply(conn, message.update, this.members.get(conn));
         break;
       case 'awareness':
         this.presence.receive(conn, message.update, this.members.get(conn)?.throttle);
@@ -296,35 +214,6 @@ export class Room {
         else send(conn, encodeWidgetMessage({ kind: 'refused', modelId: message.message.modelId, reason: 'widgets are not served here' }));
         break;
     }
-  }
-
-  /**
-   * One message per connection per batch: under heavy typing a batch holds many small updates,
-   * and sending each to every connection costs a socket write apiece. A connection also gets
-   * its own updates merged in when others' are in the batch; applying known updates is a no-op.
-   */
-  private broadcastBatch(batch: ReadonlyArray<{ update: Uint8Array; origin: unknown }>): void {
-    if (batch.length === 1) {
-      this.broadcast(encodeUpdate(batch[0]!.update), batch[0]!.origin);
-      return;
-    }
-    const message = encodeUpdate(Y.mergeUpdates(batch.map((entry) => entry.update)));
-    for (const conn of this.connections) {
-      if (batch.every((entry) => entry.origin === conn)) continue;
-      send(conn, message);
-    }
-  }
-
-  private broadcast(message: Uint8Array, origin: unknown): void {
-    for (const conn of this.connections) {
-      if (conn !== origin) send(conn, message);
-    }
-  }
-
-  private fail(err: unknown): void {
-    this.failed = err instanceof Error ? err : new Error(String(err));
-    this.log.error({ err }, 'storing an update failed; closing the room so clients resync from the store');
-    for (const conn of this.connections) close(conn, CloseCode.InternalError, 'storage failure');
   }
 
   /** Closes every connection (e.g. notebook deleted, server stopping). */

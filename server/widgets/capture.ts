@@ -30,7 +30,7 @@ export function trackCapture(state: WidgetSession, commId: string, changes: Reco
 
 /** One output message into the capturing Output widget's `outputs` trait, within the state bound. */
 export function captureOutput(state: WidgetSession, commId: string, msg: KernelMessage, bound: StateBound): void {
-  state.session.batcher.enqueue(() => {
+  state.session.writer.batcher.enqueue(() => {
     const model = state.widgets.get(commId);
     if (!model) return;
     const traits = widgetState(model);

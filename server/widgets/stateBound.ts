@@ -33,7 +33,7 @@ export class StateBound {
         const note =
           `Widget update refused: this kernel's widgets would hold ${state.totalBytes + delta} bytes, ` +
           `more than the server keeps (${max}, --max-widget-state-bytes). The widget shows its last accepted state.\n`;
-        if (cell) state.session.batcher.enqueue(() => state.session.outputsOf(cell).appendStream('stderr', note));
+        if (cell) state.session.writer.batcher.enqueue(() => state.session.writer.outputsOf(cell).appendStream('stderr', note));
       }
       return false;
     }

@@ -7,7 +7,7 @@ import type * as Y from 'yjs';
 import type { JSONObject } from '../../shared/nbformat.ts';
 import { can } from '../../shared/roles.ts';
 import type { KernelSession } from '../execution/session.ts';
-import { KERNEL_ORIGIN } from '../execution/session.ts';
+import { KERNEL_ORIGIN } from '../execution/resultsWriter.ts';
 import type { Logger } from '../log.ts';
 import { takeBuffers, valueBytes } from './buffers.ts';
 import type { CustomVerdict, Outgoing, WidgetSession } from './widgetSession.ts';

@@ -15,7 +15,7 @@ import { freePort } from './nginx.ts';
 import { tempDir } from './server.ts';
 
 export interface JupyterServer {
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>`; after a restart that found its port taken, the new one. */
   readonly url: string;
   readonly token: string;
   /** The server process (kernels are its children). */
@@ -26,7 +26,10 @@ export interface JupyterServer {
   kernelIds(): Promise<string[]>;
   /** SIGKILLs the server, as a crash would; its kernels end on their own (they watch their parent). */
   kill(): Promise<void>;
-  /** Starts the server again on the same port with the same token (it knows none of the old kernels). */
+  /**
+   * Starts the server again with the same token (it knows none of the old kernels), on the same
+   * port unless someone took it meanwhile: then on a fresh one, and `url` says which.
+   */
   restart(): Promise<void>;
   /** Stops the server and every kernel it started; removes its files. */
   stop(): Promise<void>;
@@ -110,16 +113,18 @@ export async function startJupyterServer(): Promise<JupyterServer> {
     await exited;
     clearTimeout(timer);
   };
-  const url = `http://127.0.0.1:${port}`;
+  const url = () => `http://127.0.0.1:${port}`;
   return {
-    url,
+    get url() {
+      return url();
+    },
     token,
     get pid() {
       return child!.pid!;
     },
     kernelPid,
     async kernelIds() {
-      const res = await fetch(`${url}/api/kernels`, { headers: { authorization: `token ${token}` } });
+      const res = await fetch(`${url()}/api/kernels`, { headers: { authorization: `token ${token}` } });
       return ((await res.json()) as { id: string }[]).map((k) => k.id);
     },
     async kill() {

@@ -87,8 +87,8 @@ describe('kernels on a remote engine (gateway provider)', { timeout: 300_000 }, 
 
   before(async () => {
     engine = await startJupyterServer();
-    const port = Number(new URL(engine.url).port);
-    relay = await relayTo(() => port);
+    // Read at each connection: an engine restarted on a fresh port (its own was taken) is still behind the relay.
+    relay = await relayTo(() => Number(new URL(engine.url).port));
     t = await startTestServer({ kernelGatewayUrl: relay.url, kernelGatewayToken: engine.token });
     for (const name of ['owner', 'ann', 'ben', 'cat', 'dan', 'eve']) users[name] = await t.createUser(name);
     const created = await t.api(users.owner!.token)<{ id: string }>('POST', '/api/notebooks', {
@@ -153,7 +153,9 @@ describe('kernels on a remote engine (gateway provider)', { timeout: 300_000 }, 
     const old = kernelOf('dan')!;
     const deleted = await fetch(`${engine.url}/api/kernels/${old.id}`, { method: 'DELETE', headers: { authorization: `token ${engine.token}` } });
     assert.equal(deleted.status, 204);
-    await eventually(() => doc.kernel.get('status') === 'dead', { timeoutMs: 20_000, message: 'the lost kernel was not reported dead' });
+    // The status and its reason are two updates, each stored before it is sent: the reason may
+    // arrive a moment after the status, so the wait is for the whole report.
+    await eventually(() => doc.kernel.get('status') === 'dead' && doc.kernel.get('message') != null, { timeoutMs: 20_000, message: 'the lost kernel was not reported dead' });
     assert.match(String(doc.kernel.get('message')), /gone from its engine|reports the kernel dead|process ended/);
     const [r] = await run('dan', ['printx']);
     assert.equal(r!.status, 'error');

@@ -10,22 +10,8 @@ import { eventually } from '../helpers/eventually.ts';
 import type { Api, TestServer } from '../helpers/server.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { codeCell as code } from '../helpers/cells.ts';
+import type { KernelListing as Listing } from '../../shared/kernels.ts';
 
-interface Row {
-  id: string;
-  notebookId: string;
-  notebookName: string;
-  scope: 'user' | 'shared';
-  userId?: string;
-  userName?: string;
-  status: string;
-  memoryBytes?: number;
-  lastActivity: number;
-}
-interface Listing {
-  kernels: Row[];
-  limits: { perUser: number; total: number };
-}
 interface RunAnswer {
   status: string;
   source_digest?: string;

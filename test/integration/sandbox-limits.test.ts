@@ -117,7 +117,8 @@ describe('kernel limits (memory 256 MiB, 64 processes)', { timeout: 300_000 }, (
       assert.equal(answer.status, 'error');
       assert.equal(answer.message, 'kernel died: out of memory (limit 256 MiB)');
       const kernel = privateDoc(room.doc).kernel;
-      await eventually(() => kernel.get('status') === 'dead', { message: `alice's kernel status is ${String(kernel.get('status'))}` });
+      // The status and its reason are two updates: wait for the reason too (see gateway.test.ts).
+      await eventually(() => kernel.get('status') === 'dead' && kernel.get('message') != null, { message: `alice's kernel status is ${String(kernel.get('status'))}` });
       assert.equal(kernel.get('message'), 'kernel died: out of memory (limit 256 MiB)');
     } finally {
       room.destroy();

@@ -3,7 +3,10 @@
 // `?wait=true` answers with them as the runs hand them back.
 import { Router } from 'express';
 import type { Request } from 'express';
+import type { Scope } from '../../../shared/schema.ts';
 import { HttpError } from '../../errors.ts';
+import { kernelKeyFor } from '../../execution/kernelAccess.ts';
+import type { KernelAction } from '../../execution/kernelAccess.ts';
 import { parseCellIds, planRun } from '../../execution/planner.ts';
 import type { ExecutionService } from '../../execution/service.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
@@ -15,8 +18,21 @@ function bodyField(req: Request, field: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
 }
 
+/** `?scope=`: the user's own kernel (absent or `user`) or the notebook's shared one (`shared`). */
+function parseScope(value: unknown): Scope {
+  if (value === undefined || value === 'user') return 'user';
+  if (value === 'shared') return 'shared';
+  throw new HttpError(400, 'invalid_scope', 'scope is user or shared');
+}
+
 export function executionRoutes(notebooks: Notebooks, execution: ExecutionService, rooms: Rooms): Router {
   const router = Router();
+
+  /** The kernel a request's `?scope=` names, if its caller may do `action` with it. */
+  async function kernelOf(req: Request, action: KernelAction) {
+    const { user, notebook } = await notebookFor(notebooks, req);
+    return kernelKeyFor(notebook, user.id, parseScope(req.query.scope), action);
+  }
 
   router.post('/api/notebooks/:id/execute', async (req, res) => {
     const { user, notebook } = await notebookFor(notebooks, req);
@@ -30,25 +46,21 @@ export function executionRoutes(notebooks: Notebooks, execution: ExecutionServic
   });
 
   router.get('/api/notebooks/:id/kernel', async (req, res) => {
-    const { user, notebook } = await notebookFor(notebooks, req);
-    res.json(execution.kernelInfo(execution.keyFor(notebook, user.id, req.query.scope, 'read')));
+    res.json(execution.kernelInfo(await kernelOf(req, 'read')));
   });
 
   router.post('/api/notebooks/:id/kernel/interrupt', async (req, res) => {
-    const { user, notebook } = await notebookFor(notebooks, req);
-    await execution.interrupt(execution.keyFor(notebook, user.id, req.query.scope, 'control'));
+    await execution.interrupt(await kernelOf(req, 'control'));
     res.status(204).end();
   });
 
   router.post('/api/notebooks/:id/kernel/restart', async (req, res) => {
-    const { user, notebook } = await notebookFor(notebooks, req);
-    await execution.restart(execution.keyFor(notebook, user.id, req.query.scope, 'control'));
+    await execution.restart(await kernelOf(req, 'control'));
     res.status(204).end();
   });
 
   router.delete('/api/notebooks/:id/kernel', async (req, res) => {
-    const { user, notebook } = await notebookFor(notebooks, req);
-    await execution.shutdown(execution.keyFor(notebook, user.id, req.query.scope, 'control'));
+    await execution.shutdown(await kernelOf(req, 'control'));
     res.status(204).end();
   });
 

@@ -6,6 +6,7 @@ import { Router } from 'express';
 import type { Request } from 'express';
 import { can } from '../../../shared/roles.ts';
 import { isId } from '../../../shared/rooms.ts';
+import type { KernelListing, RunningKernel } from '../../../shared/kernels.ts';
 import type { Users } from '../../auth/users.ts';
 import type { ExecutionService } from '../../execution/service.ts';
 import type { KernelManager, ManagedKernel } from '../../kernels/manager.ts';
@@ -23,23 +24,6 @@ export interface KernelRouteDeps {
   /** The limits a user meets, so a client can say "4 of 4". */
   maxKernelsPerUser: number;
   maxKernels: number;
-}
-
-/** One row of `GET /api/kernels`. */
-export interface RunningKernel {
-  id: string;
-  notebookId: string;
-  notebookName: string;
-  scope: 'user' | 'shared';
-  /** The kernel's user (user scope). */
-  userId?: string;
-  userName?: string;
-  status: string;
-  specName: string;
-  startedAt: number;
-  lastActivity: number;
-  /** Resident memory of the kernel's process tree, bytes; absent when it cannot be read. */
-  memoryBytes?: number;
 }
 
 export function kernelRoutes(deps: KernelRouteDeps): Router {
@@ -96,7 +80,8 @@ export function kernelRoutes(deps: KernelRouteDeps): Router {
       }),
     );
     rows.sort((a, b) => a.startedAt - b.startedAt);
-    res.json({ kernels: rows, limits: { perUser: deps.maxKernelsPerUser, total: deps.maxKernels } });
+    const listing: KernelListing = { kernels: rows, limits: { perUser: deps.maxKernelsPerUser, total: deps.maxKernels } };
+    res.json(listing);
   });
 
   /** The kernel named by `:kernelId`, if the caller may control it; else 404 (ids do not leak). */

@@ -5,7 +5,8 @@ import { Router } from 'express';
 import type { Response } from 'express';
 import type { JSONObject } from '../../../shared/nbformat.ts';
 import type { Notebooks } from '../../notebooks/service.ts';
-import type { CustomRefusal, CustomVerdict, WidgetBridge } from '../../widgets/bridge.ts';
+import type { WidgetBridge } from '../../widgets/bridge.ts';
+import type { CustomRefusal, CustomVerdict } from '../../widgets/widgetSession.ts';
 import { HttpError } from '../../errors.ts';
 import { notebookFor } from './notebooks.ts';
 

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../../../server/loadConfig.ts';
 import { bwrapCommand } from '../../../server/kernels/bwrap.ts';
 import type { BwrapPlan } from '../../../server/kernels/bwrap.ts';
-import { parseMountInfo } from '../../../server/kernels/cgroups.ts';
+import { parseMountInfo } from '../../../server/kernels/mountInfo.ts';
 import { kernelEnvironment } from '../../../server/kernels/environment.ts';
 import { userHome } from '../../../server/kernels/homes.ts';
 import type { KernelSpec } from '../../../server/kernels/kernelspec.ts';
