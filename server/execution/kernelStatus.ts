@@ -6,6 +6,7 @@
 import type { KernelStatus } from '../../shared/schema.ts';
 import type { KernelManager, ManagedKernel } from '../kernels/manager.ts';
 import type { KernelKey } from '../kernels/kernelKeys.ts';
+import { kernelKeyId } from '../kernels/kernelKeys.ts';
 import type { Logger } from '../log.ts';
 import { KERNEL_ORIGIN } from './resultsWriter.ts';
 import type { KernelSession } from './session.ts';
@@ -31,11 +32,35 @@ export class KernelStatusWriter {
     write(session, 'dead', { message: startFailure(err) });
   }
 
+  /**
+   * What the manager said of a key in the current turn, not yet written. A death comes as two events
+   * in one turn (status `dead`, then the reason); written separately they would reach clients as two
+   * stored updates, and a reader between them would see a dead kernel with no reason. So the events of
+   * one turn are written as one update: the last status, and every field said.
+   */
+  private readonly unwritten = new Map<string, { status: KernelStatus; fields: Record<string, unknown> }>();
+
   private follow(key: KernelKey, status: KernelStatus, fields: Record<string, unknown> = {}): void {
-    this.sessions
-      .existing(key)
-      ?.then((session) => write(session, status, fields))
-      .catch((err: unknown) => this.log.error({ err }, 'mirroring a kernel status failed'));
+    const id = kernelKeyId(key);
+    const queued = this.unwritten.get(id);
+    if (queued) {
+      queued.status = status;
+      Object.assign(queued.fields, fields);
+      return;
+    }
+    const session = this.sessions.existing(key);
+    if (!session) return;
+    const change = { status, fields: { ...fields } };
+    this.unwritten.set(id, change);
+    session
+      .then((s) => {
+        this.unwritten.delete(id);
+        write(s, change.status, change.fields);
+      })
+      .catch((err: unknown) => {
+        this.unwritten.delete(id);
+        this.log.error({ err }, 'mirroring a kernel status failed');
+      });
   }
 }
 
