@@ -17,6 +17,7 @@ import { startJupyter } from './lib/jupyter.ts';
 import { benchDir } from './lib/procs.ts';
 import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
 import { benchSandbox } from './lib/sandbox.ts';
+import { interleavedBlocks, jupyterOnePlusOne } from './lib/trials.ts';
 
 /** Resolves when `check` holds after some transaction of `doc` (or already holds). */
 export function whenDoc(doc: Y.Doc, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -101,21 +102,10 @@ export async function execRoundtrip({ quick, progress }: BenchOptions): Promise<
     const jk = await jupyter.connect(await jupyter.startKernel());
     stops.push(() => Promise.resolve(jk.close()));
     await jk.ready();
-    const jupyterRun = async () => {
-      const start = now();
-      const text = await jk.executeResult('1+1');
-      if (text !== '2') throw new Error(`jupyter answered ${text}`);
-      return msSince(start);
-    };
-
-    const samples = { cohort: [] as number[], floor: [] as number[], jupyter: [] as number[] };
-    for (let i = 0; i < 5; i++) await Promise.all([cohortRun(), floor(), jupyterRun()].map((p) => p.then(() => undefined)));
-    for (let done = 0; done < runs; done += block) {
-      for (let i = 0; i < block; i++) samples.cohort.push(await cohortRun());
-      for (let i = 0; i < block; i++) samples.floor.push(await floor());
-      for (let i = 0; i < block; i++) samples.jupyter.push(await jupyterRun());
-      progress?.(`exec-roundtrip: ${done + block}/${runs}`);
-    }
+    const samples = await interleavedBlocks(
+      { cohort: cohortRun, floor, jupyter: () => jupyterOnePlusOne(jk) },
+      { runs, block, onBlock: (done) => progress?.(`exec-roundtrip: ${done}/${runs}`) },
+    );
     const s = { cohort: summarize(samples.cohort), floor: summarize(samples.floor), jupyter: summarize(samples.jupyter) };
     const markdown = [
       `## exec-roundtrip: \`1+1\`, warm kernel, ${runs} runs each`,

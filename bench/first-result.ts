@@ -5,8 +5,9 @@
 import { join } from 'node:path';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
-import { addMember, codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
+import { codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
 import { startJupyter } from './lib/jupyter.ts';
+import { newRunnerFirstResult } from './lib/trials.ts';
 import { benchDir, kernelsUnder, processTree, sleep, waitFor, waitQuiet } from './lib/procs.ts';
 import type { Summary } from './lib/stats.ts';
 import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
@@ -25,13 +26,7 @@ export async function cohortTrials(dataDir: string, poolSize: number, trials: nu
       // Each earlier user holds one kernel; the pool refills to poolSize beside them.
       await waitFor(() => kernelsUnder(server.pid).length >= 1 + t + poolSize, 60_000, `the pool to refill (${poolSize})`, 50);
       await waitQuiet(() => kernelsUnder(server.pid));
-      const user = await createUser(server.url, `student${t}`);
-      await addMember(server.url, owner.token, nb, user.id, 'runner');
-      const start = now();
-      const [run] = await runAndWait(server.url, user.token, nb, ['c']);
-      const ms = msSince(start);
-      const value = run?.outputs.find((o) => o.output_type === 'execute_result')?.data?.['text/plain'];
-      if (value !== '2') throw new Error(`first run answered ${JSON.stringify(run)}`);
+      const ms = await newRunnerFirstResult(server.url, owner.token, nb, `student${t}`);
       samples.push(ms);
       progress?.(`first-result: pool ${poolSize}${extraArgs.length ? ` ${extraArgs.join(' ')}` : ''}, trial ${t + 1}/${trials}: ${ms.toFixed(0)} ms`);
     }

@@ -13,10 +13,11 @@ import { whenDoc } from './exec-roundtrip.ts';
 import { jupyterTrials } from './first-result.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
-import { addMember, codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort, startRun } from './lib/cohort.ts';
+import { codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort, startRun } from './lib/cohort.ts';
 import type { SpawnedCohort } from './lib/cohort.ts';
 import { startJupyter } from './lib/jupyter.ts';
 import { benchDir } from './lib/procs.ts';
+import { interleavedBlocks, jupyterOnePlusOne, newRunnerFirstResult } from './lib/trials.ts';
 import type { Summary } from './lib/stats.ts';
 import { fmtSummary, msSince, now, ratio, summarize, table } from './lib/stats.ts';
 
@@ -50,16 +51,7 @@ async function side(name: string, cohort: SpawnedCohort): Promise<Side> {
       await whenDoc(client.doc, () => resultCount() === expected, 10_000);
       return msSince(start);
     },
-    async firstResult(trial) {
-      const user = await createUser(cohort.url, `${name}-student${trial}`);
-      await addMember(cohort.url, owner.token, nb, user.id, 'runner');
-      const start = now();
-      const [run] = await runAndWait(cohort.url, user.token, nb, ['c']);
-      const ms = msSince(start);
-      const value = run?.outputs.find((o) => o.output_type === 'execute_result')?.data?.['text/plain'];
-      if (value !== '2') throw new Error(`${name}: first run answered ${JSON.stringify(run)}`);
-      return ms;
-    },
+    firstResult: (trial) => newRunnerFirstResult(cohort.url, owner.token, nb, `${name}-student${trial}`),
     close: () => client.destroy(),
   };
 }
@@ -83,22 +75,12 @@ export async function gatewayBench({ quick, progress }: BenchOptions): Promise<B
     const jk = await jupyter.connect(await jupyter.startKernel());
     stops.push(() => Promise.resolve(jk.close()));
     await jk.ready();
-    const direct = async () => {
-      const start = now();
-      const text = await jk.executeResult('1+1');
-      if (text !== '2') throw new Error(`jupyter answered ${text}`);
-      return msSince(start);
-    };
 
     // Interleaved blocks, so background load hits the three alike.
-    const rt = { local: [] as number[], gateway: [] as number[], jupyter: [] as number[] };
-    for (let i = 0; i < 5; i++) await Promise.all([local.roundTrip(), remote.roundTrip(), direct()]);
-    for (let done = 0; done < runs; done += block) {
-      for (let i = 0; i < block; i++) rt.gateway.push(await remote.roundTrip());
-      for (let i = 0; i < block; i++) rt.local.push(await local.roundTrip());
-      for (let i = 0; i < block; i++) rt.jupyter.push(await direct());
-      progress?.(`gateway: round trips ${done + block}/${runs}`);
-    }
+    const rt = await interleavedBlocks(
+      { gateway: () => remote.roundTrip(), local: () => local.roundTrip(), jupyter: () => jupyterOnePlusOne(jk) },
+      { runs, block, onBlock: (done) => progress?.(`gateway: round trips ${done}/${runs}`) },
+    );
     const first = { local: [] as number[], gateway: [] as number[] };
     for (let t = 0; t < trials; t++) {
       first.gateway.push(await remote.firstResult(t));

@@ -18,29 +18,45 @@ export interface Point {
 
 const quietTree = (pid: number) => waitQuiet(() => processTree(pid), { timeoutMs: 120_000 });
 
+/**
+ * The memory of the process tree under `pid` once quiet: idle, then at each milestone, reached by
+ * adding users one at a time with `addUser(index)`; `measured` checks and reports each milestone.
+ */
+async function pointsAsUsersJoin(
+  pid: number,
+  milestones: number[],
+  addUser: (index: number) => Promise<void>,
+  measured: (users: number, rss: ReturnType<typeof treeRssMiB>) => void,
+): Promise<Point[]> {
+  await quietTree(pid);
+  const idle = treeRssMiB(pid);
+  const points: Point[] = [{ users: 0, total: idle.total, server: idle.rootOnly, kernels: idle.others }];
+  let users = 0;
+  for (const target of milestones) {
+    for (; users < target; users++) await addUser(users);
+    await quietTree(pid);
+    const rss = treeRssMiB(pid);
+    measured(target, rss);
+    points.push({ users: target, total: rss.total, server: rss.rootOnly, kernels: rss.others });
+  }
+  return points;
+}
+
 export async function cohortPoints(dataDir: string, milestones: number[], progress?: (line: string) => void, extraArgs: string[] = []): Promise<Point[]> {
   const server = await spawnCohort(dataDir, extraArgs);
   try {
     const owner = await createUser(server.url, 'owner');
     const nb = await createNotebook(server.url, owner.token, 'memory', notebookOf([codeCell('c', 'x = list(range(1000)); 1+1')]));
-    await quietTree(server.pid);
-    const idle = treeRssMiB(server.pid);
-    const points: Point[] = [{ users: 0, total: idle.total, server: idle.rootOnly, kernels: idle.others }];
-    let users = 0;
-    for (const target of milestones) {
-      for (; users < target; users++) {
-        const user = await createUser(server.url, `user${users}`);
-        await addMember(server.url, owner.token, nb, user.id, 'runner');
-        const [run] = await runAndWait(server.url, user.token, nb, ['c']);
-        if (run?.status !== 'ok') throw new Error(`run of user${users} ended ${JSON.stringify(run)}`);
-      }
-      await quietTree(server.pid);
-      const rss = treeRssMiB(server.pid);
+    const addUser = async (index: number) => {
+      const user = await createUser(server.url, `user${index}`);
+      await addMember(server.url, owner.token, nb, user.id, 'runner');
+      const [run] = await runAndWait(server.url, user.token, nb, ['c']);
+      if (run?.status !== 'ok') throw new Error(`run of user${index} ended ${JSON.stringify(run)}`);
+    };
+    return await pointsAsUsersJoin(server.pid, milestones, addUser, (target, rss) => {
       if (rss.count < target) throw new Error(`expected ${target} kernels under the server, found ${rss.count}`);
-      points.push({ users: target, total: rss.total, server: rss.rootOnly, kernels: rss.others });
       progress?.(`memory: cohort with ${target} users: ${fmt(rss.total)} MiB`);
-    }
-    return points;
+    });
   } finally {
     await server.stop();
   }
@@ -49,26 +65,18 @@ export async function cohortPoints(dataDir: string, milestones: number[], progre
 async function jupyterPoints(dir: string, milestones: number[], progress?: (line: string) => void): Promise<Point[]> {
   const server = await startJupyter(dir);
   try {
-    await quietTree(server.pid);
-    const idle = treeRssMiB(server.pid);
-    const points: Point[] = [{ users: 0, total: idle.total, server: idle.rootOnly, kernels: idle.others }];
-    let users = 0;
-    for (const target of milestones) {
-      for (; users < target; users++) {
-        const kernel = await server.connect(await server.startKernel());
-        try {
-          await kernel.ready();
-          if ((await kernel.executeResult('x = list(range(1000)); 1+1')) !== '2') throw new Error('jupyter kernel answered wrongly');
-        } finally {
-          kernel.close();
-        }
+    const addUser = async () => {
+      const kernel = await server.connect(await server.startKernel());
+      try {
+        await kernel.ready();
+        if ((await kernel.executeResult('x = list(range(1000)); 1+1')) !== '2') throw new Error('jupyter kernel answered wrongly');
+      } finally {
+        kernel.close();
       }
-      await quietTree(server.pid);
-      const rss = treeRssMiB(server.pid);
-      points.push({ users: target, total: rss.total, server: rss.rootOnly, kernels: rss.others });
+    };
+    return await pointsAsUsersJoin(server.pid, milestones, addUser, (target, rss) => {
       progress?.(`memory: jupyter with ${target} users: ${fmt(rss.total)} MiB`);
-    }
-    return points;
+    });
   } finally {
     await server.stop();
   }

@@ -17,8 +17,9 @@ import type { KernelSandbox } from '../server/kernels/sandbox.ts';
 import type { SandboxMode } from '../server/kernels/sandboxSettings.ts';
 import type { BenchOptions, BenchResult } from './lib/bench.ts';
 import { runIfMain } from './lib/bench.ts';
-import { addMember, codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
+import { codeCell, createNotebook, createUser, notebookOf, runAndWait, spawnCohort } from './lib/cohort.ts';
 import type { SpawnedCohort } from './lib/cohort.ts';
+import { newRunnerFirstResult } from './lib/trials.ts';
 import { benchDir, kernelsUnder, waitFor, waitQuiet } from './lib/procs.ts';
 import { benchSandbox } from './lib/sandbox.ts';
 import type { Summary } from './lib/stats.ts';
@@ -67,13 +68,7 @@ async function firstResults(dir: string, trials: number, progress?: (line: strin
           await waitFor(() => kernelsUnder(servers[other]!.server.pid).length >= 1 + t + (other === mode || MODES.indexOf(other) > MODES.indexOf(mode) ? 0 : 1) + POOL_SIZE, 60_000, 'the pools to refill', 50);
         }
         await waitQuiet(all);
-        const user = await createUser(server.url, `student${t}`);
-        await addMember(server.url, owner.token, nb, user.id, 'runner');
-        const start = now();
-        const [run] = await runAndWait(server.url, user.token, nb, ['c']);
-        const ms = msSince(start);
-        const value = run?.outputs.find((o) => o.output_type === 'execute_result')?.data?.['text/plain'];
-        if (value !== '2') throw new Error(`first run answered ${JSON.stringify(run)}`);
+        const ms = await newRunnerFirstResult(server.url, owner.token, nb, `student${t}`);
         samples[mode].push(ms);
         progress?.(`sandbox: first result, --kernel-sandbox ${mode}, trial ${t + 1}/${trials}: ${ms.toFixed(0)} ms`);
       }

@@ -1,22 +1,17 @@
 // A live class in real browsers: a teacher starts a session, two students join through the join
 // page with the code, follow the teacher, get cells revealed one at a time (never receiving them
 // before), hand in an output that the teacher puts on screen, and see the end of the session.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
+import { hiddenRoom } from '../../shared/rooms.ts';
+import { sharedDoc } from '../../shared/layout.ts';
 import { apiCall, joinAsGuest, newContext, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { connectDoc } from '../helpers/clients.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { codeCell, KERNEL_TIMEOUT, markdownCell, notebookOf, startE2E, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E();
 
 /** Ten cells, each tall enough that the page scrolls: c0..c7 shown, c8 and c9 to be hidden. */
 function lessonNotebook() {
@@ -57,9 +52,7 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await openNotebookPage(t, e2e.url, nb.id);
 
     // Start the session: the code shows large in the panel.
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     assert.match(code, /^[A-Z0-9]{4,}$/);
     assert.match(await t.locator('.classroom-panel .join-url input').inputValue(), new RegExp(`#/join/${code}$`));
 
@@ -133,7 +126,24 @@ test('a live class: join by code, follow the teacher, reveal, publish and spotli
     await t.keyboard.type(', edited');
     await t.keyboard.press('Escape');
     await hiddenCell.locator('.rendered-markdown h2', { hasText: 'Secret step one, edited' }).waitFor({ timeout: UI_TIMEOUT });
-    await ada.waitForTimeout(300);
+    // The server has handled the edit: a reader of the hidden room (as the teacher) receives it.
+    const reader = connectDoc(e2e.syncUrl, hiddenRoom(nb.id), e2e.adminToken);
+    try {
+      await eventually(() => JSON.stringify(sharedDoc(reader.doc).cells.toJSON()).includes('Secret step one, edited'), {
+        timeoutMs: UI_TIMEOUT,
+        message: 'the hidden edit did not reach the server',
+      });
+    } finally {
+      reader.destroy();
+    }
+    // A marker after it in the students' room: the teacher edits a shown cell. The server stores
+    // and sends a room's updates in order, so once Ada has the marker, anything the hidden edit
+    // made the server send her has arrived. (Not the teacher's move: presence is sent at once,
+    // ahead of updates still being stored.)
+    await mainCell(t, 'c3').locator('.cm-content').click();
+    await t.keyboard.press('ControlOrMeta+End');
+    await t.keyboard.type('  # after the hidden edit');
+    await mainCell(ada, 'c3').locator('.cm-content', { hasText: 'after the hidden edit' }).waitFor({ timeout: UI_TIMEOUT });
     assert.ok(!(await ada.content()).includes('Secret step'), 'an edit of a hidden cell reached a student');
 
     // Reveal: the next hidden cell appears on the students' pages, with the teacher's edit.

@@ -1,28 +1,15 @@
 // Two people in two browser contexts co-edit one notebook: text, remote cursor labels, presence,
 // structural edits with Jupyter's command-mode keys, and read-only editors for runners.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cellEditor, cellText, openNotebookPage, screenshot, signIn, waitForCellText, type SignedInPage } from '../helpers/browser.ts';
-import { startE2E, type E2E } from './fixture.ts';
+import { cellEditor, cellText, openNotebookPage, screenshot, signIn, waitForCellText } from '../helpers/browser.ts';
+import { ownerAndMember, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 test('typing in one browser shows up in the other, with the remote cursor labelled', async () => {
-  const bob = await e2e.createUser('bob');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Co-editing');
-  await e2e.setMember(e2e.adminToken, nb.id, bob.id, 'editor');
-
-  const alice: SignedInPage = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const bobPage: SignedInPage = await signIn(e2e.browser, e2e.url, bob.token);
+  const { owner: alice, member: bobPage, close } = await ownerAndMember(e2e, { notebookName: 'Co-editing', memberName: 'bob', role: 'editor' });
   try {
-    await openNotebookPage(alice.page, e2e.url, nb.id);
-    await openNotebookPage(bobPage.page, e2e.url, nb.id);
 
     await cellEditor(alice.page, 0).click();
     await alice.page.keyboard.type("greeting = 'hello from admin'");
@@ -42,20 +29,13 @@ test('typing in one browser shows up in the other, with the remote cursor labell
     await screenshot(bobPage.page, 'collab-remote-cursor');
     assert.deepEqual([...alice.pageErrors, ...bobPage.pageErrors], []);
   } finally {
-    await alice.context.close();
-    await bobPage.context.close();
+    await close();
   }
 });
 
 test('command-mode keys insert, retype and delete cells for everyone', async () => {
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Keys');
-  const carol = await e2e.createUser('carol');
-  await e2e.setMember(e2e.adminToken, nb.id, carol.id, 'editor');
-  const alice = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const other = await signIn(e2e.browser, e2e.url, carol.token);
+  const { owner: alice, member: other, close } = await ownerAndMember(e2e, { notebookName: 'Keys', memberName: 'carol', role: 'editor' });
   try {
-    await openNotebookPage(alice.page, e2e.url, nb.id);
-    await openNotebookPage(other.page, e2e.url, nb.id);
     const count = (page: typeof alice.page, n: number) =>
       page.waitForFunction((expected) => document.querySelectorAll('.cell').length === expected, n, { timeout: 10_000 });
 
@@ -91,20 +71,13 @@ test('command-mode keys insert, retype and delete cells for everyone', async () 
     await waitForCellText(alice.page, 0, (text) => text === 'second');
     assert.deepEqual([...alice.pageErrors, ...other.pageErrors], []);
   } finally {
-    await alice.context.close();
-    await other.context.close();
+    await close();
   }
 });
 
 test('my editor keeps focus while someone else inserts cells above it', async () => {
-  const hal = await e2e.createUser('hal');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Focus');
-  await e2e.setMember(e2e.adminToken, nb.id, hal.id, 'editor');
-  const alice = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const other = await signIn(e2e.browser, e2e.url, hal.token);
+  const { owner: alice, member: other, close } = await ownerAndMember(e2e, { notebookName: 'Focus', memberName: 'hal', role: 'editor' });
   try {
-    await openNotebookPage(alice.page, e2e.url, nb.id);
-    await openNotebookPage(other.page, e2e.url, nb.id);
     await cellEditor(alice.page, 0).click();
     await alice.page.keyboard.type('first half');
     // Hal inserts two cells above Alice's.
@@ -118,8 +91,7 @@ test('my editor keeps focus while someone else inserts cells above it', async ()
     assert.equal(await cellText(alice.page, 0), '');
     assert.ok(await alice.page.locator('.cell').nth(2).evaluate((cell) => cell.contains(document.activeElement)));
   } finally {
-    await alice.context.close();
-    await other.context.close();
+    await close();
   }
 });
 

@@ -2,22 +2,14 @@
 // differently and run it, each seeing only their own source and output, the teacher neither; the
 // teacher changes the cell: a student who reset gets the new source, one who edited keeps hers and
 // is told, sees the differences, and resets.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { apiCall, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, markdownCell, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
 const TEACHER_SOURCE = 'n = 1\nprint("twice", n * 2)';
 
 const cell = (page: Page, id: string) => page.locator(`.notebook-page > .cells > .cell[data-cell-id="${id}"]`);

@@ -2,22 +2,14 @@
 // the notebook's files (a progress bar, then the file listed) and copies its Python path; two
 // guests join, run a cell that reads it with pandas and writes out.csv; each guest's panel shows
 // the notebook file read-only (no drop zone, no Delete) and their own out.csv under My files.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
 const SCORES = 'name,score\nada,90\nbo,70\n';
 
 const scope = (page: Page, name: 'notebook' | 'mine') => page.locator(`dialog.files-dialog .file-scope[data-scope="${name}"]`);
@@ -54,9 +46,7 @@ test('files panel: the teacher drops a CSV, two guests read it in their kernels 
     await t.locator('#message', { hasText: '/notebook/scores.csv' }).waitFor({ timeout: UI_TIMEOUT });
     await t.locator('dialog.files-dialog button.modal-close').click();
 
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     const guests = [await joinAsGuest(e2e.browser, e2e.url, code, 'Ada'), await joinAsGuest(e2e.browser, e2e.url, code, 'Bo')];
     pages.push(...guests);
     for (const { page } of guests) {

@@ -2,22 +2,13 @@
 // run it; the roster counts edits, runs and errors; Ada hands hers in — the teacher's panel shows
 // her source and output, Bo's page never receives it; with the session option on, Bo's hand-in
 // reaches the class; "Show to class" puts Ada's on every screen; the teacher clears them all.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E();
 
 const cell = (page: Page, id: string) => page.locator(`.notebook-page > .cells > .cell[data-cell-id="${id}"]`);
 
@@ -44,9 +35,7 @@ test('hand-ins: to the teacher only, to the class with the option, on screen, co
     pages.push(teacher);
     const t = teacher.page;
     await openNotebookPage(t, e2e.url, nb.id);
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     const adaPage = await joinAsGuest(e2e.browser, e2e.url, code, 'Ada');
     const boPage = await joinAsGuest(e2e.browser, e2e.url, code, 'Bo');
     pages.push(adaPage, boPage);

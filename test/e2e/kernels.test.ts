@@ -2,20 +2,12 @@
 // cell in another notebook opens a dialog naming the oldest idle kernel; "Shut down … and run"
 // frees it and the run succeeds — in a fresh kernel that imports pandas. The Running panel lists
 // the kernels with memory and shuts one down.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E({ maxKernelsPerUser: 1 });
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E({ maxKernelsPerUser: 1 });
 
 test('the kernel limit offers to shut down the oldest idle kernel, then the run succeeds', async () => {
   const kim = await e2e.createUser('kim');

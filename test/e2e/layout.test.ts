@@ -4,21 +4,13 @@
 // once the account is disabled, shows a page saying the link is not valid); the
 // notebook's Share button adds people from a picker; lists name owners; avatars tell apart two
 // people whose names start alike.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { newContext, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, markdownCell, notebookOf, UI_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E();
 
 function wideNotebook() {
   const wideTable = `<table><tr>${Array.from({ length: 24 }, (_, i) => `<th>column_${i}</th>`).join('')}</tr><tr>${Array.from({ length: 24 }, (_, i) => `<td>${i * 1000}</td>`).join('')}</tr></table>`;

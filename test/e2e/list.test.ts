@@ -1,18 +1,12 @@
 // The notebook list: create, import (file picker), bad imports explained, rename, export,
 // members dialog, delete.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { signIn } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, markdownCell, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 test('create, import, rename, export and delete from the list', async () => {
   const { context, page, pageErrors } = await signIn(e2e.browser, e2e.url, e2e.adminToken);

@@ -2,21 +2,14 @@
 // box (the page stays short) with the truncation notice first; results carry Out[n]; an output of
 // since-edited code is marked stale; Jupyter's command-mode keys (Alt-Enter, C/X/V, Z, D,D, I,I,
 // 0,0); the selected cell survives a reload.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { cellEditor, cellText, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
-const KERNEL_TIMEOUT = 60_000;
 const cellIds = (page: Page) => page.locator('.notebook-page > .cells > .cell').evaluateAll((cells) => cells.map((c) => (c as HTMLElement).dataset['cellId']!));
 const cellById = (page: Page, id: string) => page.locator(`.notebook-page > .cells > .cell[data-cell-id="${id}"]`);
 

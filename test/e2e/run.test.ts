@@ -1,20 +1,31 @@
 // Running cells in the browser against a real ipykernel: Shift-Enter runs and moves on, errors show
 // their traceback in colour, input() is answered inline, counts and kernel status come from the
 // private document.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cellEditor, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { startE2E, type E2E } from './fixture.ts';
+import { cellEditor, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
+import { KERNEL_TIMEOUT, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
-const KERNEL_TIMEOUT = 60_000;
+/**
+ * A new notebook of the admin's, open in a fresh signed-in page, with `source` typed into its
+ * first cell and run in place (Ctrl-Enter). The caller closes the page's context.
+ */
+async function runTyped(notebookName: string, source: string): Promise<SignedInPage> {
+  const nb = await e2e.createNotebook(e2e.adminToken, notebookName);
+  const signedIn = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  try {
+    await openNotebookPage(signedIn.page, e2e.url, nb.id);
+    await cellEditor(signedIn.page, 0).click();
+    await signedIn.page.keyboard.type(source);
+    await signedIn.page.keyboard.press('Control+Enter');
+    return signedIn;
+  } catch (error) {
+    await signedIn.context.close();
+    throw error;
+  }
+}
 
 test('shift-Enter runs a cell and focuses the next; an error shows its traceback', async () => {
   const nb = await e2e.createNotebook(e2e.adminToken, 'Running');
@@ -62,13 +73,8 @@ test('shift-Enter runs a cell and focuses the next; an error shows its traceback
 });
 
 test('input() is answered inline and a password prompt is masked', async () => {
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Input');
-  const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  const { context, page } = await runTyped('Input', "import getpass\nname = input('Your name? ')\nsecret = getpass.getpass('Secret: ')\nprint('hello', name, len(secret))");
   try {
-    await openNotebookPage(page, e2e.url, nb.id);
-    await cellEditor(page, 0).click();
-    await page.keyboard.type("import getpass\nname = input('Your name? ')\nsecret = getpass.getpass('Secret: ')\nprint('hello', name, len(secret))");
-    await page.keyboard.press('Control+Enter');
     const prompt = page.locator('.cell').nth(0).locator('.stdin');
     await prompt.locator('input[type="text"]').waitFor({ timeout: KERNEL_TIMEOUT });
     assert.match((await prompt.locator('.stdin-prompt').textContent()) ?? '', /Your name\?/);
@@ -85,13 +91,8 @@ test('input() is answered inline and a password prompt is masked', async () => {
 });
 
 test('streamed output appears while the cell is still running', async () => {
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Streaming');
-  const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  const { context, page } = await runTyped('Streaming', "import time\nfor i in range(3):\nprint('tick', i, flush=True)\ntime.sleep(1)");
   try {
-    await openNotebookPage(page, e2e.url, nb.id);
-    await cellEditor(page, 0).click();
-    await page.keyboard.type("import time\nfor i in range(3):\nprint('tick', i, flush=True)\ntime.sleep(1)");
-    await page.keyboard.press('Control+Enter');
     const cell = page.locator('.cell').nth(0);
     await cell.locator('.output-stream', { hasText: 'tick 0' }).waitFor({ timeout: KERNEL_TIMEOUT });
     // Still running when the first line is already shown.
@@ -105,13 +106,8 @@ test('streamed output appears while the cell is still running', async () => {
 });
 
 test('interrupt stops a long-running cell', async () => {
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Interrupt');
-  const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
+  const { context, page } = await runTyped('Interrupt', 'import time\ntime.sleep(120)');
   try {
-    await openNotebookPage(page, e2e.url, nb.id);
-    await cellEditor(page, 0).click();
-    await page.keyboard.type('import time\ntime.sleep(120)');
-    await page.keyboard.press('Control+Enter');
     await page.waitForSelector('.cell .execution[data-status="running"]', { timeout: KERNEL_TIMEOUT });
     await page.locator('.toolbar button.interrupt').click();
     await page.locator('.cell .output-error', { hasText: 'KeyboardInterrupt' }).waitFor({ timeout: 20_000 });

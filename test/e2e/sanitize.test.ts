@@ -1,17 +1,12 @@
 // Untrusted HTML in outputs and markdown runs nothing: each payload would set window.__pwned.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { cellEditor, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { pageSettled, recordElementEvents } from '../helpers/pageSettled.ts';
+import { codeCell, markdownCell, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const HTML_PAYLOAD = [
   'SAFE-MARKER',
@@ -30,8 +25,9 @@ function pwned(page: Page): Promise<unknown> {
 }
 
 async function assertNothingRan(page: Page): Promise<void> {
-  // Give failing images, iframes and animations time to fire their handlers.
-  await page.waitForTimeout(1500);
+  // Every image, frame and animation left in the page has fired its event, so its handlers had
+  // their chance to run.
+  await pageSettled(page);
   assert.equal(await pwned(page), undefined, 'a payload ran on render');
   const leftovers = await page.evaluate(() => {
     const root = document.querySelector('.cells');
@@ -52,7 +48,9 @@ async function assertNothingRan(page: Page): Promise<void> {
     await link.click({ timeout: 5_000 });
   }
   await page.locator('.cells .hover-me').first().hover();
-  await page.waitForTimeout(300);
+  // The handlers of a click or a hover run in its dispatch, which Playwright waits for; what the
+  // dispatch queued (a link's navigation) runs before the page has rendered twice more.
+  await pageSettled(page);
   assert.equal(await pwned(page), undefined, 'a payload ran on click or hover');
 }
 
@@ -68,6 +66,7 @@ test('saved outputs and markdown cells carrying scripts, handlers and javascript
   const nb = await e2e.createNotebook(e2e.adminToken, 'Hostile', notebook);
   const { context, page, pageErrors } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
   try {
+    await recordElementEvents(context, page);
     await openNotebookPage(page, e2e.url, nb.id);
     await page.locator('.cell-markdown .rendered-markdown', { hasText: 'SAFE-MARKER in markdown' }).waitFor();
     await page.locator('.html-output', { hasText: 'SAFE-MARKER' }).waitFor();
@@ -87,6 +86,7 @@ test('a live HTML output from the kernel runs nothing either', async () => {
   const nb = await e2e.createNotebook(e2e.adminToken, 'Hostile live');
   const { context, page } = await signIn(e2e.browser, e2e.url, e2e.adminToken);
   try {
+    await recordElementEvents(context, page);
     await openNotebookPage(page, e2e.url, nb.id);
     await cellEditor(page, 0).click();
     await page.keyboard.insertText(`from IPython.display import HTML, SVG, display\ndisplay(HTML(${JSON.stringify(HTML_PAYLOAD)}))\ndisplay(SVG(${JSON.stringify(SVG_PAYLOAD)}))`);

@@ -1,30 +1,16 @@
 // Scopes in the page: the owner switches a cell to shared and a student sees it; a student
 // publishes an output and the owner sees it marked with the author; a kernel restart turns widget
 // views into a placeholder instead of dead controls.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openNotebookPage, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, ownerAndMember, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E();
 
 test('the owner switches a cell to shared scope; a student sees it and cannot run it', async () => {
-  const student = await e2e.createUser('sam');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Scopes', notebookOf([codeCell("print('hello')")]));
-  await e2e.setMember(e2e.adminToken, nb.id, student.id, 'runner');
-  const owner = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const pupil = await signIn(e2e.browser, e2e.url, student.token);
+  const { owner, member: pupil, close } = await ownerAndMember(e2e, { notebookName: 'Scopes', notebook: notebookOf([codeCell("print('hello')")]), memberName: 'sam', role: 'runner' });
   try {
-    await openNotebookPage(owner.page, e2e.url, nb.id);
-    await openNotebookPage(pupil.page, e2e.url, nb.id);
     assert.equal(await pupil.page.locator('.cell .scope').textContent(), 'mine');
     assert.ok(await pupil.page.locator('.cell .scope').isDisabled(), 'only owners switch scopes');
     assert.ok(await pupil.page.locator('.cell button.run').isEnabled());
@@ -40,20 +26,13 @@ test('the owner switches a cell to shared scope; a student sees it and cannot ru
     await shared.waitFor({ timeout: KERNEL_TIMEOUT });
     assert.match((await pupil.page.locator('.cell .output-label').textContent()) ?? '', /Shared output/);
   } finally {
-    await owner.context.close();
-    await pupil.context.close();
+    await close();
   }
 });
 
 test('a student publishes an output; the owner sees it with the author', async () => {
-  const student = await e2e.createUser('pat');
-  const nb = await e2e.createNotebook(e2e.adminToken, 'Hand-in', notebookOf([codeCell("print('answer', 6 * 7)")]));
-  await e2e.setMember(e2e.adminToken, nb.id, student.id, 'runner');
-  const owner = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const pupil = await signIn(e2e.browser, e2e.url, student.token);
+  const { owner, member: pupil, close } = await ownerAndMember(e2e, { notebookName: 'Hand-in', notebook: notebookOf([codeCell("print('answer', 6 * 7)")]), memberName: 'pat', role: 'runner' });
   try {
-    await openNotebookPage(owner.page, e2e.url, nb.id);
-    await openNotebookPage(pupil.page, e2e.url, nb.id);
     await pupil.page.locator('.cell button.run').click();
     await pupil.page.locator('.cell .output-stream', { hasText: 'answer 42' }).waitFor({ timeout: KERNEL_TIMEOUT });
     // The owner did not run it: nothing of the student's shows up by itself.
@@ -65,8 +44,7 @@ test('a student publishes an output; the owner sees it with the author', async (
     await entry.locator('summary').click();
     assert.match((await entry.textContent()) ?? '', /answer 42/);
   } finally {
-    await owner.context.close();
-    await pupil.context.close();
+    await close();
   }
 });
 

@@ -2,22 +2,14 @@
 // inside the viewport of a student scrolled far from it; duplicate student names are told apart
 // in the roster; hidden cells are revealed up to a chosen one, then all at once; and ending the
 // session offers to reveal what is still hidden.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { apiCall, joinAsGuest, openNotebookPage, screenshot, signIn, type SignedInPage } from '../helpers/browser.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, markdownCell, notebookOf, startLiveSession, UI_TIMEOUT, useE2E } from './fixture.ts';
 
 const PUBLIC_URL = 'http://classroom.example:8888';
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E({ publicUrl: PUBLIC_URL });
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const UI_TIMEOUT = 10_000;
+const e2e = useE2E({ publicUrl: PUBLIC_URL });
 
 /** Twelve tall cells, so the page scrolls far, then four to hide. */
 function lesson() {
@@ -38,9 +30,7 @@ test('join link, spotlight in view, names told apart, reveal up to here / all, r
   try {
     const t = teacher.page;
     await openNotebookPage(t, e2e.url, nb.id);
-    await t.locator('button.session-toggle').click();
-    await t.locator('.classroom-panel button.start-session').click();
-    const code = ((await t.locator('.classroom-panel .join-code').textContent({ timeout: UI_TIMEOUT })) ?? '').trim();
+    const code = await startLiveSession(t);
     // The link for the projector names the public address, not the address the server listens on.
     assert.equal(await t.locator('.classroom-panel .join-url input').inputValue(), `${PUBLIC_URL}/#/join/${code}`);
 

@@ -5,20 +5,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { JSONObject, Notebook, Output } from '../../shared/nbformat.ts';
 import { apiCall, openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
 import { NBCLIENT_FILES } from '../unit/notebooks/notebookFiles.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const KERNEL_TIMEOUT = 90_000;
 const VIEW_MIME = 'application/vnd.jupyter.widget-view+json';

@@ -5,18 +5,12 @@
 // binary-buffer trait); the figure's PNG comes back to the kernel through custom messages both
 // ways. A library that is not installed shows a placeholder naming it, and the rest works.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, notebookOf, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const KERNEL_TIMEOUT = 90_000;
 

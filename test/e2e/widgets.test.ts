@@ -1,21 +1,13 @@
 // Widgets end to end, through the server's widget bridge (comms <-> Yjs widget maps).
 // The seed scenario (README.md, "Widgets: the seed example"): two users run the same interact(); each has their own value.
 // And a shared-scope slider moved by the owner moves in a student's page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { openNotebookPage, screenshot, signIn } from '../helpers/browser.ts';
-import { codeCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { codeCell, KERNEL_TIMEOUT, notebookOf, ownerAndMember, useE2E } from './fixture.ts';
 
-let e2e: E2E;
-before(async () => {
-  e2e = await startE2E();
-});
-after(async () => {
-  await e2e?.close();
-});
-
-const KERNEL_TIMEOUT = 60_000;
+const e2e = useE2E();
 
 async function runFirstCell(page: Page): Promise<void> {
   await page.locator('.cell').nth(0).locator('button.run').click();
@@ -26,18 +18,8 @@ function interactOutput(page: Page) {
 }
 
 test('seed scenario: the same interact() in two browsers keeps each user’s own value', async () => {
-  const bob = await e2e.createUser('bob');
-  const nb = await e2e.createNotebook(
-    e2e.adminToken,
-    'Seed',
-    notebookOf([codeCell('from ipywidgets import interact\ninteract(lambda x: x, x="Hello World")')]),
-  );
-  await e2e.setMember(e2e.adminToken, nb.id, bob.id, 'runner');
-  const a = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const b = await signIn(e2e.browser, e2e.url, bob.token);
+  const { owner: a, member: b, close } = await ownerAndMember(e2e, { notebookName: 'Seed', notebook: notebookOf([codeCell('from ipywidgets import interact\ninteract(lambda x: x, x="Hello World")')]), memberName: 'bob', role: 'runner' });
   try {
-    await openNotebookPage(a.page, e2e.url, nb.id);
-    await openNotebookPage(b.page, e2e.url, nb.id);
     await runFirstCell(a.page);
     await runFirstCell(b.page);
     for (const page of [a.page, b.page]) {
@@ -58,24 +40,13 @@ test('seed scenario: the same interact() in two browsers keeps each user’s own
     await screenshot(a.page, 'seed-user-a');
     await screenshot(b.page, 'seed-user-b');
   } finally {
-    await a.context.close();
-    await b.context.close();
+    await close();
   }
 });
 
 test('a shared-scope slider moved by the owner moves in a student’s page', async () => {
-  const student = await e2e.createUser('student');
-  const nb = await e2e.createNotebook(
-    e2e.adminToken,
-    'Shared slider',
-    notebookOf([codeCell('import ipywidgets as w\ns = w.IntSlider(value=3, min=0, max=10)\ns', [], { cohort: { scope: 'shared' } })]),
-  );
-  await e2e.setMember(e2e.adminToken, nb.id, student.id, 'runner');
-  const owner = await signIn(e2e.browser, e2e.url, e2e.adminToken);
-  const pupil = await signIn(e2e.browser, e2e.url, student.token);
+  const { owner, member: pupil, close } = await ownerAndMember(e2e, { notebookName: 'Shared slider', notebook: notebookOf([codeCell('import ipywidgets as w\ns = w.IntSlider(value=3, min=0, max=10)\ns', [], { cohort: { scope: 'shared' } })]), memberName: 'student', role: 'runner' });
   try {
-    await openNotebookPage(owner.page, e2e.url, nb.id);
-    await openNotebookPage(pupil.page, e2e.url, nb.id);
     assert.equal(await pupil.page.locator('.cell .scope').textContent(), 'shared');
     assert.ok(await pupil.page.locator('.cell button.run').isDisabled(), 'a runner cannot run shared cells');
     await runFirstCell(owner.page);
@@ -100,8 +71,7 @@ test('a shared-scope slider moved by the owner moves in a student’s page', asy
     assert.equal(await pupil.page.locator('.connection').getAttribute('data-state'), 'online');
     await screenshot(pupil.page, 'shared-slider-student');
   } finally {
-    await owner.context.close();
-    await pupil.context.close();
+    await close();
   }
 });
 

@@ -19,18 +19,19 @@ import { cellOutputs, cellSource, createWidgetModel, outputToYMap, type YCell } 
 import { sharedDoc } from '../../shared/layout.ts';
 import { apiCall, cspViolations, signIn, watchCspViolations } from '../helpers/browser.ts';
 import { connectDoc, type DocClient } from '../helpers/clients.ts';
-import { codeCell, markdownCell, notebookOf, startE2E, type E2E } from './fixture.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { pageSettled, recordElementEvents } from '../helpers/pageSettled.ts';
+import { codeCell, markdownCell, notebookOf, useE2E } from './fixture.ts';
 
 const KERNEL_TIMEOUT = 90_000;
 
-let e2e: E2E;
+const e2e = useE2E();
 let attacker: Server;
 /** Every request the attacker's server received, in order. */
 const attackerHits: string[] = [];
 let A = '';
 
 before(async () => {
-  e2e = await startE2E();
   attacker = createServer((req, res) => {
     // The favicon is asked for by the marker's own top-level navigation, after the marker.
     if (req.url !== '/favicon.ico') attackerHits.push(req.url ?? '');
@@ -42,7 +43,6 @@ before(async () => {
 });
 after(async () => {
   await new Promise((resolve) => attacker?.close(resolve));
-  await e2e?.close();
 });
 
 // ---- payloads ----------------------------------------------------------------------------------
@@ -206,17 +206,9 @@ async function watchVictim(context: BrowserContext, page: Page): Promise<Watch> 
     watch.dialogs.push(dialog.message());
     void dialog.dismiss();
   });
+  // What the page has processed, so that "nothing ran, nothing was fetched" is judged after it.
+  await recordElementEvents(context);
   return watch;
-}
-
-/** Waits until the page has stopped asking for anything and every image has settled. */
-async function settle(page: Page, watch: Watch): Promise<void> {
-  for (let quiet = 0; quiet < 2; ) {
-    const before = watch.requests.length;
-    await page.waitForTimeout(750);
-    const imagesDone = await page.evaluate(() => [...document.images].every((image) => image.complete));
-    quiet = watch.requests.length === before && imagesDone ? quiet + 1 : 0;
-  }
 }
 
 /** What the sanitizer must have left out of the DOM, whatever the CSP would do with it. */
@@ -321,7 +313,7 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
 
   // Eve, an editor, with no kernel at all: widget models and outputs written straight into the
   // shared document by a raw Yjs client, and an awareness state of her choosing.
-  const raw: DocClient = connectDoc(`${e2e.url.replace(/^http/, 'ws')}/sync`, nb.id, eve.token);
+  const raw: DocClient = connectDoc(e2e.syncUrl, nb.id, eve.token);
   await raw.synced();
   const doc = sharedDoc(raw.doc);
   const cellById = (id: string) => doc.cells.toArray().find((cell: YCell) => cell.get('id') === id)!;
@@ -382,7 +374,7 @@ test('nothing another person wrote runs, escapes its box or fetches from elsewhe
       targets.sort((a, b) => Number(Boolean(a.closest('form'))) - Number(Boolean(b.closest('form'))));
       for (const target of targets) target.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
     });
-    await settle(page, watch);
+    await pageSettled(page);
 
     // Everything judged at once, so a failure lists every payload that got through.
     const origin = new URL(e2e.url).origin;
@@ -485,13 +477,19 @@ test('with the sanitizer bypassed by hand, the CSP still runs nothing and fetche
     }, A);
     // A DOM click: on a page where the injected <style> applied, the link is not even visible.
     await page.evaluate(() => document.querySelector<HTMLAnchorElement>('a.bypass')?.click());
-    await settle(page, watch);
+    await pageSettled(page);
+    // The policy's refusals are the markers: each is reported once the page dealt with what it refused.
+    const refusedDirectives = () => new Set(violations.map((line) => /\[csp-violation\] (\S+)/.exec(line)?.[1]));
+    const REFUSALS = ['script-src-attr', 'script-src-elem', 'style-src-elem', 'img-src', 'connect-src'];
+    await eventually(() => REFUSALS.every((directive) => refusedDirectives().has(directive)), { message: `a refusal of each of ${REFUSALS.join(', ')} reported` }).catch(
+      () => undefined, // the assertions below say which is missing
+    );
 
     assert.equal(outcome, 'refused', 'fetch to another host');
     assert.deepEqual(watch.ran, []);
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).display), 'block', 'an injected <style> applied');
-    const directives = new Set(violations.map((line) => /\[csp-violation\] (\S+)/.exec(line)?.[1]));
-    for (const directive of ['script-src-attr', 'script-src-elem', 'style-src-elem', 'img-src', 'connect-src']) {
+    const directives = refusedDirectives();
+    for (const directive of REFUSALS) {
       assert.ok(directives.has(directive), `no ${directive} violation reported: ${violations.join('\n')}`);
     }
     // The page tried (the markup asked for it); the CSP refused each one before it left.
