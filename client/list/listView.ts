@@ -80,7 +80,13 @@ export function renderNotebookList(app: HTMLElement, context: ListContext): { di
     const nameCell = h('td', {}, link);
     const startRename = () => {
       const input = h('input', { value: summary.name, 'aria-label': 'New name' });
+      // Once: Enter, Escape and blur all finish, and the refresh that follows a save removes the
+      // focused input, which fires blur again — a second save would rename twice and refresh the
+      // list once more, closing whatever menu the user had opened on the new row meanwhile.
+      let finished = false;
       const finish = (save: boolean) => {
+        if (finished) return;
+        finished = true;
         const name = input.value.trim();
         if (!save || !name || name === summary.name) {
           nameCell.replaceChildren(link);

@@ -51,7 +51,11 @@ test('create, import, rename, export and delete from the list', async () => {
     });
     await page.locator('#message.error', { hasText: 'broken.ipynb' }).waitFor();
 
-    // Rename inline.
+    // Rename inline: one request (Enter, then the input's removal by the refresh, must not save twice).
+    const renames: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PATCH' && request.url().endsWith(`/api/notebooks/${importedId}`)) renames.push(request.url());
+    });
     await row.locator('button', { hasText: 'Rename' }).click();
     await row.locator('input').fill('Lesson 1');
     await row.locator('input').press('Enter');
@@ -68,6 +72,7 @@ test('create, import, rename, export and delete from the list', async () => {
     ]);
     const path = await download.path();
     assert.match(readFileSync(path, 'utf8'), /x = 41 \+ 1/);
+    assert.equal(renames.length, 1, 'the rename was sent more than once');
 
     // Open it: the imported cells are there.
     await renamed.locator('a.nb-link').click();
