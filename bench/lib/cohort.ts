@@ -9,7 +9,7 @@ import { createLogger } from '../../server/log.ts';
 import { startCohort } from '../../server/server.ts';
 import type { CohortServer } from '../../server/server.ts';
 import type { Notebook } from '../../shared/nbformat.ts';
-import { processTree, waitFor } from './procs.ts';
+import { processTree, stopWithThisProcess, waitFor } from './procs.ts';
 
 export const ADMIN_TOKEN = 'bench-admin-token';
 
@@ -53,6 +53,7 @@ export async function spawnCohort(dataDir: string, extraArgs: string[] = []): Pr
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  stopWithThisProcess(child);
   const url = await waitFor(() => {
     if (exited) throw new Error(`cohort exited while starting:\n${out}`);
     return /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { projectRoot } from '../../server/config.ts';
 import { stopChild } from './cohort.ts';
-import { freePort, waitFor } from './procs.ts';
+import { freePort, stopWithThisProcess, waitFor } from './procs.ts';
 
 export interface JupyterServer {
   url: string;
@@ -62,6 +62,7 @@ export async function startJupyter(dir: string): Promise<JupyterServer> {
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  stopWithThisProcess(child);
   const url = `http://127.0.0.1:${port}`;
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(url + path, {

@@ -1,6 +1,7 @@
 // Process bookkeeping for benchmarks: free ports, temp dirs that tag every kernel a benchmark
 // starts (their connection files live there), CPU and RSS of a process tree read from /proc.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,27 @@ export function processTree(root: number): number[] {
     stack.push(...(children.get(pid) ?? []));
   }
   return out;
+}
+
+/**
+ * A bench that ends early — an exception, SIGTERM, its output piped to `head` that closed — must not
+ * leave a server it spawned, or that server's kernels, behind: as this process exits, the child's
+ * whole process tree gets SIGTERM (read from /proc, which works inside an `exit` handler). A SIGTERM
+ * to the bench itself would otherwise end it without an `exit` event.
+ */
+export function stopWithThisProcess(child: ChildProcess): void {
+  const stop = () => {
+    for (const pid of processTree(child.pid!)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  };
+  process.once('exit', stop);
+  child.once('exit', () => process.off('exit', stop));
+  if (process.listenerCount('SIGTERM') === 0) process.once('SIGTERM', () => process.exit(143));
 }
 
 /** Resident memory of one process, MiB (0 when it is gone). */
