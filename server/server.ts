@@ -150,24 +150,9 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     ],
   });
   const allowedHosts = new AllowedHosts(config.host, allowedOrigins);
-  const app = buildApp({
-    config,
-    log,
-    store,
-    users,
-    notebooks,
-    rooms,
-    kernels,
-    kernelSandbox: sandbox.mode,
-    execution,
-    widgets,
-    files,
-    classroom,
-    sync,
-    metrics,
-    allowedOrigins,
-    allowedHosts,
-  });
+  // The parts both the REST app and the caller (main.ts, tests) hold.
+  const parts = { store, users, notebooks, rooms, kernels, kernelSandbox: sandbox.mode, execution, classroom, metrics };
+  const app = buildApp({ config, log, ...parts, widgets, files, sync, allowedOrigins, allowedHosts });
 
   const http = await listenHttp({ config, app, trust, metrics, allowedHosts, sync, log });
   const backups = await listenForBackups(config.dataDir, store, log);
@@ -182,15 +167,7 @@ export async function startCohort(config: Config, log: Logger): Promise<CohortSe
     url,
     port,
     adminToken: admin.token,
-    store,
-    users,
-    notebooks,
-    rooms,
-    kernels,
-    kernelSandbox: sandbox.mode,
-    execution,
-    classroom,
-    metrics,
+    ...parts,
     app,
     close: () => (closing ??= shutDown({ log, http, sync, execution, kernels, sandbox, rooms, backups, store })),
   };
