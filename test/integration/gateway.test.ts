@@ -153,8 +153,8 @@ describe('kernels on a remote engine (gateway provider)', { timeout: 300_000 }, 
     const old = kernelOf('dan')!;
     const deleted = await fetch(`${engine.url}/api/kernels/${old.id}`, { method: 'DELETE', headers: { authorization: `token ${engine.token}` } });
     assert.equal(deleted.status, 204);
-    // The status and its reason are two updates, each stored before it is sent: the reason may
-    // arrive a moment after the status, so the wait is for the whole report.
+    // The whole report: the status and its reason (one update, kernelStatus.ts; sandbox-limits.test.ts
+    // asserts no update ever shows one without the other).
     await eventually(() => doc.kernel.get('status') === 'dead' && doc.kernel.get('message') != null, { timeoutMs: 20_000, message: 'the lost kernel was not reported dead' });
     assert.match(String(doc.kernel.get('message')), /gone from its engine|reports the kernel dead|process ended/);
     const [r] = await run('dan', ['printx']);

@@ -108,8 +108,13 @@ describe('kernel limits (memory 256 MiB, 64 processes)', { timeout: 300_000 }, (
     const bobPid = await kernelPid(server.api(bob.token));
     const alicePid = await kernelPid(server.api(alice.token));
     const room = connectDoc(server.wsUrl, privateRoom(nb, alice.id), alice.token);
+    // Every kernel state Alice's page could show, one per received update: a death's status and
+    // its reason arrive in one update, so none shows a dead kernel without the reason.
+    const seen: Array<{ status: unknown; message: unknown }> = [];
     try {
       await room.synced();
+      const kernelMap = privateDoc(room.doc).kernel;
+      room.doc.on('update', () => seen.push({ status: kernelMap.get('status'), message: kernelMap.get('message') }));
       const bomb = run(alice, 'bomb');
       const answered = await bobKeepsAnswering(bomb);
       assert.ok(answered >= 1);
@@ -117,9 +122,13 @@ describe('kernel limits (memory 256 MiB, 64 processes)', { timeout: 300_000 }, (
       assert.equal(answer.status, 'error');
       assert.equal(answer.message, 'kernel died: out of memory (limit 256 MiB)');
       const kernel = privateDoc(room.doc).kernel;
-      // The status and its reason are two updates: wait for the reason too (see gateway.test.ts).
-      await eventually(() => kernel.get('status') === 'dead' && kernel.get('message') != null, { message: `alice's kernel status is ${String(kernel.get('status'))}` });
+      await eventually(() => kernel.get('status') === 'dead', { message: `alice's kernel status is ${String(kernel.get('status'))}` });
       assert.equal(kernel.get('message'), 'kernel died: out of memory (limit 256 MiB)');
+      assert.deepEqual(
+        seen.filter((state) => state.status === 'dead' && state.message == null),
+        [],
+        'an update showed the kernel dead without its reason',
+      );
     } finally {
       room.destroy();
     }
